@@ -1,0 +1,16 @@
+"""scoresim: simulate surveillance-driven social scoring systems on synthetic populations.
+
+    >>> import scoresim
+    >>> res = scoresim.Sim("default", agents=10_000, days=30, seed=1).run()
+    >>> res.summary["final"]["ever_sanctioned_frac"]  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario  # noqa: E402
+from .sim import Population, Results, Sim, build_population  # noqa: E402
+
+__all__ = [
+    "Population", "Results", "Scenario", "ScenarioError", "Sim", "build_population",
+    "builtin_scenarios", "load_scenario", "__version__",
+]

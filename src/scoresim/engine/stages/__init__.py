@@ -1,0 +1,1 @@
+"""The eight stages of a day, one module each (see engine/day.py for their order)."""

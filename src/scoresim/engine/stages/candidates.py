@@ -1,0 +1,35 @@
+"""Candidate events without one draw per agent: geometric skips within fixed blocks.
+
+For a per-agent daily probability at most q, the gap to the next candidate within a block is
+Geometric(q), drawn by inversion from a keyed uniform. Each agent is then a candidate with
+probability exactly q, at a cost proportional to the candidates, not to the agents. Blocks are
+fixed ranges of agent indices, keyed by their number, so the candidates do not depend on how
+the work is split among threads or partitions.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+
+from .. import rng
+
+BLOCK = 4096
+
+
+@nb.njit(inline="always", cache=True)
+def gap(key, block: int, j: int, q: float, room: int) -> int:
+    """Agents skipped before the j-th candidate of a block; ``room`` or more means none left."""
+    if q >= 1.0:
+        return 0
+    if q <= 0.0:
+        return room
+    g = math.log1p(-rng.uniform(key, block, j)) / math.log1p(-q)
+    if g >= room:
+        return room
+    return int(g)
+
+
+def n_blocks(n: int) -> int:
+    return (n + BLOCK - 1) // BLOCK

@@ -1,0 +1,228 @@
+"""Stage 6, sanction: lists advance (grace ends, listings expire), appeals resolve, and each
+sanction is active while its condition holds (a grade at most G, or being on list L), for at
+least its minimum duration. A sanction that ``reaches`` a group layer also falls on the other
+members of the sanctioned agent's group (a debtor's children refused by schools).
+
+Every activation is accounted by cause: own scored act, false match, or association. A grade
+sanction's cause is the cause of the penalty that last moved the agent's score (the one that
+tipped it over); a list sanction's cause is that of the act that put the agent on the list.
+
+Three passes: (A) per agent, in parallel: list transitions, appeals and the new own sanctions;
+(B) per agent, in parallel: collect the agents whose sanctions changed and those whose
+sanctions reach others; (C) sequential over those few: reach, effective sanctions, accounting,
+and pushes of visibility to tie neighbours.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from .. import rng
+from ..state import (
+    ASSOCIATION,
+    EVER_ASSOC,
+    EVER_FALSE,
+    EVER_OWN,
+    EVER_SANCTIONED,
+    FALSE_MATCH,
+    OWN,
+    SANCTIONED_TODAY,
+)
+
+CHUNK = 65536
+NEVER = 2**31 - 1
+
+
+@nb.njit(parallel=True, cache=True)
+def _pass_a(day, seed, l_expire, s_list, s_threshold, s_min_days, s_min_row, reach_bits,
+            appeals, appeal_success, score, list_state, list_false, ever_listed, own_mask,
+            scratch, since, appeal_day, fm_penalty, out):
+    """out[chunk]: [changed, reachers, appeals won, listings L, expiries L, listed now L]."""
+    n, L, S = score.shape[0], list_state.shape[0], s_list.shape[0]
+    akey = rng.stream(seed, day, rng.APPEAL, 0)
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        row = out[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            if appeals and appeal_day[i] >= 0 and day >= appeal_day[i]:
+                appeal_day[i] = -1
+                if rng.uniform(akey, i, 0) < appeal_success:
+                    score[i] += fm_penalty[i]
+                    fm_penalty[i] = 0
+                    for l in range(L):
+                        if list_false[i] & (1 << l) and list_state[l, i] != 0:
+                            list_state[l, i] = 0
+                            row[3 + L + l] += 1
+                    list_false[i] = 0
+                    row[2] += 1
+            for l in range(L):
+                st = list_state[l, i]
+                if st < 0 and day >= -st - 1:
+                    st = (day + l_expire[l] + 1) if l_expire[l] > 0 else NEVER
+                    ever_listed[i] |= 1 << l
+                    row[3 + l] += 1
+                elif st > 0 and day >= st - 1:
+                    st = 0
+                    list_false[i] &= ~(1 << l)
+                    row[3 + L + l] += 1
+                list_state[l, i] = st
+                if st > 0:
+                    row[3 + 2 * L + l] += 1
+            old = own_mask[i]
+            m = 0
+            for s in range(S):
+                bit = 1 << s
+                if s_list[s] >= 0:
+                    on = list_state[s_list[s], i] > 0
+                else:
+                    on = score[i] < s_threshold[s]
+                r = s_min_row[s]
+                if r >= 0:
+                    if on and not (old & bit):
+                        since[r, i] = day
+                    elif not on and (old & bit) and day < since[r, i] + s_min_days[s]:
+                        on = True
+                if on:
+                    m |= bit
+            scratch[i] = m
+            if m != old:
+                row[0] += 1
+            if m & reach_bits:
+                row[1] += 1
+
+
+@nb.njit(parallel=True, cache=True)
+def _pass_b(reach_bits, own_mask, scratch, off_changed, off_reach, changed, reachers):
+    n = own_mask.shape[0]
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        w, v = off_changed[c], off_reach[c]
+        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+            m = scratch[i]
+            if m != own_mask[i]:
+                changed[w] = i
+                w += 1
+                own_mask[i] = m
+            if m & reach_bits:
+                reachers[v] = i
+                v += 1
+
+
+@nb.njit(cache=True)
+def _activate(i, s, day, s_list, list_false, last_cause, own_mask, flags, today, appeals,
+              appeal_delay, appeal_day, by_cause):
+    if own_mask[i] & (1 << s):
+        if s_list[s] >= 0:
+            cause = FALSE_MATCH if list_false[i] & (1 << s_list[s]) else OWN
+        else:
+            cause = last_cause[i] if last_cause[i] != 0 else OWN
+    else:
+        cause = ASSOCIATION
+    flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
+                                   EVER_FALSE if cause == FALSE_MATCH else EVER_ASSOC)
+    today[i] |= SANCTIONED_TODAY
+    by_cause[cause - 1] += 1
+    if cause == FALSE_MATCH and appeals and appeal_day[i] < 0:
+        appeal_day[i] = day + appeal_delay
+
+
+@nb.njit(cache=True)
+def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
+            own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today, appeal_day,
+            sanctioned_ties, sanctioned_count, by_cause):
+    """Effective sanctions of these agents: count, account by cause, push visibility."""
+    S = s_list.shape[0]
+    for k in range(agents.shape[0]):
+        i = agents[k]
+        old, new = eff_mask[i], own_mask[i] | reach_mask[i]
+        if new == old:
+            continue
+        for s in range(S):
+            bit = 1 << s
+            if new & bit and not old & bit:
+                sanctioned_count[s] += 1
+                _activate(i, s, day, s_list, list_false, last_cause, own_mask, flags,
+                          today, appeals, appeal_delay, appeal_day, by_cause)
+            elif old & bit and not new & bit:
+                sanctioned_count[s] -= 1
+        sanctioned_count[S] += (new != 0) - (old != 0)
+        if ((old & visible_bits) != 0) != ((new & visible_bits) != 0):
+            delta = 1 if new & visible_bits else -1
+            for l in range(tie_indptr.shape[0]):
+                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
+                    sanctioned_ties[tie_indices[j]] += delta
+        eff_mask[i] = new
+
+
+@nb.njit(cache=True)
+def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
+            appeals, appeal_delay, group_of, group_off, group_start, group_members, tie_indptr,
+            tie_indices, own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today,
+            appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+    S = s_list.shape[0]
+    for k in range(prev_reached.shape[0]):
+        reach_mask[prev_reached[k]] = 0
+    size = 0
+    for k in range(reachers.shape[0]):
+        for s in range(S):
+            if own_mask[reachers[k]] & reach_bits & (1 << s):
+                g = group_of[s_reach[s], reachers[k]]
+                if g >= 0:
+                    gg = group_off[s_reach[s]] + g
+                    size += group_start[gg + 1] - group_start[gg]
+    reached = np.empty(size, np.int32)
+    n_reached = 0
+    for k in range(reachers.shape[0]):
+        a = reachers[k]
+        for s in range(S):
+            bit = 1 << s
+            if own_mask[a] & reach_bits & bit:
+                g = group_of[s_reach[s], a]
+                if g < 0:
+                    continue
+                gg = group_off[s_reach[s]] + g
+                for j in range(group_start[gg], group_start[gg + 1]):
+                    m = group_members[j]
+                    if m != a:
+                        if reach_mask[m] == 0:
+                            reached[n_reached] = m
+                            n_reached += 1
+                        reach_mask[m] |= bit
+    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
+            own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today, appeal_day,
+            sanctioned_ties, sanctioned_count, by_cause)
+    _settle(changed, *args)
+    _settle(prev_reached, *args)
+    _settle(reached[:n_reached], *args)
+    return reached[:n_reached]
+
+
+def sanction(day, seed, p, net, s, n_lists):
+    """Update sanctions. Returns a dict of the day's counts."""
+    n, L = s.score.shape[0], n_lists
+    n_chunks = (n + CHUNK - 1) // CHUNK
+    out = np.zeros((n_chunks, 3 + 3 * L), np.int64)
+    _pass_a(day, seed, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
+            p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_false,
+            s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty, out)
+    off_changed = np.zeros(n_chunks, np.int64)
+    off_reach = np.zeros(n_chunks, np.int64)
+    np.cumsum(out[:-1, 0], out=off_changed[1:])
+    np.cumsum(out[:-1, 1], out=off_reach[1:])
+    changed = np.empty(int(out[:, 0].sum()), np.int32)
+    reachers = np.empty(int(out[:, 1].sum()), np.int32)
+    _pass_b(p.reach_bits, s.own_mask, s.scratch, off_changed, off_reach, changed, reachers)
+    by_cause = np.zeros(3, np.int64)
+    s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
+                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
+                        net.group_off, net.group_start, net.group_members, net.tie_indptr,
+                        net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask, s.list_false,
+                        s.last_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
+                        s.sanctioned_count, by_cause)
+    tot = out.sum(axis=0)
+    return {
+        "appeals_won": int(tot[2]),
+        "listings": tot[3 : 3 + L],
+        "expiries": tot[3 + L : 3 + 2 * L],
+        "listed_now": tot[3 + 2 * L : 3 + 3 * L],
+        "newly_sanctioned": by_cause,
+    }

@@ -1,0 +1,87 @@
+"""Stage 3, score and list: each attributed act changes the attributed agent's score by the
+rule's points and may start (or end) a listing.
+
+Sequential over the day's acts, in their fixed order: acts are few, and one pass keeps every
+update exact and independent of the number of threads.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from ..state import (
+    COMMITTED,
+    FALSE_ATTRIBUTED,
+    FALSE_MATCH,
+    OWN,
+    PENALISED_TODAY,
+)
+from .observe import DISMISSED, FALSE, OBSERVED
+
+
+@nb.njit(cache=True)
+def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_leave,
+           l_grace, l_expire, score, flags, last_cause, today, list_state, list_false,
+           ever_listed, fm_penalty, pen_agent, pen_points, counts):
+    """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L]."""
+    B, L = b_points.shape[0], l_grace.shape[0]
+    n_pen = 0
+    for e in range(agent.shape[0]):
+        i, b, st = agent[e], beh[e], status[e]
+        if b_penalised[b]:
+            flags[i] |= COMMITTED
+        if st & OBSERVED:
+            counts[b] += 1
+        if st & DISMISSED:
+            counts[B + 1] += 1
+        if not (st & OBSERVED) or (st & DISMISSED):
+            continue
+        t = target[e]
+        wrong = (st & FALSE) != 0
+        if wrong:
+            flags[t] |= FALSE_ATTRIBUTED
+            counts[B] += 1
+        pts = b_points[b]
+        if pts != 0:
+            score[t] += pts
+            if pts < 0:
+                last_cause[t] = FALSE_MATCH if wrong else OWN
+                today[t] |= PENALISED_TODAY
+                if wrong and fm_penalty.shape[0] > 0:
+                    fm_penalty[t] -= pts
+                pen_agent[n_pen] = t
+                pen_points[n_pen] = pts
+                n_pen += 1
+        for l in range(L):
+            bit = 1 << l
+            if b_enter[b] & bit and list_state[l, t] == 0:
+                if l_grace[l] == 0:
+                    list_state[l, t] = (day + l_expire[l] + 1) if l_expire[l] > 0 else 2**31 - 1
+                    ever_listed[t] |= bit
+                    counts[B + 2 + l] += 1
+                else:
+                    list_state[l, t] = -(day + l_grace[l] + 1)
+                if wrong:
+                    list_false[t] |= bit
+                else:
+                    list_false[t] &= ~bit
+            if b_leave[b] & bit and list_state[l, t] != 0:
+                if list_state[l, t] > 0:
+                    counts[B + 2 + L + l] += 1
+                list_state[l, t] = 0
+                list_false[t] &= ~bit
+    return n_pen
+
+
+def score_and_list(agent, beh, target, status, day, p, s):
+    """Apply the day's attributed acts. Returns (penalties (agent, points), counts)."""
+    B, L = p.b_points.shape[0], p.l_grace.shape[0]
+    counts = np.zeros(B + 2 + 2 * L, np.int64)
+    pen_agent = np.empty(agent.shape[0], np.int32)
+    pen_points = np.empty(agent.shape[0], np.int32)
+    k = _score(agent, beh, target, status, day, p.b_points, p.b_penalised, p.b_enter,
+               p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.last_cause, s.today,
+               s.list_state, s.list_false, s.ever_listed, s.fm_penalty, pen_agent,
+               pen_points, counts)
+    return pen_agent[:k], pen_points[:k], counts

@@ -1,0 +1,69 @@
+"""The agents' changing state: a struct of arrays, narrowest dtypes that hold the values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from .compile import Params
+
+# flags: what has ever happened to an agent (uint8 bits)
+COMMITTED = 1  # committed a scored act (observed or not)
+EVER_SANCTIONED = 2
+EVER_OWN = 4  # sanctioned because of its own scored act
+EVER_FALSE = 8  # sanctioned because of a false match
+EVER_ASSOC = 16  # sanctioned through association (spilled penalties, a relative's sanction)
+FALSE_ATTRIBUTED = 32  # an act of someone else was pinned on it
+ASSOC_PENALISED = 64  # received a spilled penalty
+
+# causes of a penalty or sanction (State.last_cause)
+OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
+
+# today: per-day marks that the respond stage reads and clears
+PENALISED_TODAY = 1
+SANCTIONED_TODAY = 2
+
+
+@dataclass
+class State:
+    score: np.ndarray  # int32[n], fixed point
+    caution: np.ndarray  # float32[n] in [0, 1]
+    flags: np.ndarray  # uint8[n], bits above
+    last_cause: np.ndarray  # uint8[n]: cause of the agent's last penalty
+    today: np.ndarray  # uint8[n]
+    list_state: np.ndarray  # int32[L, n]: 0 off; -(due+1) pending; (expiry+1) listed
+    list_false: np.ndarray  # uint8[n]: bit l set when the listing on l came from a false match
+    ever_listed: np.ndarray  # uint8[n]: bit per list
+    own_mask: np.ndarray  # uint8[n]: sanctions active on the agent's own account
+    reach_mask: np.ndarray  # uint8[n]: sanctions reaching it from a group member
+    eff_mask: np.ndarray  # uint8[n]: own | reach, what services see
+    scratch: np.ndarray  # uint8[n]: working space of the sanction stage
+    sanctioned_ties: np.ndarray  # uint16[n]: tie neighbours with a visible sanction
+    since: np.ndarray  # int32[S with min_days, n]: day the sanction became active
+    appeal_day: np.ndarray  # int32[n] (or empty): day a pending appeal resolves, -1 none
+    fm_penalty: np.ndarray  # int32[n] (or empty): false-match points an appeal restores
+    reached: np.ndarray  # int32[k]: agents reached by a group member's sanction today
+    sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
+
+    def nbytes(self) -> int:
+        return sum(getattr(self, f.name).nbytes for f in fields(self))
+
+
+def init_state(n: int, params: Params, n_lists: int, n_sanctions: int) -> State:
+    u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
+    n_min = int(np.sum(params.s_min_days > 0))
+    return State(
+        score=np.full(n, params.initial, np.int32),
+        caution=np.zeros(n, np.float32),
+        flags=u8(), last_cause=u8(), today=u8(),
+        list_state=np.zeros((n_lists, n), np.int32),
+        list_false=u8(), ever_listed=u8(),
+        own_mask=u8(), reach_mask=u8(), eff_mask=u8(), scratch=u8(),
+        sanctioned_ties=np.zeros(n, np.uint16),
+        since=np.zeros((n_min, n), np.int32),
+        appeal_day=np.full(n if params.appeals else 0, -1, np.int32),
+        fm_penalty=np.zeros(n if params.appeals else 0, np.int32),
+        reached=np.zeros(0, np.int32),
+        sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
+    )

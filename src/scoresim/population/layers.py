@@ -1,0 +1,165 @@
+"""The multiplex network: group layers as memberships, tie layers as one CSR.
+
+Group layers (households, work teams) store no edges: each agent's group id, and the groups'
+member ranges. Tie layers (kin, friends) are random tie networks within each region, built in
+two passes over counter-based edge draws (count degrees, then fill), so no edge list is ever
+held beside the CSR and the build peak stays near the final size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba as nb
+import numpy as np
+
+from ..engine import rng
+from ..scenario.schema import Layer, Scenario, ZipfSize
+from .people import People, build_rng
+
+
+@dataclass
+class Network:
+    group_layers: list[str]
+    tie_layers: list[str]
+    group_of: np.ndarray  # int32[Lg, n]; -1 where the agent is in no group of that layer
+    group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
+    group_start: np.ndarray  # int64[total groups + 1]: member ranges into group_members
+    group_members: np.ndarray  # int32[total memberships]
+    tie_indptr: np.ndarray  # int64[Lt, n + 1]: row ranges into tie_indices
+    tie_indices: np.ndarray  # int32[total directed ties]
+
+    def nbytes(self) -> int:
+        return sum(
+            a.nbytes
+            for a in (self.group_of, self.group_off, self.group_start, self.group_members,
+                      self.tie_indptr, self.tie_indices)
+        )
+
+    def mean_degree(self) -> dict[str, float]:
+        """Mean number of other agents each agent is linked to, per layer."""
+        n = self.group_of.shape[1] if self.group_of.size else self.tie_indptr.shape[1] - 1
+        out: dict[str, float] = {}
+        for l, name in enumerate(self.group_layers):
+            lo, hi = self.group_off[l], self.group_off[l + 1]
+            sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
+            out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
+        for l, name in enumerate(self.tie_layers):
+            out[name] = float((self.tie_indptr[l, -1] - self.tie_indptr[l, 0]) / n) if n else 0.0
+        return out
+
+
+def size_distribution(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
+    """Group sizes and their probabilities."""
+    if isinstance(layer.size, ZipfSize):
+        sizes = np.arange(layer.size.min, layer.size.max + 1)
+        p = sizes.astype(np.float64) ** -(1.0 + layer.size.zipf)
+    else:
+        sizes = np.array(sorted(layer.size), dtype=np.int64)
+        p = np.array([layer.size[s] for s in sorted(layer.size)], dtype=np.float64)
+    return sizes, p / p.sum()
+
+
+def _cut_into_groups(n: int, sizes: np.ndarray, p: np.ndarray, gen: np.random.Generator):
+    """Group sizes that add up to exactly n (the last group is cut to fit)."""
+    mean = float(np.dot(sizes, p))
+    out, total = [], 0
+    while total < n:
+        batch = gen.choice(sizes, size=int((n - total) / mean * 1.05) + 16, p=p)
+        out.append(batch)
+        total += int(batch.sum())
+    s = np.concatenate(out)
+    ends = np.cumsum(s)
+    k = int(np.searchsorted(ends, n))  # first group reaching n
+    s = s[: k + 1].copy()
+    s[k] -= int(ends[k] - n)
+    return s[s > 0]
+
+
+def _build_groups(people: People, layer: Layer, l: int, seed: int):
+    """One group layer: members in group order, group sizes, and each agent's group id."""
+    sizes, p = size_distribution(layer)
+    rs = people.region_start
+    members, group_sizes = [], []
+    for r in range(len(rs) - 1):
+        lo, hi = int(rs[r]), int(rs[r + 1])
+        gen = build_rng(seed, 2, l, r)
+        if layer.kind == "group" and layer.coverage >= 1.0 and l == 0:
+            order = np.arange(lo, hi, dtype=np.int32)  # the first group layer is contiguous
+        else:
+            order = (lo + gen.permutation(hi - lo)).astype(np.int32)
+        k = int(round(layer.coverage * (hi - lo)))
+        order = order[:k]
+        if k:
+            group_sizes.append(_cut_into_groups(k, sizes, p, gen))
+            members.append(order)
+    if not members:
+        return np.zeros(0, np.int32), np.zeros(0, np.int64)
+    return np.concatenate(members), np.concatenate(group_sizes).astype(np.int64)
+
+
+@nb.njit(cache=True)
+def _tie_pass(indptr, indices, fill, lo, hi, n_edges, seed, layer, region):
+    """Count degrees (fill=False) or place both ends of each tie (fill=True)."""
+    key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
+    width = hi - lo
+    if width < 2:
+        return
+    for e in range(n_edges):
+        a = lo + int(rng.uniform(key, e, 0) * width)
+        b = lo + (a - lo + 1 + int(rng.uniform(key, e, 1) * (width - 1))) % width
+        if fill:
+            indices[indptr[a]] = b
+            indptr[a] += 1
+            indices[indptr[b]] = a
+            indptr[b] += 1
+        else:
+            indptr[a + 1] += 1
+            indptr[b + 1] += 1
+
+
+def build_network(scenario: Scenario, people: People, seed: int) -> Network:
+    n = people.n
+    groups = [k for k, v in scenario.layers.items() if v.kind == "group"]
+    ties = [k for k, v in scenario.layers.items() if v.kind == "ties"]
+
+    group_of = np.full((len(groups), n), -1, dtype=np.int32)
+    starts, member_parts, offs = [np.zeros(1, np.int64)], [], [0]
+    base_member = 0
+    for l, name in enumerate(groups):
+        members, sizes = _build_groups(people, scenario.layers[name], l, seed)
+        ends = base_member + np.cumsum(sizes)
+        starts.append(ends)
+        group_ids = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+        group_of[l, members] = group_ids
+        member_parts.append(members)
+        base_member = int(ends[-1]) if len(ends) else base_member
+        offs.append(offs[-1] + len(sizes))
+        del group_ids
+    group_start = np.concatenate(starts)
+    group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
+
+    rs = people.region_start
+    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int64)
+    edges = []  # per layer, per region: number of undirected ties
+    for l, name in enumerate(ties):
+        d = scenario.layers[name].mean_degree
+        per_region = [int(round((rs[r + 1] - rs[r]) * d / 2)) for r in range(len(rs) - 1)]
+        edges.append(per_region)
+        for r, m in enumerate(per_region):
+            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], m, seed, l, r)
+    # one indices array for all tie layers: layer l's rows are offset by the ties before it
+    offset = 0
+    for l in range(len(ties)):
+        np.cumsum(tie_indptr[l], out=tie_indptr[l])
+        tie_indptr[l] += offset
+        offset = int(tie_indptr[l, -1])
+    tie_indices = np.empty(offset, dtype=np.int32)
+    for l in range(len(ties)):
+        cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
+        for r, m in enumerate(edges[l]):
+            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], m, seed, l, r)
+        cursor[1:] = cursor[:-1].copy()
+        cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
+    return Network(groups, ties, group_of, np.array(offs, np.int64), group_start,
+                   group_members, tie_indptr, tie_indices)

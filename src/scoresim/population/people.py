@@ -1,0 +1,82 @@
+"""Synthesise agents from aggregate shares: regions, groups and trait propensities.
+
+Agents are laid out sorted by region, then by group, so every (region, group) cell is one
+contiguous range of agent indices. That makes picking "someone of the same region and group"
+(a false match) one draw, keeps households local in memory, and lets a later partitioning by
+region cut the arrays without copying.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..scenario.schema import Scenario
+
+
+def largest_remainder(total: int, shares: np.ndarray) -> np.ndarray:
+    """Integer counts that sum to ``total`` and are as close as possible to total*shares."""
+    raw = np.asarray(shares, dtype=np.float64) * total / np.sum(shares)
+    counts = np.floor(raw).astype(np.int64)
+    short = total - int(counts.sum())
+    if short > 0:
+        order = np.argsort(-(raw - counts), kind="stable")
+        counts[order[:short]] += 1
+    return counts
+
+
+def build_rng(seed: int, *key: int) -> np.random.Generator:
+    """A NumPy generator keyed by (seed, *key): each region's build is independent of others."""
+    return np.random.default_rng([seed, *key])
+
+
+@dataclass
+class People:
+    n: int
+    region: np.ndarray  # uint8[n]
+    group: np.ndarray  # uint8[n]
+    cell_start: np.ndarray  # int64[R*G + 1]: agents of (r, g) are cell_start[r*G+g] : [r*G+g+1]
+    propensity: np.ndarray  # float32[T, n], each trait divided by its distribution's mean
+    region_names: list[str]
+    group_names: list[str]
+    trait_names: list[str]
+
+    @property
+    def region_start(self) -> np.ndarray:
+        g = len(self.group_names)
+        return self.cell_start[:: g].copy()
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.region, self.group, self.cell_start, self.propensity))
+
+
+def build_people(scenario: Scenario, n: int, seed: int) -> People:
+    pop = scenario.population
+    regions, groups = list(pop.regions), list(pop.groups)
+    n_r = largest_remainder(n, np.array([pop.regions[r].share for r in regions]))
+    g_share = np.array([pop.groups[g].share for g in groups])
+    cells = np.concatenate([largest_remainder(int(k), g_share) for k in n_r])
+    cell_start = np.zeros(len(cells) + 1, dtype=np.int64)
+    np.cumsum(cells, out=cell_start[1:])
+
+    region = np.repeat(np.arange(len(regions), dtype=np.uint8), n_r)
+    group = np.repeat(np.tile(np.arange(len(groups), dtype=np.uint8), len(regions)), cells)
+
+    traits = list(pop.traits)
+    propensity = np.ones((len(traits), n), dtype=np.float32)
+    region_start = np.concatenate([[0], np.cumsum(n_r)])
+    for t, name in enumerate(traits):
+        spec = pop.traits[name]
+        mean = spec.mean()
+        for r in range(len(regions)):
+            lo, hi = int(region_start[r]), int(region_start[r + 1])
+            rng = build_rng(seed, 1, t, r)
+            if spec.beta is not None:
+                vals = rng.beta(spec.beta[0], spec.beta[1], size=hi - lo)
+            elif spec.uniform is not None:
+                vals = rng.uniform(spec.uniform[0], spec.uniform[1], size=hi - lo)
+            else:
+                vals = np.full(hi - lo, spec.constant)
+            propensity[t, lo:hi] = vals / mean if mean > 0 else 0.0
+    return People(n, region, group, cell_start, propensity, regions, groups, traits)

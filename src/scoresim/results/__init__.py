@@ -1,0 +1,1 @@
+"""Accounts and outputs of one run."""

@@ -1,0 +1,301 @@
+"""The scenario schema: the single description of the model's knobs.
+
+Every name here is part of the public contract (DESIGN.md): scripts and ``--set`` overrides
+address values by these paths. Kernels never see these objects; ``engine.compile`` turns a
+validated ``Scenario`` into plain arrays and numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Probability = float  # validated as [0, 1] where used
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a scenario must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+# ---------------------------------------------------------------- population
+class Region(Strict):
+    share: float = Field(gt=0, le=1)
+    camera_coverage: float = Field(default=0.0, ge=0, le=1)
+
+
+class Group(Strict):
+    share: float = Field(gt=0, le=1)
+    watch_multiplier: float = Field(default=1.0, ge=0)
+    false_match_multiplier: float = Field(default=1.0, ge=0)
+
+
+class Trait(Strict):
+    """A per-agent propensity. Exactly one of beta, constant, uniform."""
+
+    beta: tuple[float, float] | None = None
+    constant: float | None = None
+    uniform: tuple[float, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_distribution(self) -> Trait:
+        given = [k for k in ("beta", "constant", "uniform") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("a trait needs exactly one of: beta, constant, uniform")
+        if self.beta is not None and min(self.beta) <= 0:
+            raise ValueError("beta parameters must be > 0")
+        if self.constant is not None and self.constant < 0:
+            raise ValueError("constant must be >= 0")
+        if self.uniform is not None and not (0 <= self.uniform[0] <= self.uniform[1]):
+            raise ValueError("uniform needs 0 <= low <= high")
+        return self
+
+    def mean(self) -> float:
+        if self.beta is not None:
+            a, b = self.beta
+            return a / (a + b)
+        if self.uniform is not None:
+            return 0.5 * (self.uniform[0] + self.uniform[1])
+        return float(self.constant)
+
+
+class Population(Strict):
+    regions: dict[str, Region] = Field(min_length=1)
+    groups: dict[str, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)})
+    traits: dict[str, Trait] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Population:
+        for what in ("regions", "groups"):
+            total = sum(v.share for v in getattr(self, what).values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"{what} shares sum to {total:.6g}, not 1")
+        if len(self.regions) > 255 or len(self.groups) > 255:
+            raise ValueError("at most 255 regions and 255 groups")
+        return self
+
+
+# ---------------------------------------------------------------- layers
+class ZipfSize(Strict):
+    """Group sizes with P(size = s) proportional to s^-(1 + zipf), s in [min, max]."""
+
+    zipf: float = Field(gt=0)
+    max: int = Field(ge=1, le=100_000)
+    min: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _range(self) -> ZipfSize:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Layer(Strict):
+    """A layer of the multiplex network.
+
+    kind ``group``: agents are partitioned into groups (households, work teams) with the given
+    size distribution; no edges are stored. kind ``ties``: a random tie network within each
+    region with the given mean degree, stored as CSR.
+    """
+
+    kind: Literal["group", "ties"]
+    size: dict[int, float] | ZipfSize | None = None
+    mean_degree: float | None = Field(default=None, ge=0, le=1000)
+    spillover: float = Field(default=0.0, ge=0, le=1)
+    coverage: float = Field(default=1.0, ge=0, le=1)  # share of agents in the layer (workforce)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Layer:
+        if self.kind == "group":
+            if self.size is None:
+                raise ValueError("a group layer needs 'size'")
+            if self.mean_degree is not None:
+                raise ValueError("'mean_degree' is for ties layers; a group layer has 'size'")
+            if isinstance(self.size, dict):
+                if not self.size or min(self.size) < 1:
+                    raise ValueError("size keys are group sizes >= 1")
+                total = sum(self.size.values())
+                if min(self.size.values()) < 0 or abs(total - 1.0) > 1e-3:
+                    raise ValueError(
+                        f"size shares must be >= 0 and sum to 1 (they sum to {total:.6g})"
+                    )
+        else:
+            if self.mean_degree is None:
+                raise ValueError("a ties layer needs 'mean_degree'")
+            if self.size is not None:
+                raise ValueError("'size' is for group layers; a ties layer has 'mean_degree'")
+        return self
+
+
+# ---------------------------------------------------------------- observation
+class Channel(Strict):
+    """How acts are seen. ``observe: coverage`` means the region's camera coverage
+    (times the agent's group watch multiplier), then ``recognition``."""
+
+    observe: float | Literal["coverage"] = 1.0
+    recognition: float = Field(default=1.0, ge=0, le=1)
+    false_match: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("observe")
+    @classmethod
+    def _prob(cls, v: Any) -> Any:
+        if isinstance(v, float) and not 0 <= v <= 1:
+            raise ValueError("observe must be a probability in [0, 1] or 'coverage'")
+        return v
+
+
+class Requires(Strict):
+    on_list: str
+
+
+class Behaviour(Strict):
+    rate: float = Field(ge=0, le=1)
+    channel: str
+    propensity: str | None = None
+    deterrability: float = Field(default=0.0, ge=-10, le=1)
+    expression: bool = False
+    requires: Requires | None = None
+
+
+# ---------------------------------------------------------------- scoring and lists
+class Scoring(Strict):
+    initial: float = 1000.0
+    recovery_per_day: float = Field(default=0.0, ge=0)
+    rules: dict[str, float] = Field(default_factory=dict)
+    grades: dict[str, float | None] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _grades_ordered(self) -> Scoring:
+        bounds = list(self.grades.values())
+        if bounds:
+            if bounds[-1] is not None or any(b is None for b in bounds[:-1]):
+                raise ValueError("grades go from highest to lowest; only the last has null")
+            numbers = bounds[:-1]
+            if any(a <= b for a, b in zip(numbers, numbers[1:], strict=False)):
+                raise ValueError("grade lower bounds must fall strictly from first to last")
+        return self
+
+
+class ListSpec(Strict):
+    enter_on: str
+    grace_days: int = Field(default=0, ge=0)
+    leave_on: str | None = None
+    expire_days: int | None = Field(default=None, ge=1)
+    visible: bool = True
+
+
+class When(Strict):
+    on_list: str | None = None
+    grade_at_most: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> When:
+        if (self.on_list is None) == (self.grade_at_most is None):
+            raise ValueError("'when' needs exactly one of: on_list, grade_at_most")
+        return self
+
+
+class Sanction(Strict):
+    when: When
+    denies: list[str] = Field(default_factory=list)
+    reaches: str | None = None  # a group layer whose other members are sanctioned too
+    visible: bool = False
+    min_days: int = Field(default=0, ge=0)
+
+
+class Service(Strict):
+    demand: float = Field(ge=0, le=1)
+
+
+class Responses(Strict):
+    caution_from_penalty: float = Field(default=0.0, ge=0, le=1)
+    caution_from_sanction: float = Field(default=0.0, ge=0, le=1)
+    caution_from_sanctioned_ties: float = Field(default=0.0, ge=0, le=1)
+    caution_decay: float = Field(default=0.0, ge=0, le=1)
+
+
+class Appeals(Strict):
+    enabled: bool = False
+    success: float = Field(default=0.5, ge=0, le=1)
+    delay_days: int = Field(default=30, ge=0)
+
+
+class Safeguards(Strict):
+    protected: list[str] = Field(default_factory=list)
+    association_penalties: bool = True
+    human_review: bool = False
+    appeals: Appeals = Field(default_factory=Appeals)
+
+
+class Change(Strict):
+    day: int = Field(ge=0)
+    set: dict[str, Any] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- the scenario
+class Scenario(Strict):
+    name: str
+    description: str = ""
+    scoring_enabled: bool = True  # False: people act, nothing is observed to any consequence
+    population: Population
+    layers: dict[str, Layer] = Field(default_factory=dict)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    behaviours: dict[str, Behaviour] = Field(min_length=1)
+    scoring: Scoring = Field(default_factory=Scoring)
+    lists: dict[str, ListSpec] = Field(default_factory=dict)
+    sanctions: dict[str, Sanction] = Field(default_factory=dict)
+    services: dict[str, Service] = Field(default_factory=dict)
+    responses: Responses = Field(default_factory=Responses)
+    safeguards: Safeguards = Field(default_factory=Safeguards)
+    timeline: list[Change] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Scenario:
+        """Every name a value refers to must exist; errors name the referring key."""
+        traits, lists = set(self.population.traits), set(self.lists)
+        for name, b in self.behaviours.items():
+            if b.channel not in self.channels:
+                raise ValueError(f"behaviours.{name}.channel: unknown channel '{b.channel}'")
+            if b.propensity is not None and b.propensity not in traits:
+                raise ValueError(f"behaviours.{name}.propensity: unknown trait '{b.propensity}'")
+            if b.propensity is not None and self.population.traits[b.propensity].mean() <= 0:
+                raise ValueError(  # propensities are normalised by their mean
+                    f"behaviours.{name}.propensity: trait '{b.propensity}' has mean 0"
+                )
+            if b.requires is not None and b.requires.on_list not in lists:
+                raise ValueError(
+                    f"behaviours.{name}.requires.on_list: unknown list '{b.requires.on_list}'"
+                )
+        for b in self.scoring.rules:
+            if b not in self.behaviours:
+                raise ValueError(f"scoring.rules.{b}: unknown behaviour '{b}'")
+        for name, spec in self.lists.items():
+            for key in ("enter_on", "leave_on"):
+                b = getattr(spec, key)
+                if b is not None and b not in self.behaviours:
+                    raise ValueError(f"lists.{name}.{key}: unknown behaviour '{b}'")
+        group_layers = {n for n, la in self.layers.items() if la.kind == "group"}
+        for name, s in self.sanctions.items():
+            if s.when.on_list is not None and s.when.on_list not in lists:
+                raise ValueError(f"sanctions.{name}.when.on_list: unknown list '{s.when.on_list}'")
+            if s.when.grade_at_most is not None and s.when.grade_at_most not in self.scoring.grades:
+                raise ValueError(
+                    f"sanctions.{name}.when.grade_at_most: unknown grade '{s.when.grade_at_most}'"
+                )
+            for svc in s.denies:
+                if svc not in self.services:
+                    raise ValueError(f"sanctions.{name}.denies: unknown service '{svc}'")
+            if s.reaches is not None and s.reaches not in group_layers:
+                raise ValueError(
+                    f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
+                )
+        for b in self.safeguards.protected:
+            if b not in self.behaviours:
+                raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
+        if len(self.sanctions) > 8:
+            raise ValueError("at most 8 sanctions")
+        if len(self.lists) > 8:
+            raise ValueError("at most 8 lists")
+        return self

@@ -1,0 +1,167 @@
+"""One run: build the population, loop the days (applying the timeline), account."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .engine.compile import Names, Params, compile_params, names_of
+from .engine.day import STAGES, run_day
+from .engine.state import State, init_state
+from .population import Network, People, build_network, build_people
+from .results.accounts import daily_row, final_metrics
+from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, scenario_hash
+
+Progress = Callable[[int, int], None]
+
+# timeline changes may retune the system, never rebuild the people or their ties
+_FROZEN_LAYER_FIELDS = ("kind", "size", "mean_degree", "coverage")
+
+
+@dataclass
+class Population:
+    """A built population: the agents and their network (reusable across runs of one seed)."""
+
+    people: People
+    network: Network
+    build_seconds: float
+
+    @property
+    def n(self) -> int:
+        return self.people.n
+
+    def nbytes(self) -> int:
+        return self.people.nbytes() + self.network.nbytes()
+
+
+def build_population(scenario: Scenario, agents: int, seed: int) -> Population:
+    t0 = time.perf_counter()
+    people = build_people(scenario, agents, seed)
+    network = build_network(scenario, people, seed)
+    return Population(people, network, time.perf_counter() - t0)
+
+
+def _check_change(before: Scenario, after: Scenario, day: int) -> None:
+    where = f"timeline (day {day})"
+    if names_of(before) != names_of(after):
+        raise ScenarioError(f"{where}: changes may not add or remove named things", key="timeline")
+    if before.population != after.population:
+        raise ScenarioError(f"{where}: the population cannot change during a run",
+                            key="timeline")
+    for name, layer in before.layers.items():
+        for f in _FROZEN_LAYER_FIELDS:
+            if getattr(layer, f) != getattr(after.layers[name], f):
+                raise ScenarioError(
+                    f"{where}: layers.{name}.{f} cannot change during a run (only spillover)",
+                    key="timeline")
+
+
+@dataclass
+class Results:
+    summary: dict[str, Any]
+    daily: pd.DataFrame
+    scenario: Scenario
+    profile: pd.DataFrame | None = None
+    state: State | None = field(default=None, repr=False)
+
+    def plot(self, path: str | Path | None = None):
+        """Plot the daily series (matplotlib); saves to ``path`` when given."""
+        from .report.plots import plot_daily  # imported late: matplotlib is optional
+
+        return plot_daily(self, path)
+
+
+class Sim:
+    """One simulation: ``Sim(scenario, agents=..., days=..., seed=...).run()``."""
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | dict = "default",
+        agents: int = 100_000,
+        days: int = 365,
+        seed: int = 0,
+        overrides: Sequence[str] | dict[str, Any] | None = None,
+        scoring: bool = True,
+        profile: bool = False,
+        population: Population | None = None,
+    ):
+        if agents < 1:
+            raise ValueError("agents must be at least 1")
+        if days < 0:
+            raise ValueError("days must be >= 0")
+        if not 0 <= seed < 2**63:
+            raise ValueError("seed must be in [0, 2**63)")
+        self.scenario = load_scenario(scenario, overrides)
+        self.agents, self.days, self.seed = int(agents), int(days), int(seed)
+        self.scoring, self.profile = scoring, profile
+        self.population = population
+        self._timeline = self._plan_timeline()
+
+    def _plan_timeline(self) -> dict[int, Scenario]:
+        """The scenario in force from each change day on (validated before anything runs)."""
+        plans, current = {}, self.scenario
+        for change in sorted(self.scenario.timeline, key=lambda c: c.day):
+            after = apply_changes(current, change.set)
+            _check_change(current, after, change.day)
+            plans[change.day] = current = after
+        return plans
+
+    def run(self, progress: Progress | None = None) -> Results:
+        t0 = time.perf_counter()
+        pop = self.population or build_population(self.scenario, self.agents, self.seed)
+        people, net = pop.people, pop.network
+        max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
+                    else np.zeros(0, np.float32))
+        nm = names_of(self.scenario)
+        params = compile_params(self.scenario, max_prop, self.scoring)
+        state = init_state(people.n, params, len(nm.lists), len(nm.sanctions))
+        t1 = time.perf_counter()
+        rows, stage_times, scenario = [], [], self.scenario
+        for day in range(self.days):
+            if day in self._timeline:
+                scenario = self._timeline[day]
+                params = compile_params(scenario, max_prop, self.scoring)
+            counts = run_day(day, self.seed, params, people, net, state, self.profile)
+            rows.append(daily_row(day, counts, nm))
+            if self.profile:
+                stage_times.append({"day": day, **counts.stage_seconds})
+            if progress is not None:
+                progress(day + 1, self.days)
+        t2 = time.perf_counter()
+        daily = pd.DataFrame(rows)
+        summary = self._summary(pop, nm, params, state, rows, t0, t1, t2)
+        profile = None
+        if self.profile:
+            profile = pd.DataFrame(stage_times, columns=["day", *STAGES]).fillna(0.0)
+        return Results(summary, daily, self.scenario, profile, state)
+
+    def _summary(self, pop: Population, nm: Names, params: Params, state: State, rows: list,
+                 t0: float, t1: float, t2: float) -> dict[str, Any]:
+        n = pop.n
+        agent_days = n * self.days
+        return {
+            "scenario": self.scenario.name,
+            "scenario_hash": scenario_hash(self.scenario),
+            "agents": n,
+            "days": self.days,
+            "seed": self.seed,
+            "scoring": params.scoring_enabled,
+            "version": __version__,
+            "wall_seconds": round(t2 - t0, 4),
+            "build_seconds": round(pop.build_seconds, 4),
+            "run_seconds": round(t2 - t1, 4),
+            "agent_days_per_second": agent_days / (t2 - t1) if t2 > t1 else None,
+            "bytes_per_agent": (pop.nbytes() + state.nbytes()) / max(n, 1),
+            "network": {
+                name: {"mean_degree": d} for name, d in pop.network.mean_degree().items()
+            },
+            "groups": nm.groups,
+            "final": final_metrics(state, pop.people.group, nm, rows),
+        }
