@@ -13,7 +13,13 @@ import numpy as np
 from ..engine.compile import FIXED, Names
 from ..engine.day import DayCounts
 from ..engine.state import (
-    COMMITTED, EVER_ASSOC, EVER_FALSE, EVER_OWN, EVER_SANCTIONED, FALSE_ATTRIBUTED, State,
+    COMMITTED,
+    EVER_ASSOC,
+    EVER_FALSE,
+    EVER_OWN,
+    EVER_SANCTIONED,
+    FALSE_ATTRIBUTED,
+    State,
 )
 
 CAUSES = ("own", "false_match", "association")
