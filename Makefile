@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/scoresim run --out out/default --force
+	$(BIN)/scoresim run --out out/default
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -17,8 +17,11 @@ EVER_ASSOC = 16  # sanctioned through association (spilled penalties, a relative
 FALSE_ATTRIBUTED = 32  # an act of someone else was pinned on it
 ASSOC_PENALISED = 64  # received a spilled penalty
 
-# causes of a penalty or sanction (State.last_cause)
+# causes of a penalty or sanction; the cause of an agent's last penalty is kept in bits 8-9 of
+# its flags, so that a spilled penalty touches one array beside the score, not two
 OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
+CAUSE_SHIFT = 8
+KEEP_FLAGS = 0xFF
 
 # today: per-day marks that the respond stage reads and clears
 PENALISED_TODAY = 1
@@ -29,8 +32,7 @@ SANCTIONED_TODAY = 2
 class State:
     score: np.ndarray  # int32[n], fixed point
     caution: np.ndarray  # float32[n] in [0, 1]
-    flags: np.ndarray  # uint8[n], bits above
-    last_cause: np.ndarray  # uint8[n]: cause of the agent's last penalty
+    flags: np.ndarray  # uint16[n]: bits above; bits 8-9: cause of the last penalty
     today: np.ndarray  # uint8[n]
     list_state: np.ndarray  # int32[L, n]: 0 off; -(due+1) pending; (expiry+1) listed
     list_false: np.ndarray  # uint8[n]: bit l set when the listing on l came from a false match
@@ -56,7 +58,7 @@ def init_state(n: int, params: Params, n_lists: int, n_sanctions: int) -> State:
     return State(
         score=np.full(n, params.initial, np.int32),
         caution=np.zeros(n, np.float32),
-        flags=u8(), last_cause=u8(), today=u8(),
+        flags=np.zeros(n, np.uint16), today=u8(),
         list_state=np.zeros((n_lists, n), np.int32),
         list_false=u8(), ever_listed=u8(),
         own_mask=u8(), reach_mask=u8(), eff_mask=u8(), scratch=u8(),

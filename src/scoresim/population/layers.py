@@ -26,7 +26,7 @@ class Network:
     group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
     group_start: np.ndarray  # int64[total groups + 1]: member ranges into group_members
     group_members: np.ndarray  # int32[total memberships]
-    tie_indptr: np.ndarray  # int64[Lt, n + 1]: row ranges into tie_indices
+    tie_indptr: np.ndarray  # int32 (int64 past 2**31 ties)[Lt, n + 1]: rows of tie_indices
     tie_indices: np.ndarray  # int32[total directed ties]
 
     def nbytes(self) -> int:
@@ -99,15 +99,23 @@ def _build_groups(people: People, layer: Layer, l: int, seed: int):
 
 
 @nb.njit(cache=True)
-def _tie_pass(indptr, indices, fill, lo, hi, n_edges, seed, layer, region):
-    """Count degrees (fill=False) or place both ends of each tie (fill=True)."""
+def _tie_pass(indptr, indices, fill, lo, hi, n_edges, seed, layer, region, local_share,
+              window):
+    """Count degrees (fill=False) or place both ends of each tie (fill=True). A local tie
+    joins agents at most window/2 apart (agents are laid out household by household)."""
     key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
     width = hi - lo
     if width < 2:
         return
+    h = min(window // 2, (width - 1) // 2)
     for e in range(n_edges):
         a = lo + int(rng.uniform(key, e, 0) * width)
-        b = lo + (a - lo + 1 + int(rng.uniform(key, e, 1) * (width - 1))) % width
+        if h >= 1 and rng.uniform(key, e, 2) < local_share:
+            k = int(rng.uniform(key, e, 1) * 2 * h)
+            d = k - h if k < h else k - h + 1
+            b = lo + (a - lo + d) % width
+        else:
+            b = lo + (a - lo + 1 + int(rng.uniform(key, e, 1) * (width - 1))) % width
         if fill:
             indices[indptr[a]] = b
             indptr[a] += 1
@@ -140,14 +148,19 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
 
     rs = people.region_start
-    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int64)
-    edges = []  # per layer, per region: number of undirected ties
+    edges = [  # per layer, per region: number of undirected ties
+        [int(round((rs[r + 1] - rs[r]) * scenario.layers[name].mean_degree / 2))
+         for r in range(len(rs) - 1)]
+        for name in ties
+    ]
+    # int32 row offsets while every directed tie fits: 4 bytes per agent and layer saved
+    fits = 2 * sum(map(sum, edges)) < np.iinfo(np.int32).max
+    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32 if fits else np.int64)
     for l, name in enumerate(ties):
-        d = scenario.layers[name].mean_degree
-        per_region = [int(round((rs[r + 1] - rs[r]) * d / 2)) for r in range(len(rs) - 1)]
-        edges.append(per_region)
-        for r, m in enumerate(per_region):
-            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], m, seed, l, r)
+        layer = scenario.layers[name]
+        for r, m in enumerate(edges[l]):
+            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], m, seed, l, r,
+                      layer.local_share, layer.local_window)
     # one indices array for all tie layers: layer l's rows are offset by the ties before it
     offset = 0
     for l in range(len(ties)):
@@ -157,8 +170,10 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     tie_indices = np.empty(offset, dtype=np.int32)
     for l in range(len(ties)):
         cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
+        layer = scenario.layers[ties[l]]
         for r, m in enumerate(edges[l]):
-            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], m, seed, l, r)
+            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], m, seed, l, r,
+                      layer.local_share, layer.local_window)
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
     return Network(groups, ties, group_of, np.array(offs, np.int64), group_start,

@@ -105,6 +105,10 @@ class Layer(Strict):
     mean_degree: float | None = Field(default=None, ge=0, le=1000)
     spillover: float = Field(default=0.0, ge=0, le=1)
     coverage: float = Field(default=1.0, ge=0, le=1)  # share of agents in the layer (workforce)
+    # ties: the share drawn among the nearest agents (a neighbourhood of local_window agents);
+    # the rest anywhere in the region. Most daily contacts are within 1 km of home (SOURCES 5.3).
+    local_share: float = Field(default=0.8, ge=0, le=1)
+    local_window: int = Field(default=2000, ge=2)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Layer:

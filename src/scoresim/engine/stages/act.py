@@ -24,8 +24,10 @@ def act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution):
 
 
 @nb.njit(parallel=True, cache=True)
-def _acts(fill, offsets, out_agent, out_beh, n, seed, day, b_rate, b_bound, b_prop, b_deter,
-          b_requires, propensity, caution, list_state):
+def _acts(offsets, caps, counts, out_agent, out_beh, n, seed, day, b_rate, b_bound, b_prop,
+          b_deter, b_requires, propensity, caution, list_state):
+    """Task t = (behaviour, block) writes at most caps[t] acts from offsets[t] on and counts
+    all of them in counts[t] (a count above the cap means: rerun with exact room)."""
     nb_ = (n + BLOCK - 1) // BLOCK
     for t in nb.prange(b_rate.shape[0] * nb_):
         b, k = t // nb_, t % nb_
@@ -33,7 +35,7 @@ def _acts(fill, offsets, out_agent, out_beh, n, seed, day, b_rate, b_bound, b_pr
         key = rng.stream(seed, day, rng.ACT, b)
         akey = rng.stream(seed, day, rng.ACT_ACCEPT, b)
         hi = min(n, (k + 1) * BLOCK)
-        pos, j, w = k * BLOCK, 0, offsets[t]
+        pos, j, w, cap = k * BLOCK, 0, offsets[t], caps[t]
         count = 0
         while True:
             pos += gap(key, k, j, q, hi - pos)
@@ -46,27 +48,53 @@ def _acts(fill, offsets, out_agent, out_beh, n, seed, day, b_rate, b_bound, b_pr
                 continue
             p = act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution)
             if rng.uniform(akey, i, 0) * q < p:
-                if fill:
+                if count < cap:
                     out_agent[w] = i
                     out_beh[w] = b
                     w += 1
                 count += 1
-        if not fill:
-            offsets[t] = count
+        counts[t] = count
+
+
+@nb.njit(parallel=True, cache=True)
+def _compact(offsets, counts, dest, agent, beh, out_agent, out_beh):
+    for t in nb.prange(counts.shape[0]):
+        for k in range(counts[t]):
+            out_agent[dest[t] + k] = agent[offsets[t] + k]
+            out_beh[dest[t] + k] = beh[offsets[t] + k]
+
+
+def _room(n: int, bound: np.ndarray) -> np.ndarray:
+    """Room per task: the mean number of candidates plus 10 standard deviations; a task needs
+    more with probability far below 1e-20, and then the day is redone with exact room."""
+    nb_ = n_blocks(n)
+    size = np.full(nb_, BLOCK, np.float64)
+    size[-1] = n - (nb_ - 1) * BLOCK
+    mean = np.outer(bound, size).ravel()
+    return np.ceil(mean + 10 * np.sqrt(mean) + 10).astype(np.int64)
 
 
 def act(n, seed, day, p, propensity, caution, list_state):
     """The day's acts: (agent int32[k], behaviour uint8[k]) and acts per behaviour."""
     B = p.b_rate.shape[0]
-    counts = np.zeros(B * n_blocks(n), np.int64)
-    dummy_a, dummy_b = np.zeros(0, np.int32), np.zeros(0, np.uint8)
+    caps = _room(n, p.b_bound)
+    offsets = np.zeros_like(caps)
+    np.cumsum(caps[:-1], out=offsets[1:])
+    counts = np.zeros_like(caps)
+    room = int(caps.sum())
+    agent, beh = np.empty(room, np.int32), np.empty(room, np.uint8)
     args = (n, seed, day, p.b_rate, p.b_bound, p.b_prop, p.b_deter, p.b_requires,
             propensity, caution, list_state)
-    _acts(False, counts, dummy_a, dummy_b, *args)
-    per_behaviour = counts.reshape(B, -1).sum(axis=1) if B else np.zeros(0, np.int64)
-    offsets = np.zeros_like(counts)
-    np.cumsum(counts[:-1], out=offsets[1:])
+    _acts(offsets, caps, counts, agent, beh, *args)
+    if np.any(counts > caps):  # practically never: redo with the exact counts as room
+        caps = counts.copy()
+        np.cumsum(caps[:-1], out=offsets[1:])
+        agent, beh = np.empty(int(caps.sum()), np.int32), np.empty(int(caps.sum()), np.uint8)
+        _acts(offsets, caps, counts, agent, beh, *args)
+    dest = np.zeros_like(counts)
+    np.cumsum(counts[:-1], out=dest[1:])
     total = int(counts.sum())
-    agent, beh = np.empty(total, np.int32), np.empty(total, np.uint8)
-    _acts(True, offsets, agent, beh, *args)
-    return agent, beh, per_behaviour
+    out_agent, out_beh = np.empty(total, np.int32), np.empty(total, np.uint8)
+    _compact(offsets, counts, dest, agent, beh, out_agent, out_beh)
+    per_behaviour = counts.reshape(B, -1).sum(axis=1) if B else np.zeros(0, np.int64)
+    return out_agent, out_beh, per_behaviour

@@ -7,10 +7,11 @@ Every activation is accounted by cause: own scored act, false match, or associat
 sanction's cause is the cause of the penalty that last moved the agent's score (the one that
 tipped it over); a list sanction's cause is that of the act that put the agent on the list.
 
-Three passes: (A) per agent, in parallel: list transitions, appeals and the new own sanctions;
-(B) per agent, in parallel: collect the agents whose sanctions changed and those whose
-sanctions reach others; (C) sequential over those few: reach, effective sanctions, accounting,
-and pushes of visibility to tie neighbours.
+Cost follows the agents with something going on, not the population: a flat sweep marks the
+busy agents (sanctioned, listed or pending, below a grade threshold, appeal pending); then
+(A) over the busy agents in parallel: list transitions, appeals, new own sanctions; (B) split
+out those whose sanctions changed and those whose sanctions reach others; (C) sequential over
+those few: reach, effective sanctions, accounting by cause, visibility pushes to ties.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from .. import rng
 from ..state import (
     ASSOCIATION,
+    CAUSE_SHIFT,
     EVER_ASSOC,
     EVER_FALSE,
     EVER_OWN,
@@ -35,15 +37,35 @@ NEVER = 2**31 - 1
 
 
 @nb.njit(parallel=True, cache=True)
-def _pass_a(day, seed, l_expire, s_list, s_threshold, s_min_days, s_min_row, reach_bits,
-            appeals, appeal_success, score, list_state, list_false, ever_listed, own_mask,
-            scratch, since, appeal_day, fm_penalty, out):
-    """out[chunk]: [changed, reachers, appeals won, listings L, expiries L, listed now L]."""
-    n, L, S = score.shape[0], list_state.shape[0], s_list.shape[0]
+def _mark_busy(floor, appeals, score, own_mask, list_state, appeal_day, busy):
+    """busy[i] = 1 where anything can change: a sanction, a listing, a score below a
+    threshold or a pending appeal. Flat loops over agents, so they vectorise."""
+    n = score.shape[0]
+    for i in nb.prange(n):
+        busy[i] = (own_mask[i] != 0) | (score[i] < floor)
+    for l in range(list_state.shape[0]):
+        row = list_state[l]
+        for i in nb.prange(n):
+            busy[i] |= row[i] != 0
+    if appeals:
+        for i in nb.prange(n):
+            busy[i] |= appeal_day[i] >= 0
+
+
+@nb.njit(parallel=True, cache=True)
+def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_row,
+            reach_bits, appeals, appeal_success, score, list_state, list_false, ever_listed,
+            own_mask, scratch, since, appeal_day, fm_penalty, out):
+    """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
+    (into scratch). out[chunk] = [changed, reachers, appeals won, listings L, expiries L,
+    listed now L]."""
+    L, S = list_state.shape[0], s_list.shape[0]
     akey = rng.stream(seed, day, rng.APPEAL, 0)
-    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+    k_all = agents.shape[0]
+    for c in nb.prange((k_all + CHUNK - 1) // CHUNK):
         row = out[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
+        for k in range(c * CHUNK, min(k_all, (c + 1) * CHUNK)):
+            i = agents[k]
             if appeals and appeal_day[i] >= 0 and day >= appeal_day[i]:
                 appeal_day[i] = -1
                 if rng.uniform(akey, i, 0) < appeal_success:
@@ -91,30 +113,32 @@ def _pass_a(day, seed, l_expire, s_list, s_threshold, s_min_days, s_min_row, rea
                 row[1] += 1
 
 
-@nb.njit(parallel=True, cache=True)
-def _pass_b(reach_bits, own_mask, scratch, off_changed, off_reach, changed, reachers):
-    n = own_mask.shape[0]
-    for c in nb.prange((n + CHUNK - 1) // CHUNK):
-        w, v = off_changed[c], off_reach[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            m = scratch[i]
-            if m != own_mask[i]:
-                changed[w] = i
-                w += 1
-                own_mask[i] = m
-            if m & reach_bits:
-                reachers[v] = i
-                v += 1
+@nb.njit(cache=True)
+def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
+    """Busy agents whose own sanctions changed, and those whose sanctions reach others."""
+    w = v = 0
+    for k in range(agents.shape[0]):
+        i = agents[k]
+        m = scratch[i]
+        if m != own_mask[i]:
+            changed[w] = i
+            w += 1
+            own_mask[i] = m
+        if m & reach_bits:
+            reachers[v] = i
+            v += 1
 
 
 @nb.njit(cache=True)
-def _activate(i, s, day, s_list, list_false, last_cause, own_mask, flags, today, appeals,
+def _activate(i, s, day, s_list, list_false, own_mask, flags, today, appeals,
               appeal_delay, appeal_day, by_cause):
     if own_mask[i] & (1 << s):
         if s_list[s] >= 0:
             cause = FALSE_MATCH if list_false[i] & (1 << s_list[s]) else OWN
         else:
-            cause = last_cause[i] if last_cause[i] != 0 else OWN
+            cause = (flags[i] >> CAUSE_SHIFT) & 3
+            if cause == 0:
+                cause = OWN
     else:
         cause = ASSOCIATION
     flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
@@ -127,7 +151,7 @@ def _activate(i, s, day, s_list, list_false, last_cause, own_mask, flags, today,
 
 @nb.njit(cache=True)
 def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today, appeal_day,
+            own_mask, reach_mask, eff_mask, list_false, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause):
     """Effective sanctions of these agents: count, account by cause, push visibility."""
     S = s_list.shape[0]
@@ -140,7 +164,7 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
             bit = 1 << s
             if new & bit and not old & bit:
                 sanctioned_count[s] += 1
-                _activate(i, s, day, s_list, list_false, last_cause, own_mask, flags,
+                _activate(i, s, day, s_list, list_false, own_mask, flags,
                           today, appeals, appeal_delay, appeal_day, by_cause)
             elif old & bit and not new & bit:
                 sanctioned_count[s] -= 1
@@ -156,7 +180,7 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
             appeals, appeal_delay, group_of, group_off, group_start, group_members, tie_indptr,
-            tie_indices, own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today,
+            tie_indices, own_mask, reach_mask, eff_mask, list_false, flags, today,
             appeal_day, sanctioned_ties, sanctioned_count, by_cause):
     S = s_list.shape[0]
     for k in range(prev_reached.shape[0]):
@@ -188,7 +212,7 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                             n_reached += 1
                         reach_mask[m] |= bit
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_false, last_cause, flags, today, appeal_day,
+            own_mask, reach_mask, eff_mask, list_false, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause)
     _settle(changed, *args)
     _settle(prev_reached, *args)
@@ -198,27 +222,26 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
 
 def sanction(day, seed, p, net, s, n_lists):
     """Update sanctions. Returns a dict of the day's counts."""
-    n, L = s.score.shape[0], n_lists
-    n_chunks = (n + CHUNK - 1) // CHUNK
-    out = np.zeros((n_chunks, 3 + 3 * L), np.int64)
-    _pass_a(day, seed, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
+    L = n_lists
+    grade = p.s_threshold[p.s_list < 0]
+    floor = int(grade.max()) if grade.size else -(2**31)
+    _mark_busy(floor, p.appeals, s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
+    busy = np.flatnonzero(s.scratch).astype(np.int32)
+    out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
+    _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_false,
             s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty, out)
-    off_changed = np.zeros(n_chunks, np.int64)
-    off_reach = np.zeros(n_chunks, np.int64)
-    np.cumsum(out[:-1, 0], out=off_changed[1:])
-    np.cumsum(out[:-1, 1], out=off_reach[1:])
-    changed = np.empty(int(out[:, 0].sum()), np.int32)
-    reachers = np.empty(int(out[:, 1].sum()), np.int32)
-    _pass_b(p.reach_bits, s.own_mask, s.scratch, off_changed, off_reach, changed, reachers)
+    tot = out.sum(axis=0) if out.shape[0] else np.zeros(3 + 3 * L, np.int64)
+    changed = np.empty(int(tot[0]), np.int32)
+    reachers = np.empty(int(tot[1]), np.int32)
+    _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
                         net.group_off, net.group_start, net.group_members, net.tie_indptr,
                         net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask, s.list_false,
-                        s.last_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
+                        s.flags, s.today, s.appeal_day, s.sanctioned_ties,
                         s.sanctioned_count, by_cause)
-    tot = out.sum(axis=0)
     return {
         "appeals_won": int(tot[2]),
         "listings": tot[3 : 3 + L],

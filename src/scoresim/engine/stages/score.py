@@ -11,9 +11,11 @@ import numba as nb
 import numpy as np
 
 from ..state import (
+    CAUSE_SHIFT,
     COMMITTED,
     FALSE_ATTRIBUTED,
     FALSE_MATCH,
+    KEEP_FLAGS,
     OWN,
     PENALISED_TODAY,
 )
@@ -22,7 +24,7 @@ from .observe import DISMISSED, FALSE, OBSERVED
 
 @nb.njit(cache=True)
 def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_leave,
-           l_grace, l_expire, score, flags, last_cause, today, list_state, list_false,
+           l_grace, l_expire, score, flags, today, list_state, list_false,
            ever_listed, fm_penalty, pen_agent, pen_points, counts):
     """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L]."""
     B, L = b_points.shape[0], l_grace.shape[0]
@@ -46,7 +48,8 @@ def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_le
         if pts != 0:
             score[t] += pts
             if pts < 0:
-                last_cause[t] = FALSE_MATCH if wrong else OWN
+                cause = FALSE_MATCH if wrong else OWN
+                flags[t] = (flags[t] & KEEP_FLAGS) | (cause << CAUSE_SHIFT)
                 today[t] |= PENALISED_TODAY
                 if wrong and fm_penalty.shape[0] > 0:
                     fm_penalty[t] -= pts
@@ -81,7 +84,7 @@ def score_and_list(agent, beh, target, status, day, p, s):
     pen_agent = np.empty(agent.shape[0], np.int32)
     pen_points = np.empty(agent.shape[0], np.int32)
     k = _score(agent, beh, target, status, day, p.b_points, p.b_penalised, p.b_enter,
-               p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.last_cause, s.today,
+               p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
                s.list_state, s.list_false, s.ever_listed, s.fm_penalty, pen_agent,
                pen_points, counts)
     return pen_agent[:k], pen_points[:k], counts

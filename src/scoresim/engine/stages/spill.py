@@ -1,6 +1,8 @@
 """Stage 4, spill: a penalty also lands, times the layer's spillover, on each neighbour of the
 penalised agent in every layer (one hop): the "interconnecting repercussions" on family,
-colleagues and friends. Sequential in the penalties' order, so pushes never race.
+colleagues and friends. Sequential in the penalties' order, so pushes never race. A spilled
+penalty lowers the score but does not count as the neighbour's own penalty for caution
+(respond): caution answers to what is pinned on the agent itself and to visible sanctions.
 """
 
 from __future__ import annotations
@@ -8,20 +10,18 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..state import ASSOC_PENALISED, ASSOCIATION, PENALISED_TODAY
+from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, KEEP_FLAGS
 
 
 @nb.njit(inline="always", cache=True)
-def _hit(m, amount, score, last_cause, today, flags):
+def _hit(m, amount, score, flags):
     score[m] += amount
-    last_cause[m] = ASSOCIATION
-    today[m] |= PENALISED_TODAY
-    flags[m] |= ASSOC_PENALISED
+    flags[m] = (flags[m] & KEEP_FLAGS) | ASSOC_PENALISED | (ASSOCIATION << CAUSE_SHIFT)
 
 
 @nb.njit(cache=True)
 def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_start,
-           group_members, tie_indptr, tie_indices, score, last_cause, today, flags):
+           group_members, tie_indptr, tie_indices, score, flags):
     hits = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -34,14 +34,14 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = group_members[k]
                 if m != a:
-                    _hit(m, amount, score, last_cause, today, flags)
+                    _hit(m, amount, score, flags)
                     hits += 1
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
                 continue
             for k in range(tie_indptr[l, a], tie_indptr[l, a + 1]):
-                _hit(tie_indices[k], amount, score, last_cause, today, flags)
+                _hit(tie_indices[k], amount, score, flags)
                 hits += 1
     return hits
 
@@ -52,4 +52,4 @@ def spill(pen_agent, pen_points, p, net, s) -> int:
         return 0
     return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
                   net.group_start, net.group_members, net.tie_indptr, net.tie_indices,
-                  s.score, s.last_cause, s.today, s.flags)
+                  s.score, s.flags)
