@@ -71,12 +71,6 @@ class Results:
     profile: pd.DataFrame | None = None
     state: State | None = field(default=None, repr=False)
 
-    def plot(self, path: str | Path | None = None):
-        """Plot the daily series (matplotlib); saves to ``path`` when given."""
-        from .report.plots import plot_daily  # imported late: matplotlib is optional
-
-        return plot_daily(self, path)
-
 
 class Sim:
     """One simulation: ``Sim(scenario, agents=..., days=..., seed=...).run()``."""

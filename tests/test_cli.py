@@ -1,0 +1,125 @@
+"""The command line end to end: outputs, errors (exit 2, one line, nothing written)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scoresim.cli import app
+
+runner = CliRunner()
+SMALL = ["--agents", "3000", "--days", "20", "--seed", "3", "--quiet"]
+
+SUMMARY_KEYS = ["scenario", "agents", "days", "seed", "version", "wall_seconds", "network",
+                "final"]
+FINAL_KEYS = ["mean_score", "mean_caution", "sanctioned_frac", "ever_sanctioned_frac",
+              "innocent_sanctioned_frac", "ever_sanctioned_by_cause", "acts", "observed",
+              "false_attributions", "denied", "requests", "listed_now", "ever_listed"]
+
+
+def test_run_writes_the_contracted_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    r = runner.invoke(app, ["run", *SMALL, "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    for k in SUMMARY_KEYS:
+        assert k in s
+    assert s["agents"] == 3000 and s["days"] == 20 and s["seed"] == 3
+    for layer in ("household", "work", "kin", "friends"):
+        assert s["network"][layer]["mean_degree"] > 0
+    for k in FINAL_KEYS:
+        assert k in s["final"]
+    assert set(s["final"]["ever_sanctioned_by_cause"]) == {"own", "false_match", "association"}
+    daily = pd.read_parquet(out / "daily.parquet")
+    assert list(daily["day"]) == list(range(20))
+    for col in ("acts_online_criticism", "observed_online_criticism", "false_attributions",
+                "spill_penalties", "listed_dishonest_debtors", "sanctioned_travel_ban",
+                "requests_flight", "denied_flight", "mean_score", "mean_caution"):
+        assert col in daily.columns
+    assert s["final"]["acts"]["online_criticism"] == daily["acts_online_criticism"].sum()
+    assert (out / "scenario.yaml").exists()
+    assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no temporaries
+
+
+def test_set_override_is_applied_and_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    r = runner.invoke(app, ["run", *SMALL, "--out", str(out),
+                            "--set", "behaviours.online_criticism.rate=0"])
+    assert r.exit_code == 0, r.output
+    s = json.loads((out / "summary.json").read_text())
+    assert s["final"]["acts"]["online_criticism"] == 0
+    assert "rate: 0" in (out / "scenario.yaml").read_text()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--set", "behaviours.online_criticism.rate=abc"], "behaviours.online_criticism.rate"),
+    (["--set", "behaviours.online_criticism.rate=2"], "behaviours.online_criticism.rate"),
+    (["--set", "nosuch.key=1"], "nosuch"),
+    (["no-such-scenario"], "no-such-scenario"),
+])
+def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args, needle) -> None:
+    out = tmp_path / "never"
+    r = runner.invoke(app, ["run", *SMALL, "--out", str(out), *args])
+    assert r.exit_code == 2
+    assert needle in r.output
+    assert "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_bad_file_names_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\npopulation:\n  regions: {a: {share: 1}}\n"
+                   "channels: {c: {observe: 1}}\nbehaviours:\n  b: {rate: -1, channel: c}\n")
+    r = runner.invoke(app, ["validate", str(bad)])
+    assert r.exit_code == 2
+    assert f"{bad}:6" in r.output and "behaviours.b.rate" in r.output
+
+
+def test_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("keep me")
+    r = runner.invoke(app, ["run", *SMALL, "--out", str(tmp_path)])
+    assert r.exit_code == 2
+    assert (tmp_path / "mine.txt").read_text() == "keep me"
+    assert not (tmp_path / "summary.json").exists()
+
+
+def test_rerun_replaces_a_previous_result(tmp_path: Path) -> None:
+    out = tmp_path / "r"
+    assert runner.invoke(app, ["run", *SMALL, "--out", str(out)]).exit_code == 0
+    r = runner.invoke(app, ["run", "--agents", "2000", "--days", "5", "-q", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert json.loads((out / "summary.json").read_text())["agents"] == 2000
+
+
+def test_scenarios_lists_default_and_validate_accepts_it() -> None:
+    r = runner.invoke(app, ["scenarios"])
+    assert r.exit_code == 0 and "default" in r.output
+    assert runner.invoke(app, ["validate", "default"]).exit_code == 0
+
+
+def test_profile_writes_stage_times(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    r = runner.invoke(app, ["run", *SMALL, "--profile", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    prof = pd.read_parquet(out / "profile.parquet")
+    assert list(prof.columns) == ["day", "act", "observe", "score", "spill", "recover",
+                                  "sanction", "services", "respond"]
+    assert len(prof) == 20 and (prof.drop(columns="day") >= 0).all().all()
+
+
+def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("scoresim")
+    out = tmp_path / "sub"
+    p = subprocess.run([str(exe), "run", *SMALL, "--out", str(out)], capture_output=True,
+                       text=True)
+    assert p.returncode == 0, p.stderr
+    assert (out / "summary.json").exists()
+    p = subprocess.run([str(exe), "run", "--set", "x=", "--out", str(out)], capture_output=True,
+                       text=True)
+    assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.strip()
