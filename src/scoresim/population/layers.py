@@ -99,31 +99,62 @@ def _build_groups(people: People, layer: Layer, l: int, seed: int):
 
 
 @nb.njit(cache=True)
-def _tie_pass(indptr, indices, fill, lo, hi, n_edges, seed, layer, region, local_share,
+def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, local_share,
               window):
-    """Count degrees (fill=False) or place both ends of each tie (fill=True). A local tie
-    joins agents at most window/2 apart (agents are laid out household by household)."""
+    """Count degrees (fill=False) or place both ends of each tie (fill=True).
+
+    Agent a starts floor(half_degree) ties, one more with probability frac(half_degree), so its
+    degree is about half_degree + Poisson(half_degree). Walking the agents in order keeps the
+    writes near each other; a local tie joins agents at most window/2 apart (agents are laid
+    out household by household), the others join anyone in the region.
+    """
     key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
     width = hi - lo
     if width < 2:
         return
     h = min(window // 2, (width - 1) // 2)
-    for e in range(n_edges):
-        a = lo + int(rng.uniform(key, e, 0) * width)
-        if h >= 1 and rng.uniform(key, e, 2) < local_share:
-            k = int(rng.uniform(key, e, 1) * 2 * h)
-            d = k - h if k < h else k - h + 1
-            b = lo + (a - lo + d) % width
-        else:
-            b = lo + (a - lo + 1 + int(rng.uniform(key, e, 1) * (width - 1))) % width
-        if fill:
-            indices[indptr[a]] = b
-            indptr[a] += 1
-            indices[indptr[b]] = a
-            indptr[b] += 1
-        else:
-            indptr[a + 1] += 1
-            indptr[b + 1] += 1
+    whole = int(half_degree)
+    frac = half_degree - whole
+    for a in range(lo, hi):
+        k = whole + (1 if rng.uniform(key, a, 0) < frac else 0)
+        for j in range(k):
+            u = rng.uniform(key, a, 3 * j + 1)
+            if h >= 1 and rng.uniform(key, a, 3 * j + 2) < local_share:
+                x = int(u * 2 * h)
+                d = x - h if x < h else x - h + 1
+                b = lo + (a - lo + d) % width
+            else:
+                b = lo + (a - lo + 1 + int(u * (width - 1))) % width
+            if fill:
+                indices[indptr[a]] = b
+                indptr[a] += 1
+                indices[indptr[b]] = a
+                indptr[b] += 1
+            else:
+                indptr[a + 1] += 1
+                indptr[b + 1] += 1
+
+
+def _directed_ties(people: People, half_degree: float, seed: int, l: int) -> int:
+    """The exact number of directed ties a layer will have (to size its arrays first)."""
+    rs = people.region_start
+    whole, frac = int(half_degree), half_degree - int(half_degree)
+    total = 0
+    for r in range(len(rs) - 1):
+        n_r = int(rs[r + 1] - rs[r])
+        if n_r >= 2:
+            total += 2 * (whole * n_r + (_extra_ties(seed, l, r, int(rs[r]), n_r, frac)
+                                         if frac > 0 else 0))
+    return total
+
+
+@nb.njit(cache=True)
+def _extra_ties(seed, layer, region, lo, n_r, frac):
+    key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
+    extra = 0
+    for a in range(lo, lo + n_r):
+        extra += rng.uniform(key, a, 0) < frac
+    return extra
 
 
 def build_network(scenario: Scenario, people: People, seed: int) -> Network:
@@ -148,18 +179,15 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
 
     rs = people.region_start
-    edges = [  # per layer, per region: number of undirected ties
-        [int(round((rs[r + 1] - rs[r]) * scenario.layers[name].mean_degree / 2))
-         for r in range(len(rs) - 1)]
-        for name in ties
-    ]
+    halves = [scenario.layers[name].mean_degree / 2 for name in ties]
     # int32 row offsets while every directed tie fits: 4 bytes per agent and layer saved
-    fits = 2 * sum(map(sum, edges)) < np.iinfo(np.int32).max
+    total = sum(_directed_ties(people, h, seed, l) for l, h in enumerate(halves))
+    fits = total < np.iinfo(np.int32).max
     tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32 if fits else np.int64)
     for l, name in enumerate(ties):
         layer = scenario.layers[name]
-        for r, m in enumerate(edges[l]):
-            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], m, seed, l, r,
+        for r in range(len(rs) - 1):
+            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], halves[l], seed, l, r,
                       layer.local_share, layer.local_window)
     # one indices array for all tie layers: layer l's rows are offset by the ties before it
     offset = 0
@@ -171,8 +199,8 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     for l in range(len(ties)):
         cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
         layer = scenario.layers[ties[l]]
-        for r, m in enumerate(edges[l]):
-            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], m, seed, l, r,
+        for r in range(len(rs) - 1):
+            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], halves[l], seed, l, r,
                       layer.local_share, layer.local_window)
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
