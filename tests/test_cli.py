@@ -109,7 +109,7 @@ def test_profile_writes_stage_times(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     prof = pd.read_parquet(out / "profile.parquet")
     assert list(prof.columns) == ["day", "act", "observe", "score", "spill", "recover",
-                                  "sanction", "services", "respond"]
+                                  "sanction", "services", "respond", "measure"]
     assert len(prof) == 20 and (prof.drop(columns="day") >= 0).all().all()
 
 

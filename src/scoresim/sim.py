@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import __version__
 from .engine.compile import Names, Params, compile_params, names_of
-from .engine.day import STAGES, run_day
+from .engine.day import TIMED, run_day
 from .engine.state import State, init_state
 from .population import Network, People, build_network, build_people
 from .results.accounts import daily_row, final_metrics
@@ -133,7 +133,7 @@ class Sim:
         summary = self._summary(pop, nm, params, state, rows, t0, t1, t2)
         profile = None
         if self.profile:
-            profile = pd.DataFrame(stage_times, columns=["day", *STAGES]).fillna(0.0)
+            profile = pd.DataFrame(stage_times, columns=["day", *TIMED]).fillna(0.0)
         return Results(summary, daily, self.scenario, profile, state)
 
     def _summary(self, pop: Population, nm: Names, params: Params, state: State, rows: list,

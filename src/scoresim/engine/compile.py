@@ -34,6 +34,7 @@ class Names:
     traits: list[str]
     group_layers: list[str]
     tie_layers: list[str]
+    grades: list[str]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Params:
     # scoring, spill, responses, safeguards
     initial: int
     recovery: int
+    grade_bounds: np.ndarray  # int64[grades - 1]: fixed-point lower bounds, highest grade first
     g_spill: np.ndarray  # float64[Lg]
     t_spill: np.ndarray  # float64[Lt]
     association: bool
@@ -100,6 +102,7 @@ def names_of(scenario: Scenario) -> Names:
         traits=list(scenario.population.traits),
         group_layers=[k for k, v in scenario.layers.items() if v.kind == "group"],
         tie_layers=[k for k, v in scenario.layers.items() if v.kind == "ties"],
+        grades=list(scenario.scoring.grades),
     )
 
 
@@ -188,6 +191,8 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
         v_demand=np.array([scenario.services[v].demand for v in nm.services], np.float64),
         v_denied_by=v_denied_by,
         initial=to_fixed(scenario.scoring.initial),
+        grade_bounds=np.array([to_fixed(b) for b in scenario.scoring.grades.values()
+                               if b is not None], np.int64),
         recovery=to_fixed(scenario.scoring.recovery_per_day),
         g_spill=np.array([scenario.layers[x].spillover for x in nm.group_layers], np.float64),
         t_spill=np.array([scenario.layers[x].spillover for x in nm.tie_layers], np.float64),

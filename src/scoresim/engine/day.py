@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compile import FIXED, Params
+from .measure import measure
 from .stages.act import act
 from .stages.observe import observe
 from .stages.recover import recover
@@ -26,6 +27,7 @@ from .stages.spill import spill
 from .state import State
 
 STAGES = ("act", "observe", "score", "spill", "recover", "sanction", "services", "respond")
+TIMED = (*STAGES, "measure")  # the profile's columns: the stages, then the day's measurements
 
 
 @dataclass
@@ -45,6 +47,9 @@ class DayCounts:
     denied: np.ndarray  # int64[V, G]
     mean_score: float
     mean_caution: float
+    grades: np.ndarray  # int64[grades]: agents per grade, highest first (empty without grades)
+    sanctioned_by_group: np.ndarray  # int64[G]
+    expression_by_group: np.ndarray  # int64[G]: expression acts by the actor's group
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -92,10 +97,17 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
     mean_score, mean_caution = respond(p, net, s) if p.scoring_enabled else (
         float(p.initial), 0.0)
     clock.lap("respond")
+    G = len(people.group_names)
+    grades, by_group = measure(p.grade_bounds, G, s, people.group)
+    if not p.grade_bounds.shape[0]:
+        grades = grades[:0]  # no grades declared: nothing to count
+    expression = np.bincount(people.group[agent[p.b_expression[beh]]], minlength=G)
+    clock.lap("measure")
     return DayCounts(
         acts=acts, observed=observed, false_attributions=false_attr,
         dismissed_by_review=dismissed, spill_penalties=spilled, listings=listings,
         delistings=delistings, listed_now=listed_now, sanctioned=s.sanctioned_count[: S + 1].copy(),
         newly_sanctioned=newly, appeals_won=appeals_won, requests=requests, denied=denied,
-        mean_score=mean_score / FIXED, mean_caution=mean_caution, stage_seconds=clock.out,
+        mean_score=mean_score / FIXED, mean_caution=mean_caution, grades=grades,
+        sanctioned_by_group=by_group, expression_by_group=expression, stage_seconds=clock.out,
     )

@@ -51,6 +51,11 @@ def daily_row(day: int, c: DayCounts, nm: Names) -> dict[str, float | int]:
     for k, v in enumerate(nm.services):
         for g, gname in enumerate(nm.groups):
             row[f"denied_{v}__{gname}"] = int(c.denied[k, g])
+    for k, grade in enumerate(nm.grades if len(c.grades) else []):
+        row[f"grade_{grade}"] = int(c.grades[k])
+    for g, gname in enumerate(nm.groups):
+        row[f"sanctioned_any__{gname}"] = int(c.sanctioned_by_group[g])
+        row[f"expression_acts__{gname}"] = int(c.expression_by_group[g])
     row["mean_score"] = c.mean_score
     row["mean_caution"] = c.mean_caution
     return row
