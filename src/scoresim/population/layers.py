@@ -25,7 +25,10 @@ class Network:
     group_of: np.ndarray  # int32[Lg, n]; -1 where the agent is in no group of that layer
     group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
     group_start: np.ndarray  # int64[total groups + 1]: member ranges into group_members
-    group_members: np.ndarray  # int32[total memberships]
+    group_members: np.ndarray  # int32[memberships past member_base]
+    # member positions below member_base are the agents themselves (the first group layer,
+    # households, is laid out as runs of consecutive agents); see engine.groups.member_at
+    member_base: int
     tie_indptr: np.ndarray  # int32 (int64 past 2**31 ties)[Lt, n + 1]: rows of tie_indices
     tie_indices: np.ndarray  # int32[total directed ties]
 
@@ -164,14 +167,17 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
 
     group_of = np.full((len(groups), n), -1, dtype=np.int32)
     starts, member_parts, offs = [np.zeros(1, np.int64)], [], [0]
-    base_member = 0
+    base_member = member_base = 0
     for l, name in enumerate(groups):
         members, sizes = _build_groups(people, scenario.layers[name], l, seed)
         ends = base_member + np.cumsum(sizes)
         starts.append(ends)
         group_ids = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         group_of[l, members] = group_ids
-        member_parts.append(members)
+        if l == 0 and len(members) == n and np.array_equal(members, np.arange(n)):
+            member_base = n  # households are runs of agents: their members need no array
+        else:
+            member_parts.append(members)
         base_member = int(ends[-1]) if len(ends) else base_member
         offs.append(offs[-1] + len(sizes))
         del group_ids
@@ -205,4 +211,4 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
     return Network(groups, ties, group_of, np.array(offs, np.int64), group_start,
-                   group_members, tie_indptr, tie_indices)
+                   group_members, member_base, tie_indptr, tie_indices)

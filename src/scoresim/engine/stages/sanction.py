@@ -20,6 +20,7 @@ import numba as nb
 import numpy as np
 
 from .. import rng
+from ..groups import member_at
 from ..state import (
     ASSOCIATION,
     CAUSE_SHIFT,
@@ -179,8 +180,8 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
 
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_of, group_off, group_start, group_members, tie_indptr,
-            tie_indices, own_mask, reach_mask, eff_mask, list_false, flags, today,
+            appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
+            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_false, flags, today,
             appeal_day, sanctioned_ties, sanctioned_count, by_cause):
     S = s_list.shape[0]
     for k in range(prev_reached.shape[0]):
@@ -205,7 +206,7 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                     continue
                 gg = group_off[s_reach[s]] + g
                 for j in range(group_start[gg], group_start[gg + 1]):
-                    m = group_members[j]
+                    m = member_at(j, member_base, group_members)
                     if m != a:
                         if reach_mask[m] == 0:
                             reached[n_reached] = m
@@ -238,9 +239,9 @@ def sanction(day, seed, p, net, s, n_lists):
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
-                        net.group_off, net.group_start, net.group_members, net.tie_indptr,
-                        net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask, s.list_false,
-                        s.flags, s.today, s.appeal_day, s.sanctioned_ties,
+                        net.group_off, net.group_start, net.group_members, net.member_base,
+                        net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
+                        s.list_false, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
                         s.sanctioned_count, by_cause)
     return {
         "appeals_won": int(tot[2]),

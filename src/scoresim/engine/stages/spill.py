@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..groups import member_at
 from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, KEEP_FLAGS
 
 
@@ -21,7 +22,7 @@ def _hit(m, amount, score, flags):
 
 @nb.njit(cache=True)
 def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_start,
-           group_members, tie_indptr, tie_indices, score, flags):
+           group_members, member_base, tie_indptr, tie_indices, score, flags):
     hits = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -32,7 +33,7 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
                 continue
             gg = group_off[l] + g
             for k in range(group_start[gg], group_start[gg + 1]):
-                m = group_members[k]
+                m = member_at(k, member_base, group_members)
                 if m != a:
                     _hit(m, amount, score, flags)
                     hits += 1
@@ -51,5 +52,5 @@ def spill(pen_agent, pen_points, p, net, s) -> int:
     if not p.association or pen_agent.shape[0] == 0:
         return 0
     return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
-                  net.group_start, net.group_members, net.tie_indptr, net.tie_indices,
-                  s.score, s.flags)
+                  net.group_start, net.group_members, net.member_base, net.tie_indptr,
+                  net.tie_indices, s.score, s.flags)
