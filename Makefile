@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+# The report tests render report.html in a real browser: Debian's chromium, installed with
+# apt-get when missing (root, or sudo when there is one). A failed install stops `make test`.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
+
+.PHONY: run test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,7 +20,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/scoresim run --out out/default
 
-test: $(STAMP)
+chromium:
+	@test -x $(CHROMIUM) || { echo "installing chromium (apt-get) for the report tests"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x $(CHROMIUM) || { echo "error: $(CHROMIUM) is still missing" >&2; exit 1; }
+
+test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest
 
