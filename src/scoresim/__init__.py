@@ -3,14 +3,17 @@
     >>> import scoresim
     >>> res = scoresim.Sim("default", agents=10_000, days=30, seed=1).run()
     >>> res.summary["final"]["ever_sanctioned_frac"]  # doctest: +SKIP
+    >>> scoresim.compare(["default", "default@safeguards.association_penalties=false"],
+    ...                  seeds=3, agents=20_000, days=180)  # doctest: +SKIP
 """
 
 __version__ = "0.1.0"
 
+from .experiments import compare  # noqa: E402
 from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario  # noqa: E402
 from .sim import Population, Results, Sim, build_population  # noqa: E402
 
 __all__ = [
     "Population", "Results", "Scenario", "ScenarioError", "Sim", "build_population",
-    "builtin_scenarios", "load_scenario", "__version__",
+    "builtin_scenarios", "compare", "load_scenario", "__version__",
 ]

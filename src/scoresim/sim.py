@@ -70,6 +70,22 @@ class Results:
     scenario: Scenario
     profile: pd.DataFrame | None = None
     state: State | None = field(default=None, repr=False)
+    # the same population and seed with scoring off, when the run carries its counterfactual
+    # (scoresim.experiments.run_with_counterfactual); the chilling effect is measured against it
+    counterfactual: Results | None = field(default=None, repr=False)
+
+    def plot(self, path: str | Path | None = None) -> Any:
+        """An overview figure (a matplotlib Figure) of the run; saved to ``path`` if given.
+
+        Imported lazily: plotting belongs to the report floor, which a plain run never needs.
+        """
+        from .report.plots import overview
+
+        fig = overview(self.summary, self.daily,
+                       None if self.counterfactual is None else self.counterfactual.daily)
+        if path is not None:
+            fig.savefig(path, dpi=100, bbox_inches="tight")
+        return fig
 
 
 class Sim:

@@ -1,0 +1,284 @@
+"""Compare systems honestly: every scenario runs for K seeds next to its counterfactual (the
+same population and seed with the scoring system switched off), and every difference between
+two scenarios is paired by seed.
+
+Because every random draw is keyed by (seed, day, stage, agent, draw), all runs of one seed
+share their random numbers: a scenario's run and its counterfactual see the same people doing
+the same things until the system makes them behave differently, so the difference is the
+system's effect and not noise. A scenario is named on the command line as
+``[LABEL=]SCENARIO[@KEY=VALUE...]``, e.g.
+``no-assoc=default@safeguards.association_penalties=false``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .. import __version__
+from ..results.outputs import write_folder
+from ..scenario import Scenario, load_scenario, scenario_hash, scenario_to_yaml
+from ..sim import Results, Sim, build_population
+from .executors import Executor, OnDone, make_executor
+from .metrics import chilling, describe, expression_behaviours, interval, run_metrics
+
+ScenarioItem = str | Path | Scenario | tuple[Any, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One scenario of a comparison: its label, where it came from and the overrides on top."""
+
+    label: str
+    source: str
+    overrides: tuple[str, ...]
+    scenario: Scenario
+
+
+def parse_spec(text: str) -> tuple[str | None, str, list[str]]:
+    """``[LABEL=]SCENARIO[@KEY=VALUE...]`` -> (label or None, scenario, overrides)."""
+    head, *overrides = text.split("@")
+    label, sep, source = head.partition("=")
+    if not sep:
+        label, source = "", head
+    return (label or None), source, [o for o in overrides if o]
+
+
+def resolve_specs(items: Sequence[ScenarioItem] | Mapping[str, ScenarioItem],
+                  overrides: Sequence[str] | None = None) -> list[Spec]:
+    """Load every scenario (global ``overrides`` first, then its own); raises ScenarioError
+    before anything runs. Labels are made unique, so a scenario may be compared with itself."""
+    pairs = list(items.items()) if isinstance(items, Mapping) else [(None, x) for x in items]
+    specs: list[Spec] = []
+    seen: dict[str, int] = {}
+    for label, item in pairs:
+        own: list[str] = []
+        if isinstance(item, tuple):
+            source, own = item[0], list(item[1])
+        elif isinstance(item, str):
+            parsed, source, own = parse_spec(item)
+            label = label or parsed or item
+        else:
+            source = item
+        scenario = load_scenario(source, [*(overrides or []), *own])
+        name = source.name if isinstance(source, Scenario) else str(source)
+        label = label or "@".join([name, *own])
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label = f"{label} #{seen[label]}"
+        specs.append(Spec(label, name, tuple([*(overrides or []), *own]), scenario))
+    return specs
+
+
+def run_with_counterfactual(sim: Sim, progress: Callable[[int, int], None] | None = None
+                            ) -> Results:
+    """Run ``sim`` and its counterfactual (scoring off) on one built population; the result
+    carries the counterfactual in ``.counterfactual`` and its acts and the chilling effect in
+    ``summary["counterfactual"]``. The counterfactual runs first: it changes nothing shared."""
+    pop = sim.population or build_population(sim.scenario, sim.agents, sim.seed)
+
+    def part(offset: int) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda done, total: progress(offset + done, 2 * total)
+
+    cf_sim, main_sim = copy.copy(sim), copy.copy(sim)
+    cf_sim.scoring, cf_sim.profile, cf_sim.population = False, False, pop
+    main_sim.population = pop
+    cf = cf_sim.run(part(0))
+    res = main_sim.run(part(sim.days))
+    cf.state = None
+    res.counterfactual = cf
+    expression = expression_behaviours(sim.scenario)
+    acts = cf.summary["final"]["acts"]
+    res.summary["counterfactual"] = {
+        "scoring": False,
+        "wall_seconds": cf.summary["wall_seconds"],
+        "acts": acts,
+        "chilling": chilling(res.summary["final"]["acts"], acts, expression),
+    }
+    return res
+
+
+@dataclass(frozen=True)
+class Task:
+    index: int
+    scenario: Scenario
+    agents: int
+    days: int
+    seed: int
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """One scenario and seed with its counterfactual (module level: workers import it)."""
+    sim = Sim(task.scenario, agents=task.agents, days=task.days, seed=task.seed)
+    res = run_with_counterfactual(sim)
+    assert res.counterfactual is not None
+    return {"summary": res.summary, "daily": res.daily, "cf_daily": res.counterfactual.daily}
+
+
+@dataclass
+class Comparison:
+    """Everything a comparison produced: per-seed metrics, their intervals, the daily series."""
+
+    specs: list[Spec]
+    seeds: list[int]
+    agents: int
+    days: int
+    per_seed: pd.DataFrame  # scenario, seed, metric, value
+    summary: pd.DataFrame  # scenario, metric, kind (value | difference), mean, lo, hi, n, ...
+    daily: dict[str, list[pd.DataFrame]] = field(repr=False)  # label -> one frame per seed
+    cf_daily: dict[str, list[pd.DataFrame]] = field(repr=False)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def labels(self) -> list[str]:
+        return [s.label for s in self.specs]
+
+    def to_json(self) -> dict[str, Any]:
+        """compare.json: parameters, provenance, and every interval (NaN -> null)."""
+        def clean(x: Any) -> Any:
+            return None if isinstance(x, float) and not math.isfinite(x) else x
+
+        out: dict[str, Any] = {
+            "version": __version__, "agents": self.agents, "days": self.days,
+            "seeds": self.seeds, **self.meta,
+            "scenarios": [{"label": s.label, "source": s.source, "overrides": list(s.overrides),
+                           "name": s.scenario.name, "scenario_hash": scenario_hash(s.scenario),
+                           "scenario_yaml": scenario_to_yaml(s.scenario)} for s in self.specs],
+            "metrics": {}, "differences": {},
+        }
+        for row in self.summary.itertuples(index=False):
+            key = "metrics" if row.kind == "value" else "differences"
+            out[key].setdefault(row.scenario, {})[row.metric] = {
+                "mean": clean(row.mean), "lo": clean(row.lo), "hi": clean(row.hi), "n": row.n}
+        return out
+
+
+def _summarise(labels: list[str], per_seed: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% interval per scenario and metric, and of each scenario's paired
+    difference against the first scenario."""
+    rows = []
+
+    def wide(label: str) -> pd.DataFrame:
+        return per_seed[per_seed["scenario"] == label].pivot(
+            index="seed", columns="metric", values="value")
+
+    first = wide(labels[0])
+    for label in labels:
+        mine = wide(label)
+        metrics = dict.fromkeys(per_seed.loc[per_seed["scenario"] == label, "metric"])
+        for metric in metrics:
+            rows.append({"scenario": label, "metric": metric, "kind": "value",
+                         **interval(mine[metric])})
+            if label != labels[0] and metric in first:
+                diff = mine[metric] - first[metric].reindex(mine.index)
+                rows.append({"scenario": label, "metric": metric, "kind": "difference",
+                             **interval(diff)})
+    out = pd.DataFrame(rows, columns=["scenario", "metric", "kind", "mean", "lo", "hi", "n"])
+    words = [describe(m) for m in out["metric"]]
+    out["description"] = [w[0] for w in words]
+    out["unit"] = [w[1] for w in words]
+    return out
+
+
+def run_compare(
+    scenarios: Sequence[ScenarioItem] | Mapping[str, ScenarioItem],
+    seeds: int = 3,
+    agents: int = 100_000,
+    days: int = 365,
+    seed: int = 0,
+    overrides: Sequence[str] | None = None,
+    executor: Executor | str = "process",
+    workers: int | None = None,
+    on_done: OnDone | None = None,
+    threads: int | None = None,
+) -> Comparison:
+    """Run every scenario for seeds ``seed .. seed+seeds-1``, each with its counterfactual."""
+    if seeds < 1:
+        raise ValueError("--seeds must be at least 1")
+    if agents < 1:
+        raise ValueError("--agents must be at least 1")
+    if days < 1:
+        raise ValueError("--days must be at least 1")
+    if not scenarios:
+        raise ValueError("name at least one scenario")
+    specs = resolve_specs(scenarios, overrides)
+    for spec in specs:  # timeline problems surface here, before anything runs
+        Sim(spec.scenario, agents=agents, days=days, seed=seed)
+    ex = make_executor(executor, workers, threads) if isinstance(executor, str) else executor
+    seed_list = [seed + k for k in range(seeds)]
+    tasks = [Task(i, s.scenario, agents, days, sd)
+             for sd in seed_list for i, s in enumerate(specs)]
+    t0 = time.perf_counter()
+    outs = ex.map(run_task, tasks, on_done)
+    wall = time.perf_counter() - t0
+    rows: list[dict[str, Any]] = []
+    daily: dict[str, list[pd.DataFrame]] = {s.label: [] for s in specs}
+    cf_daily: dict[str, list[pd.DataFrame]] = {s.label: [] for s in specs}
+    run_seconds = 0.0
+    for task, out in sorted(zip(tasks, outs, strict=True), key=lambda p: (p[0].index, p[0].seed)):
+        spec = specs[task.index]
+        cf_acts = {b: float(out["cf_daily"][f"acts_{b}"].sum())
+                   for b in spec.scenario.behaviours}
+        metrics = run_metrics(out["summary"], out["daily"], cf_acts,
+                              expression_behaviours(spec.scenario))
+        rows += [{"scenario": spec.label, "seed": task.seed, "metric": k, "value": float(v)}
+                 for k, v in metrics.items()]
+        daily[spec.label].append(out["daily"])
+        cf_daily[spec.label].append(out["cf_daily"])
+        run_seconds += out["summary"]["wall_seconds"] + out["summary"]["counterfactual"][
+            "wall_seconds"] + out["summary"]["build_seconds"]
+    per_seed = pd.DataFrame(rows, columns=["scenario", "seed", "metric", "value"])
+    labels = [s.label for s in specs]
+    first_groups = tasks and outs[0]["summary"]["final"]["by_group"]
+    meta = {
+        "wall_seconds": round(wall, 3),
+        "task_seconds": round(run_seconds, 3),
+        "executor": ex.name, "workers": ex.workers,
+        "groups": {g: v["agents"] / agents for g, v in (first_groups or {}).items()},
+    }
+    return Comparison(specs, seed_list, agents, days, per_seed, _summarise(labels, per_seed),
+                      daily, cf_daily, meta)
+
+
+def compare(
+    scenarios: Sequence[ScenarioItem] | Mapping[str, ScenarioItem],
+    seeds: int = 3,
+    agents: int = 100_000,
+    days: int = 365,
+    **options: Any,
+) -> pd.DataFrame:
+    """Compare scenarios over ``seeds`` seeds; one row per scenario x metric x kind
+    ('value', or 'difference' against the first scenario, paired by seed) with the mean, the
+    95% t-interval (lo, hi; NaN with one seed) and the number of seeds. ``options`` are
+    run_compare's: seed (the first), overrides (for every scenario), executor ('process',
+    'serial' or an Executor), workers, threads.
+
+    The default executor is a 'spawn' process pool, so a script that calls this must guard
+    its entry point with ``if __name__ == "__main__":`` (notebooks need nothing).
+
+        >>> scoresim.compare(["default", "default@safeguards.association_penalties=false"],
+        ...                  seeds=3, agents=20_000, days=180)  # doctest: +SKIP
+    """
+    return run_compare(scenarios, seeds, agents, days, **options).summary
+
+
+def write_comparison(out: Path, comparison: Comparison, report_html: str,
+                     extra: Mapping[str, Any] | None = None) -> list[Path]:
+    """compare.json, compare.parquet (one row per scenario x seed x metric) and report.html,
+    written all at once (see results.outputs.write_folder)."""
+    data = {**comparison.to_json(), **(extra or {})}
+    return write_folder(out, {
+        "compare.json": lambda p: p.write_text(json.dumps(data, indent=2) + "\n"),
+        "compare.parquet": lambda p: comparison.per_seed.to_parquet(p, index=False),
+        "report.html": lambda p: p.write_text(report_html, encoding="utf-8"),
+    })
