@@ -40,6 +40,19 @@ def _set_threads(threads: int | None) -> None:
     numba.set_num_threads(threads)
 
 
+def _show_progress(quiet: bool) -> bool:
+    return not quiet and (err_console.is_terminal or os.environ.get("SCORESIM_PROGRESS") == "1")
+
+
+def _progress_bar(unit: str) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TextColumn(unit), TimeRemainingColumn(), console=err_console, transient=True)
+
+
+def _command() -> str:
+    return "scoresim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
 def _summary_table(summary: dict) -> Table:
     f = summary["final"]
     t = Table(title=f"{summary['scenario']}: {summary['agents']:,} agents x {summary['days']} days"
@@ -59,6 +72,10 @@ def _summary_table(summary: dict) -> Table:
         t.add_row(f"ever listed: {name}", f"{k:,}")
     for svc, k in f["denied"].items():
         t.add_row(f"denied {svc}", f"{k:,} of {f['requests'][svc]:,} requests")
+    cf = summary.get("counterfactual")
+    if cf and cf["chilling"].get("overall") is not None:
+        t.add_row("chilling effect (expression acts lost vs. no scoring)",
+                  pct(cf["chilling"]["overall"]))
     t.add_row("mean score / mean caution", f"{f['mean_score']:.1f} / {f['mean_caution']:.3f}")
     t.add_row("wall time", f"{summary['wall_seconds']:.2f} s "
               f"({summary['agent_days_per_second'] or 0:,.0f} agent-days/s)")
@@ -76,11 +93,17 @@ def run(
         "--set", help="Override a value: path.to.key=value (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
     profile: Annotated[bool, typer.Option(help="Time each stage of each day.")] = False,
+    counterfactual: Annotated[bool, typer.Option(
+        "--counterfactual", help="Also run the same people and seed with scoring off, to "
+        "measure the chilling effect (about doubles the time).")] = False,
     threads: Annotated[int | None, typer.Option(
         help="Worker threads (default: all cores).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
 ) -> None:
-    """Run one scenario and write summary.json, daily.parquet and scenario.yaml to --out."""
+    """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
+    to --out."""
+    from .experiments import run_with_counterfactual
+    from .report import run_report
     from .results.outputs import OutputError, check_out_dir, write_run
     from .scenario import ScenarioError, scenario_to_yaml
     from .sim import Sim
@@ -97,23 +120,31 @@ def run(
         fail(str(e))
 
     t0 = time.perf_counter()
-    if quiet or not err_console.is_terminal and os.environ.get("SCORESIM_PROGRESS") != "1":
-        results = sim.run()
+    go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if not _show_progress(quiet):
+        results = go(sim)
     else:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("days"), TimeRemainingColumn(), console=err_console,
-                      transient=True) as bar:
-            task = bar.add_task(f"{sim.scenario.name}: building {agents:,} agents", total=days)
+        total = 2 * days if counterfactual else days
+        with _progress_bar("days") as bar:
+            task = bar.add_task(f"{sim.scenario.name}: building {agents:,} agents", total=total)
 
             def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, description=f"{sim.scenario.name}: day {done}")
+                what = "counterfactual day" if counterfactual and done <= days else "day"
+                bar.update(task, completed=done, total=total,
+                           description=f"{sim.scenario.name}: {what} {(done - 1) % days + 1}")
 
-            results = sim.run(progress)
+            results = go(sim, progress)
     summary = dict(results.summary)
-    summary["command"] = "scoresim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    summary["command"] = _command()
+    cf_daily = results.counterfactual.daily if results.counterfactual is not None else None
+    report = run_report(summary, results.daily, scenario_to_yaml(results.scenario), cf_daily,
+                        results.scenario.description)
+    extra = {"report.html": lambda p: p.write_text(report, encoding="utf-8")}
+    if cf_daily is not None:
+        extra["counterfactual.parquet"] = lambda p: cf_daily.to_parquet(p, index=False)
     try:
         written = write_run(out, summary, results.daily, scenario_to_yaml(results.scenario),
-                            results.profile)
+                            results.profile, extra)
     except OutputError as e:
         fail(str(e))
     if not quiet:
@@ -134,6 +165,94 @@ def _profile_table(profile) -> Table:
     for s in stages:
         t.add_row(s, f"{total[s]:.3f}", f"{1000 * total[s] / max(len(profile), 1):.2f}",
                   f"{100 * total[s] / grand:.1f} %")
+    return t
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(
+        help="Scenarios as [LABEL=]SCENARIO[@KEY=VALUE...], e.g. default "
+        "no-assoc=default@safeguards.association_penalties=false. Differences are against "
+        "the first.", show_default=False)],
+    seeds: Annotated[int, typer.Option("--seeds", "-k", help="Seeds per scenario.")] = 3,
+    agents: Annotated[int, typer.Option("--agents", "-n", help="Number of agents.")] = 100_000,
+    days: Annotated[int, typer.Option("--days", "-t", help="Days to simulate.")] = 365,
+    seed: Annotated[int, typer.Option("--seed", "-s", help="First seed.")] = 0,
+    set_: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a value in every scenario: path.to.key=value.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
+        "out/compare"),
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes (default: one per core).")] = None,
+    executor: Annotated[str, typer.Option(help="process or serial.")] = "process",
+    threads: Annotated[int | None, typer.Option(
+        help="Numba threads per worker (default: the cores shared among workers).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+) -> None:
+    """Run each scenario for K seeds, each next to its counterfactual (scoring off, same people
+    and seed); write compare.json, compare.parquet and report.html to --out."""
+    from .experiments import run_compare, write_comparison
+    from .report import compare_report
+    from .results.outputs import OutputError, check_out_dir
+    from .scenario import ScenarioError
+
+    if seeds < 1:
+        fail(f"--seeds must be at least 1 (got {seeds})")
+    if agents < 1 or days < 1 or seed < 0:
+        fail("--agents and --days must be at least 1, --seed at least 0")
+    if executor not in ("process", "serial"):
+        fail(f"--executor must be 'process' or 'serial' (got {executor!r})")
+    if workers is not None and workers < 1 or threads is not None and threads < 1:
+        fail("--workers and --threads must be at least 1")
+    try:
+        check_out_dir(out)
+    except OutputError as e:
+        fail(str(e))
+    total = len(scenarios) * seeds
+    t0 = time.perf_counter()
+    try:
+        if not _show_progress(quiet):
+            comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], executor,
+                               workers, None, threads)
+        else:
+            with _progress_bar("runs (each with its counterfactual)") as bar:
+                task = bar.add_task(f"comparing {len(scenarios)} scenarios x {seeds} seeds",
+                                    total=total)
+                comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], executor,
+                                   workers, lambda i, r: bar.advance(task), threads)
+    except (ScenarioError, ValueError) as e:
+        fail(str(e))
+    command = _command()
+    try:
+        written = write_comparison(out, comp, compare_report(comp, command),
+                                   {"command": command})
+    except OutputError as e:
+        fail(str(e))
+    if not quiet:
+        out_console.print(_compare_table(comp))
+        out_console.print(f"wrote {', '.join(p.name for p in written)} to {out} "
+                          f"in {time.perf_counter() - t0:.1f} s")
+
+
+HEADLINE = {"chilling.overall": "chilling effect", "ever_sanctioned_frac": "ever sanctioned",
+            "innocent_sanctioned_frac": "innocent sanctioned",
+            "ever_sanctioned_by_cause.association": "sanctioned via association",
+            "false_attributions_per_1000_per_year": "false attributions /1,000/yr"}
+
+
+def _compare_table(comp) -> Table:
+    from .report.html import interval_cells
+
+    t = Table(title=f"mean over {len(comp.seeds)} seeds [95% interval]; "
+              f"differences against {comp.labels[0]}", show_header=True,
+              caption="all metrics: report.html, compare.json, compare.parquet")
+    t.add_column("metric", no_wrap=True)
+    for label in comp.labels:
+        t.add_column(label, justify="right")
+    for label in comp.labels[1:]:
+        t.add_column(f"{label} - {comp.labels[0]}", justify="right")
+    for metric, name in HEADLINE.items():
+        t.add_row(name, *interval_cells(comp.summary, comp.labels, metric, "-"))
     return t
 
 
