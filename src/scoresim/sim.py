@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ import pandas as pd
 from . import __version__
 from .engine.compile import Names, Params, compile_params, names_of
 from .engine.day import TIMED, run_day
+from .engine.stages.sanction import recount_visible_ties
 from .engine.state import State, init_state
 from .population import Network, People, build_network, build_people
 from .results.accounts import daily_row, final_metrics
@@ -49,9 +50,12 @@ def build_population(scenario: Scenario, agents: int, seed: int) -> Population:
 
 
 def _check_change(before: Scenario, after: Scenario, day: int) -> None:
-    where = f"timeline (day {day})"
+    where = f"the change on day {day}"
     if names_of(before) != names_of(after):
         raise ScenarioError(f"{where}: changes may not add or remove named things", key="timeline")
+    if before.scoring_enabled != after.scoring_enabled:
+        raise ScenarioError(f"{where}: scoring_enabled cannot change during a run; to end a "
+                            "system, change its rules, lists and sanctions", key="timeline")
     if before.population != after.population:
         raise ScenarioError(f"{where}: the population cannot change during a run",
                             key="timeline")
@@ -123,6 +127,15 @@ class Sim:
             plans[change.day] = current = after
         return plans
 
+    def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int) -> dict[int, Params]:
+        """Parameters from day 0 and from each change day. Optional state (minimum-duration
+        clocks, appeals) is laid out once for the whole run, so a change can switch it on."""
+        plans = {0: self.scenario, **self._timeline}
+        compiled = {d: compile_params(sc, max_prop, self.scoring) for d, sc in plans.items()}
+        track_since = any(bool(np.any(p.s_min_days > 0)) for p in compiled.values())
+        rows = np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)
+        return {d: replace(p, s_min_row=rows.astype(np.int64)) for d, p in compiled.items()}
+
     def run(self, progress: Progress | None = None) -> Results:
         t0 = time.perf_counter()
         pop = self.population or build_population(self.scenario, self.agents, self.seed)
@@ -130,14 +143,18 @@ class Sim:
         max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
                     else np.zeros(0, np.float32))
         nm = names_of(self.scenario)
-        params = compile_params(self.scenario, max_prop, self.scoring)
-        state = init_state(people.n, params, len(nm.lists), len(nm.sanctions))
+        plans = self._compile_plans(max_prop, len(nm.sanctions))
+        params = plans[0]
+        state = init_state(people.n, params, len(nm.lists), len(nm.sanctions),
+                           since_rows=int(np.sum(params.s_min_row >= 0)),
+                           appeals=any(p.appeals for p in plans.values()))
         t1 = time.perf_counter()
-        rows, stage_times, scenario = [], [], self.scenario
+        rows, stage_times = [], []
         for day in range(self.days):
-            if day in self._timeline:
-                scenario = self._timeline[day]
-                params = compile_params(scenario, max_prop, self.scoring)
+            if day in self._timeline and day > 0:
+                before, params = params, plans[day]
+                if params.visible_bits != before.visible_bits:
+                    recount_visible_ties(params, net, state)
             counts = run_day(day, self.seed, params, people, net, state, self.profile)
             rows.append(daily_row(day, counts, nm))
             if self.profile:

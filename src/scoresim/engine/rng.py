@@ -44,6 +44,6 @@ def stream(seed: int, day: int, stage: int, sub: int) -> np.uint64:
 @nb.njit(inline="always", cache=True)
 def uniform(key: np.uint64, index: int, draw: int) -> float:
     """A uniform in [0, 1) for (key, index, draw)."""
-    h = _mix(key ^ np.uint64(index))
+    h = _mix(np.uint64(key) ^ np.uint64(index))  # a key from Python arrives as int64
     h = _mix(h ^ np.uint64(draw))
     return float(h >> np.uint64(11)) * _INV53

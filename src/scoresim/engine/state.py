@@ -52,9 +52,13 @@ class State:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
 
-def init_state(n: int, params: Params, n_lists: int, n_sanctions: int) -> State:
+def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
+               since_rows: int | None = None, appeals: bool | None = None) -> State:
+    """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
+    (a timeline may switch minimum durations or appeals on later); by default, from params."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
-    n_min = int(np.sum(params.s_min_days > 0))
+    n_min = int(np.sum(params.s_min_days > 0)) if since_rows is None else since_rows
+    appeals = params.appeals if appeals is None else appeals
     return State(
         score=np.full(n, params.initial, np.int32),
         caution=np.zeros(n, np.float32),
@@ -64,8 +68,8 @@ def init_state(n: int, params: Params, n_lists: int, n_sanctions: int) -> State:
         own_mask=u8(), reach_mask=u8(), eff_mask=u8(), scratch=u8(),
         sanctioned_ties=np.zeros(n, np.uint16),
         since=np.zeros((n_min, n), np.int32),
-        appeal_day=np.full(n if params.appeals else 0, -1, np.int32),
-        fm_penalty=np.zeros(n if params.appeals else 0, np.int32),
+        appeal_day=np.full(n if appeals else 0, -1, np.int32),
+        fm_penalty=np.zeros(n if appeals else 0, np.int32),
         reached=np.zeros(0, np.int32),
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
     )

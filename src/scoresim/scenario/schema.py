@@ -298,6 +298,8 @@ class Scenario(Strict):
         for b in self.safeguards.protected:
             if b not in self.behaviours:
                 raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
+        if len(self.behaviours) > 255:
+            raise ValueError("at most 255 behaviours")
         if len(self.sanctions) > 8:
             raise ValueError("at most 8 sanctions")
         if len(self.lists) > 8:

@@ -27,12 +27,12 @@ def _other_in_cell(i, lo, hi, u):
 def _observe(agent, beh, seed, day, b_channel, c_observe, c_recognition, c_false_match,
              c_review, r_coverage, g_watch, g_false_match, region, group, cell_start,
              target, status):
-    key = rng.stream(seed, day, rng.OBSERVE, 0)
     G = g_watch.shape[0]
     for e in nb.prange(agent.shape[0]):
         i, b = agent[e], beh[e]
         c = b_channel[b]
-        idx = np.int64(i) * 64 + b  # one act per agent, behaviour and day
+        key = rng.stream(seed, day, rng.OBSERVE, b)  # one act per agent, behaviour and day
+        idx = i
         q = c_observe[c] if c_observe[c] >= 0 else r_coverage[region[i]]
         q = min(1.0, q * g_watch[group[i]]) * c_recognition[c]
         st, t = 0, -1

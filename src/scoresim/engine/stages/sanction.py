@@ -221,6 +221,23 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
     return reached[:n_reached]
 
 
+@nb.njit(cache=True)
+def _recount_ties(eff_mask, visible_bits, tie_indptr, tie_indices, sanctioned_ties):
+    sanctioned_ties[:] = 0
+    for i in range(eff_mask.shape[0]):
+        if eff_mask[i] & visible_bits:
+            for l in range(tie_indptr.shape[0]):
+                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
+                    sanctioned_ties[tie_indices[j]] += 1
+
+
+def recount_visible_ties(p, net, s) -> None:
+    """Recount every agent's visibly sanctioned ties from scratch: needed when a timeline
+    change makes a sanction visible or hidden (the daily pushes only follow changes)."""
+    _recount_ties(s.eff_mask, p.visible_bits, net.tie_indptr, net.tie_indices,
+                  s.sanctioned_ties)
+
+
 def sanction(day, seed, p, net, s, n_lists):
     """Update sanctions. Returns a dict of the day's counts."""
     L = n_lists

@@ -1,0 +1,157 @@
+"""Shared fixtures for the engine tests: minimal scenarios, prepared stage inputs, tolerances.
+
+Every population here is SYNTHETIC. Seeds are fixed; statistical tolerances are 5 standard
+errors, so a correct engine fails a given check about once in 3.5 million runs.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+
+from scoresim import Sim, build_population, load_scenario
+from scoresim.engine.compile import Names, Params, compile_params, names_of
+from scoresim.engine.state import State, init_state
+from scoresim.scenario import Scenario
+from scoresim.sim import Population
+
+Z = 5.0  # standard errors allowed in every statistical check
+
+# summary fields that measure the machine, not the model
+TIMING_FIELDS = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second")
+
+DELETE = object()  # a value in minimal_scenario's overrides that removes the key
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    """``base`` with ``over`` merged in, recursively (mappings merge, other values replace)."""
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if v is DELETE:
+            out.pop(k, None)
+        elif isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def minimal_scenario(**over: Any) -> dict:
+    """The smallest useful scenario: one region, one group, no layers, one behaviour ``bad``
+    (rate 0.01) seen by a records channel that sees every act, no points, no responses.
+    Keyword arguments are deep-merged in (``DELETE`` removes a key)."""
+    base = {
+        "name": "minimal",
+        "population": {"regions": {"all": {"share": 1.0}}},
+        "channels": {"rec": {"observe": 1.0}},
+        "behaviours": {"bad": {"rate": 0.01, "channel": "rec"}},
+        "scoring": {"initial": 1000, "recovery_per_day": 0.0, "rules": {}},
+    }
+    return deep_merge(base, over)
+
+
+@dataclass
+class Prepared:
+    """Everything a stage function takes, built the way Sim.run builds it."""
+
+    scenario: Scenario
+    pop: Population
+    params: Params
+    state: State
+    names: Names
+
+    @property
+    def n(self) -> int:
+        return self.pop.n
+
+    @property
+    def people(self):
+        return self.pop.people
+
+    @property
+    def net(self):
+        return self.pop.network
+
+
+def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = True) -> Prepared:
+    sc = load_scenario(scenario)
+    pop = build_population(sc, agents, seed)
+    prop = pop.people.propensity
+    max_prop = prop.max(axis=1) if prop.shape[0] else np.zeros(0, np.float32)
+    params = compile_params(sc, max_prop, scoring)
+    nm = names_of(sc)
+    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions))
+    return Prepared(sc, pop, params, state, nm)
+
+
+def run_sim(scenario: dict | str, agents: int, days: int, seed: int = 0, **kw: Any):
+    return Sim(scenario, agents=agents, days=days, seed=seed, **kw).run()
+
+
+def assert_near(observed: float, expected: float, se: float, what: str = "") -> None:
+    """|observed - expected| <= Z standard errors (plus a hair for float rounding)."""
+    tol = Z * se + 1e-9 * max(1.0, abs(expected))
+    assert abs(observed - expected) <= tol, (
+        f"{what}: observed {observed!r}, expected {expected!r} +- {tol:.4g} "
+        f"({(observed - expected) / se if se > 0 else math.inf:+.2f} SE)"
+    )
+
+
+def assert_binomial(count: int, trials: float, p: float, what: str = "") -> None:
+    """``count`` is consistent with Binomial(trials, p)."""
+    assert_near(count, trials * p, math.sqrt(max(trials * p * (1 - p), 1e-12)), what)
+
+
+def chi_square_bound(df: int) -> float:
+    """An upper bound for a chi-square statistic with ``df`` degrees of freedom that a correct
+    sampler exceeds with probability of order 1e-6 (Wilson-Hilferty at z = 5)."""
+    z = Z
+    return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+
+
+def binom_pmf(k: int, n: int, p: float) -> float:
+    return math.comb(n, k) * p**k * (1 - p) ** (n - k)
+
+
+def layer_members(net, layer: int) -> tuple[np.ndarray, np.ndarray]:
+    """A group layer's members in group order, and its group sizes, read through the
+    Network's storage contract: member position k is ``group_members[k - member_base]``, and
+    positions below ``member_base`` are the agents themselves (households stored as runs)."""
+    lo, hi = int(net.group_off[layer]), int(net.group_off[layer + 1])
+    pos = np.arange(net.group_start[lo], net.group_start[hi], dtype=np.int64)
+    base = int(getattr(net, "member_base", 0))
+    members = np.where(pos < base, pos, 0)
+    past = pos >= base
+    members[past] = net.group_members[pos[past] - base]
+    return members, np.diff(net.group_start[lo : hi + 1]).astype(np.int64)
+
+
+# ---------------------------------------------------------------- fixtures
+@pytest.fixture
+def scenario():
+    """``scenario(**overrides)``: a minimal scenario dict (see minimal_scenario)."""
+    return minimal_scenario
+
+
+@pytest.fixture
+def prepared():
+    """``prepared(scenario, agents, seed=0, scoring=True)``: population, params and state."""
+    return prepare
+
+
+@pytest.fixture
+def sim():
+    """``sim(scenario, agents, days, seed=0, **kw)``: Sim(...).run()."""
+    return run_sim
+
+
+@pytest.fixture(scope="session")
+def default_population():
+    """The built-in default scenario's population: 200,000 agents, seed 3 (built once)."""
+    sc = load_scenario("default")
+    return sc, build_population(sc, 200_000, 3)
