@@ -47,8 +47,8 @@ class Params:
     b_deter: np.ndarray  # float64[B]
     b_requires: np.ndarray  # int64[B]: list index, -1 for none
     b_channel: np.ndarray  # int64[B]
-    b_points: np.ndarray  # int32[B], fixed point; 0 for protected behaviours
-    b_penalised: np.ndarray  # uint8[B]: a "scored act" (negative points or entering a list)
+    b_points: np.ndarray  # int32[R, B]: points in each region, fixed point; 0 when protected
+    b_penalised: np.ndarray  # uint8[R, B]: a "scored act" there (negative points or a listing)
     b_enter: np.ndarray  # uint8[B]: bitmask of lists the act puts the agent on
     b_leave: np.ndarray  # uint8[B]: bitmask of lists the act takes the agent off
     b_expression: np.ndarray  # bool[B]
@@ -130,10 +130,15 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
             b_enter[nm.behaviours.index(spec.enter_on)] |= bit
         if spec.leave_on is not None:
             b_leave[nm.behaviours.index(spec.leave_on)] |= bit
-    b_points = np.array(
-        [0 if b in protected else to_fixed(scenario.scoring.rules.get(b, 0.0))
-         for b in nm.behaviours], np.int32)
-    b_penalised = ((b_points < 0) | (b_enter != 0)).astype(np.uint8)
+    sc = scenario.scoring
+    def points(region: str, b: str) -> int:
+        if b in protected:
+            return 0
+        return to_fixed(sc.regional_rules.get(region, {}).get(b, sc.rules.get(b, 0.0)))
+
+    b_points = np.array([[points(r, b) for b in nm.behaviours] for r in nm.regions],
+                        np.int32).reshape(len(nm.regions), B)
+    b_penalised = ((b_points < 0) | (b_enter != 0)[None, :]).astype(np.uint8)
 
     behs = [scenario.behaviours[b] for b in nm.behaviours]
     b_prop = np.array([nm.traits.index(b.propensity) if b.propensity else -1 for b in behs],

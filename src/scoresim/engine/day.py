@@ -79,7 +79,8 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
     if p.scoring_enabled:
         target, status = observe(agent, beh, seed, day, p, people)
         clock.lap("observe")
-        pen_agent, pen_points, c = score_and_list(agent, beh, target, status, day, p, s)
+        pen_agent, pen_points, c = score_and_list(agent, beh, target, status, day, p, s,
+                                                  people.region)
         observed, false_attr, dismissed = c[:B], int(c[B]), int(c[B + 1])
         listings, delistings = c[B + 2 : B + 2 + L].copy(), c[B + 2 + L :].copy()
         clock.lap("score")

@@ -168,6 +168,9 @@ class Scoring(Strict):
     initial: float = 1000.0
     recovery_per_day: float = Field(default=0.0, ge=0)
     rules: dict[str, float] = Field(default_factory=dict)
+    # a region's own rules, over the national ones (a regional pilot system); a timeline change
+    # that empties this mapping merges the pilots into one national system
+    regional_rules: dict[str, dict[str, float]] = Field(default_factory=dict)
     grades: dict[str, float | None] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -275,6 +278,12 @@ class Scenario(Strict):
         for b in self.scoring.rules:
             if b not in self.behaviours:
                 raise ValueError(f"scoring.rules.{b}: unknown behaviour '{b}'")
+        for r, rules in self.scoring.regional_rules.items():
+            if r not in self.population.regions:
+                raise ValueError(f"scoring.regional_rules.{r}: unknown region '{r}'")
+            for b in rules:
+                if b not in self.behaviours:
+                    raise ValueError(f"scoring.regional_rules.{r}.{b}: unknown behaviour '{b}'")
         for name, spec in self.lists.items():
             for key in ("enter_on", "leave_on"):
                 b = getattr(spec, key)

@@ -23,15 +23,15 @@ from .observe import DISMISSED, FALSE, OBSERVED
 
 
 @nb.njit(cache=True)
-def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_leave,
-           l_grace, l_expire, score, flags, today, list_state, list_false,
+def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_enter,
+           b_leave, l_grace, l_expire, score, flags, today, list_state, list_false,
            ever_listed, fm_penalty, pen_agent, pen_points, counts):
     """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L]."""
-    B, L = b_points.shape[0], l_grace.shape[0]
+    B, L = b_points.shape[1], l_grace.shape[0]
     n_pen = 0
     for e in range(agent.shape[0]):
         i, b, st = agent[e], beh[e], status[e]
-        if b_penalised[b]:
+        if b_penalised[region[i], b]:  # scored where the actor lives
             flags[i] |= COMMITTED
         if st & OBSERVED:
             counts[b] += 1
@@ -44,7 +44,7 @@ def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_le
         if wrong:
             flags[t] |= FALSE_ATTRIBUTED
             counts[B] += 1
-        pts = b_points[b]
+        pts = b_points[region[t], b]  # the rules of the region that scores the attributed agent
         if pts != 0:
             score[t] += pts
             if pts < 0:
@@ -77,13 +77,13 @@ def _score(agent, beh, target, status, day, b_points, b_penalised, b_enter, b_le
     return n_pen
 
 
-def score_and_list(agent, beh, target, status, day, p, s):
+def score_and_list(agent, beh, target, status, day, p, s, region):
     """Apply the day's attributed acts. Returns (penalties (agent, points), counts)."""
-    B, L = p.b_points.shape[0], p.l_grace.shape[0]
+    B, L = p.b_points.shape[1], p.l_grace.shape[0]
     counts = np.zeros(B + 2 + 2 * L, np.int64)
     pen_agent = np.empty(agent.shape[0], np.int32)
     pen_points = np.empty(agent.shape[0], np.int32)
-    k = _score(agent, beh, target, status, day, p.b_points, p.b_penalised, p.b_enter,
+    k = _score(agent, beh, target, status, day, region, p.b_points, p.b_penalised, p.b_enter,
                p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
                s.list_state, s.list_false, s.ever_listed, s.fm_penalty, pen_agent,
                pen_points, counts)
