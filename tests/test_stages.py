@@ -421,7 +421,8 @@ def test_score_applies_points_to_the_attributed_agent():
     target = np.array([0, -1, 2, 3, 7, 5, 6], np.int32)
     status = np.array([O, 0, O, O, O | F, O | D, O], np.uint8)
     before = s.score.copy()
-    pen_agent, pen_points, counts = score_and_list(agent, beh, target, status, 4, pp.params, s)
+    pen_agent, pen_points, counts = score_and_list(agent, beh, target, status, 4, pp.params, s,
+                                                   pp.people.region)
     delta = (s.score - before).tolist()
     assert delta == [-1000, 0, 500, 0, 0, 0, -250, -1000, 0, 0, 0, 0]
     assert sorted(zip(pen_agent.tolist(), pen_points.tolist(), strict=True)) == \
@@ -451,13 +452,13 @@ def test_score_lists_at_once_without_grace_and_leaves_on_repayment():
     O = OBSERVED
     a = np.array([1, 3], np.int32)
     _, _, c = score_and_list(a, np.zeros(2, np.uint8), a, np.array([O, O], np.uint8), 7,
-                             pp.params, s)
+                             pp.params, s, pp.people.region)
     assert s.list_state[0].tolist() == [0, 7 + 30 + 1, 0, 7 + 30 + 1, 0]
     assert s.list_state[1].tolist() == [0, NEVER, 0, NEVER, 0]
     assert c[B + 2 : B + 2 + L].tolist() == [2, 2] and s.ever_listed[1] == 3
     a = np.array([3], np.int32)
     _, _, c = score_and_list(a, np.ones(1, np.uint8), a, np.array([O], np.uint8), 9,
-                             pp.params, s)
+                             pp.params, s, pp.people.region)
     assert s.list_state[0, 3] == 0 and s.list_state[1, 3] == NEVER  # pay leaves L only
     assert c[B + 2 + L :].tolist() == [1, 0]
 
@@ -618,7 +619,8 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     # penalty spilled from its household partner 7; the others have had no penalty
     a = np.array([4, 0], np.int32)
     score_and_list(a, np.zeros(2, np.uint8), np.array([4, 5], np.int32),
-                   np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0, pp.params, s)
+                   np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0, pp.params, s,
+                   pp.people.region)
     assert pp.net.group_of[0, 6] == pp.net.group_of[0, 7]
     assert spill(np.array([7], np.int32), np.array([-1000], np.int32), pp.params, pp.net, s) == 1
     s.today[:] = 0
@@ -849,3 +851,23 @@ def _kin_indptr(res):
 
     pop = build_population(res.scenario, res.summary["agents"], res.summary["seed"])
     return pop.network.tie_indptr[0]
+
+
+# ================================================================ regional rules
+def test_regional_rules_score_by_region_until_merged_on_the_timeline():
+    """A regional pilot's own points apply to agents of that region; a timeline change that
+    empties scoring.regional_rules merges the pilots into the national rule on its day."""
+    n, T, d0, rate = 40_000, 40, 20, 0.02
+    sc = minimal_scenario(
+        population={"regions": {"all": DELETE, "a": {"share": 0.5}, "b": {"share": 0.5}}},
+        behaviours={"bad": {"rate": rate}},
+        scoring={"rules": {"bad": -10}, "regional_rules": {"b": {"bad": -30}}},
+        timeline=[{"day": d0, "set": {"scoring.regional_rules": {}}}])
+    res = run_sim(sc, n, T, seed=3)
+    d = res.daily
+    acts = d["acts_bad"].to_numpy()
+    fall = -np.diff(np.concatenate([[1000.0], d["mean_score"].to_numpy()])) * n
+    # before the merge: half the agents lose 10 points an act, half 30 (exact expectation 20)
+    assert_near(fall[:d0].sum(), 20 * acts[:d0].sum(), 20 * math.sqrt(acts[:d0].sum()) * 1.0,
+                "pilot period")
+    assert np.allclose(fall[d0:], 10 * acts[d0:])  # merged: everyone loses exactly 10 an act
