@@ -126,7 +126,7 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
     b_leave = np.zeros(B, np.uint8)
     for name, spec in scenario.lists.items():
         bit = 1 << lists[name]
-        if spec.enter_on not in protected:
+        if spec.enter_on is not None and spec.enter_on not in protected:
             b_enter[nm.behaviours.index(spec.enter_on)] |= bit
         if spec.leave_on is not None:
             b_leave[nm.behaviours.index(spec.leave_on)] |= bit

@@ -92,6 +92,19 @@ class ZipfSize(Strict):
         return self
 
 
+class Rating(Strict):
+    """A corporate rating for each group of a group layer (a firm, for the work layer).
+
+    It starts at the scoring's initial score; every penalty of a member lowers it by
+    ``weight`` times the points (company scores follow the ratings of their personnel: EU
+    Chamber, "The Digital Hand", 2019); it recovers like scores do. When it falls below
+    ``threshold`` the group's owner (its first member, the legal representative) is put on
+    every list whose ``enter_on_rating`` names this layer."""
+
+    weight: float = Field(default=1.0, gt=0)
+    threshold: float
+
+
 class Layer(Strict):
     """A layer of the multiplex network.
 
@@ -109,6 +122,7 @@ class Layer(Strict):
     # the rest anywhere in the region. Most daily contacts are within 1 km of home (SOURCES 5.3).
     local_share: float = Field(default=0.8, ge=0, le=1)
     local_window: int = Field(default=2000, ge=2)
+    rating: Rating | None = None  # group layers only
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Layer:
@@ -186,11 +200,22 @@ class Scoring(Strict):
 
 
 class ListSpec(Strict):
-    enter_on: str
+    """A named list. Agents enter it by a behaviour (``enter_on``) or, as owners of a group
+    whose corporate rating fell below its threshold (``enter_on_rating``: a rated layer)."""
+
+    enter_on: str | None = None
+    enter_on_rating: str | None = None
     grace_days: int = Field(default=0, ge=0)
     leave_on: str | None = None
     expire_days: int | None = Field(default=None, ge=1)
     visible: bool = True
+
+
+    @model_validator(mode="after")
+    def _one_way_in(self) -> ListSpec:
+        if (self.enter_on is None) == (self.enter_on_rating is None):
+            raise ValueError("a list needs exactly one of: enter_on, enter_on_rating")
+        return self
 
 
 class When(Strict):
@@ -289,6 +314,14 @@ class Scenario(Strict):
                 b = getattr(spec, key)
                 if b is not None and b not in self.behaviours:
                     raise ValueError(f"lists.{name}.{key}: unknown behaviour '{b}'")
+        for name, spec in self.lists.items():
+            la = self.layers.get(spec.enter_on_rating) if spec.enter_on_rating else None
+            if spec.enter_on_rating is not None and (la is None or la.rating is None):
+                raise ValueError(f"lists.{name}.enter_on_rating: '{spec.enter_on_rating}' is "
+                                 "not a group layer with a rating")
+        for name, la in self.layers.items():
+            if la.rating is not None and la.kind != "group":
+                raise ValueError(f"layers.{name}.rating: only group layers have ratings")
         group_layers = {n for n, la in self.layers.items() if la.kind == "group"}
         for name, s in self.sanctions.items():
             if s.when.on_list is not None and s.when.on_list not in lists:
