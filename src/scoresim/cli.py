@@ -243,8 +243,11 @@ HEADLINE = {"chilling.overall": "chilling effect", "ever_sanctioned_frac": "ever
 def _compare_table(comp) -> Table:
     from .report.html import interval_cells
 
-    t = Table(title=f"mean over {len(comp.seeds)} seeds [95% interval]; "
-              f"differences against {comp.labels[0]}", show_header=True,
+    k = len(comp.seeds)
+    title = f"mean over {k} seeds [95% interval]" if k > 1 else "one seed: values, no interval"
+    if len(comp.labels) > 1:
+        title += f"; differences against {comp.labels[0]}, paired by seed"
+    t = Table(title=title, show_header=True,
               caption="all metrics: report.html, compare.json, compare.parquet")
     t.add_column("metric", no_wrap=True)
     for label in comp.labels:

@@ -103,7 +103,8 @@ def run_with_counterfactual(sim: Sim, progress: Callable[[int, int], None] | Non
         "scoring": False,
         "wall_seconds": cf.summary["wall_seconds"],
         "acts": acts,
-        "chilling": chilling(res.summary["final"]["acts"], acts, expression),
+        "chilling": {k: (v if math.isfinite(v) else None)  # JSON has no NaN
+                     for k, v in chilling(res.summary["final"]["acts"], acts, expression).items()},
     }
     return res
 

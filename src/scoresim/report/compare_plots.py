@@ -51,6 +51,8 @@ def _panel(ax: Axes, rows: pd.DataFrame, labels: list[str], colours: dict[str, s
                     capsize=4, ms=6)
     if zero:
         ax.axvline(0, color="grey", lw=0.8)
+    elif (rows[["mean", "lo"]].fillna(0) >= 0).all().all():
+        ax.set_xlim(left=0)  # values from zero: a small gap is not drawn as a large one
     ax.set_yticks(y, [wrap(lb, 26) for lb in labels], fontsize=8)
     ax.set_ylim(-0.6, len(labels) - 0.4)
     if is_share(metric):

@@ -147,7 +147,9 @@ def run_report(summary: dict[str, Any], daily: pd.DataFrame, scenario_yaml: str,
              f"{html.escape(description)}</p>",
              f'<p class="note">{html.escape(SYNTHETIC)}</p>',
              "<h2>Key numbers</h2>", _key_numbers(s)]
-    for topic, heading, caption in RUN_SECTIONS:
+    if daily.empty:
+        parts.append("<p>No days were simulated (--days 0): there is nothing to plot.</p>")
+    for topic, heading, caption in RUN_SECTIONS if not daily.empty else []:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
         if topic == "chilling":
             caption += (f" Trailing {window(s['days'])}-day window." if cf_daily is not None
@@ -200,8 +202,9 @@ def compare_report(comp: Comparison, command: str | None = None) -> str:
     """report.html of a comparison: scenarios side by side with 95% intervals."""
     labels, k = comp.labels, len(comp.seeds)
     title = "scoresim comparison: " + " vs. ".join(labels)
-    intro = (f"{len(labels)} scenarios, each run for {k} seed{'s' if k > 1 else ''} "
-             f"({', '.join(map(str, comp.seeds))}) on {comp.agents:,} synthetic people for "
+    intro = (f"{len(labels)} scenario{'s' if len(labels) > 1 else ''}, each run for {k} "
+             f"seed{'s' if k > 1 else ''} ({', '.join(map(str, comp.seeds))}) on "
+             f"{comp.agents:,} synthetic people for "
              f"{comp.days} days, each next to its counterfactual: the same people and random "
              "numbers with the scoring system switched off. Runs with the same seed share their "
              "random numbers, so a difference between scenarios is the systems' difference, "
@@ -219,7 +222,7 @@ def compare_report(comp: Comparison, command: str | None = None) -> str:
         parts.append(f"<h2>{html.escape(family)}</h2>")
         parts.append(figure_html(interval_figure(comp, metrics, "value", family), family,
                                  "Each row is a scenario: its mean across seeds and the 95% "
-                                 "interval."))
+                                 "interval (with one seed, its value alone)."))
         if len(labels) > 1:
             parts.append(figure_html(
                 interval_figure(comp, metrics, "difference",

@@ -288,6 +288,10 @@ def topic_figure(topic: str, summary: dict, daily: pd.DataFrame,
 
 def overview(summary: dict, daily: pd.DataFrame, cf_daily: pd.DataFrame | None = None) -> Figure:
     """Every panel of the run in one figure (``Results.plot()``)."""
+    if daily.empty:
+        fig = Figure(figsize=(6, 2))
+        _empty(fig.subplots(), f"scoresim: {summary['scenario']}", "no days were simulated")
+        return fig
     fns = [fn for topic in TOPICS.values() for fn in topic]
     cols = 3
     rows = -(-len(fns) // cols)
