@@ -439,7 +439,7 @@ def test_score_applies_points_to_the_attributed_agent():
     # listing: pending until day 4 + 2 for the attributed agents of 'bad', not on day 4
     assert np.flatnonzero(s.list_state[0]).tolist() == [0, 7]
     assert s.list_state[0, 0] == s.list_state[0, 7] == -(4 + 2 + 1)
-    assert s.list_false[7] & 1 and not s.list_false[0] & 1
+    assert s.list_cause[7] & 1 and not s.list_cause[0] & 1
     assert counts[B + 2] == 0  # not listed yet: grace
 
 
@@ -871,3 +871,29 @@ def test_regional_rules_score_by_region_until_merged_on_the_timeline():
     assert_near(fall[:d0].sum(), 20 * acts[:d0].sum(), 20 * math.sqrt(acts[:d0].sum()) * 1.0,
                 "pilot period")
     assert np.allclose(fall[d0:], 10 * acts[d0:])  # merged: everyone loses exactly 10 an act
+
+
+# ================================================================ corporate ratings
+def test_firm_rating_lists_its_owner_when_it_falls_below_threshold():
+    """Firms of 5 members: each member act costs the firm 5 points; with a threshold of 990
+    the owner is listed once the firm has had 3 penalised acts. Acts are Bernoulli(0.01) per
+    member and day, so a firm's count over T days is Binomial(5T, 0.01)."""
+    n, T, rate = 20_000, 60, 0.01
+    sc = minimal_scenario(
+        layers={"work": {"kind": "group", "size": {5: 1.0},
+                         "rating": {"weight": 1.0, "threshold": 990}}},
+        behaviours={"bad": {"rate": rate}}, scoring={"rules": {"bad": -5}},
+        lists={"firms": {"enter_on_rating": "work", "expire_days": 1000}},
+        sanctions={"exec_ban": {"when": {"on_list": "firms"}}})
+    res = run_sim(sc, n, T, seed=2)
+    f = res.summary["final"]
+    firms = n // 5
+    p3 = 1 - sum(math.comb(5 * T, k) * rate**k * (1 - rate) ** (5 * T - k) for k in range(3))
+    assert_binomial(f["ever_listed"]["firms"], firms, p3, "owners listed")
+    by = f["ever_sanctioned_by_cause"]
+    assert by["false_match"] == 0
+    assert by["own"] + by["association"] == pytest.approx(f["ever_listed"]["firms"] / n)
+    assert by["association"] > by["own"] > 0  # mostly tipped by someone else's act
+    # with association penalties off, a firm's rating never moves and no owner is listed
+    off = run_sim(deep_merge(sc, {"safeguards": {"association_penalties": False}}), n, T, seed=2)
+    assert off.summary["final"]["ever_listed"]["firms"] == 0

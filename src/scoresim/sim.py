@@ -127,11 +127,13 @@ class Sim:
             plans[change.day] = current = after
         return plans
 
-    def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int) -> dict[int, Params]:
+    def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int,
+                       group_count: int) -> dict[int, Params]:
         """Parameters from day 0 and from each change day. Optional state (minimum-duration
         clocks, appeals) is laid out once for the whole run, so a change can switch it on."""
         plans = {0: self.scenario, **self._timeline}
-        compiled = {d: compile_params(sc, max_prop, self.scoring) for d, sc in plans.items()}
+        compiled = {d: compile_params(sc, max_prop, self.scoring, group_count)
+                    for d, sc in plans.items()}
         track_since = any(bool(np.any(p.s_min_days > 0)) for p in compiled.values())
         rows = np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)
         return {d: replace(p, s_min_row=rows.astype(np.int64)) for d, p in compiled.items()}
@@ -143,11 +145,12 @@ class Sim:
         max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
                     else np.zeros(0, np.float32))
         nm = names_of(self.scenario)
-        plans = self._compile_plans(max_prop, len(nm.sanctions))
+        plans = self._compile_plans(max_prop, len(nm.sanctions), int(net.group_off[-1]))
         params = plans[0]
         state = init_state(people.n, params, len(nm.lists), len(nm.sanctions),
                            since_rows=int(np.sum(params.s_min_row >= 0)),
-                           appeals=any(p.appeals for p in plans.values()))
+                           appeals=any(p.appeals for p in plans.values()),
+                           ratings=any(bool(p.g_rating_weight.any()) for p in plans.values()))
         t1 = time.perf_counter()
         rows, stage_times = [], []
         for day in range(self.days):

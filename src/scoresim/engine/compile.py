@@ -79,6 +79,10 @@ class Params:
     recovery: int
     grade_bounds: np.ndarray  # int64[grades - 1]: fixed-point lower bounds, highest grade first
     g_spill: np.ndarray  # float64[Lg]
+    g_rating_weight: np.ndarray  # float64[Lg]: 0 where the layer's groups have no rating
+    g_rating_threshold: np.ndarray  # int64[Lg], fixed point
+    g_rating_lists: np.ndarray  # uint8[Lg]: lists an owner enters when the rating falls
+    group_count: int  # groups over all group layers (sizes the rating array)
     t_spill: np.ndarray  # float64[Lt]
     association: bool
     caution_from_penalty: float
@@ -115,8 +119,10 @@ def _grade_threshold(scenario: Scenario, grade: str) -> int:
     return to_fixed(scenario.scoring.grades[names[k - 1]])
 
 
-def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool = True) -> Params:
-    """``max_propensity[t]`` is the population's largest value of trait t (for thinning)."""
+def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool = True,
+                   group_count: int = 0) -> Params:
+    """``max_propensity[t]`` is the population's largest value of trait t (for thinning);
+    ``group_count`` the number of groups over all group layers (for corporate ratings)."""
     nm = names_of(scenario)
     protected = set(scenario.safeguards.protected)
     lists = {name: k for k, name in enumerate(nm.lists)}
@@ -172,6 +178,7 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
             v_denied_by[nm.services.index(svc)] |= 1 << k
 
     pop, resp, safe = scenario.population, scenario.responses, scenario.safeguards
+    glayers = [scenario.layers[x] for x in nm.group_layers]
     return Params(
         scoring_enabled=bool(scoring and scenario.scoring_enabled),
         b_rate=b_rate, b_bound=b_bound, b_prop=b_prop, b_deter=b_deter,
@@ -200,6 +207,14 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
                                if b is not None], np.int64),
         recovery=to_fixed(scenario.scoring.recovery_per_day),
         g_spill=np.array([scenario.layers[x].spillover for x in nm.group_layers], np.float64),
+        g_rating_weight=np.array([la.rating.weight if la.rating else 0.0 for la in glayers]),
+        g_rating_threshold=np.array([to_fixed(la.rating.threshold) if la.rating else 0
+                                     for la in glayers], np.int64),
+        g_rating_lists=np.array(
+            [sum(1 << k for k, x in enumerate(nm.lists)
+                 if scenario.lists[x].enter_on_rating == name) for name in nm.group_layers],
+            np.uint8),
+        group_count=group_count,
         t_spill=np.array([scenario.layers[x].spillover for x in nm.tie_layers], np.float64),
         association=bool(safe.association_penalties),
         caution_from_penalty=resp.caution_from_penalty,

@@ -17,6 +17,7 @@ import numpy as np
 from .compile import FIXED, Params
 from .measure import measure
 from .stages.act import act
+from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import recover
 from .stages.respond import respond
@@ -85,6 +86,7 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         listings, delistings = c[B + 2 : B + 2 + L].copy(), c[B + 2 + L :].copy()
         clock.lap("score")
         spilled = spill(pen_agent, pen_points, p, net, s)
+        listings += rate_firms(pen_agent, pen_points, day, p, net, s)
         clock.lap("spill")
         recover(p, s)
         clock.lap("recover")

@@ -23,6 +23,9 @@ OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
 CAUSE_SHIFT = 8
 KEEP_FLAGS = 0xFF
 
+# list_cause: the cause of each listing (own unless one of these bits is set)
+ASSOC_LIST_SHIFT = 8
+
 # today: per-day marks that the respond stage reads and clears
 PENALISED_TODAY = 1
 SANCTIONED_TODAY = 2
@@ -35,7 +38,8 @@ class State:
     flags: np.ndarray  # uint16[n]: bits above; bits 8-9: cause of the last penalty
     today: np.ndarray  # uint8[n]
     list_state: np.ndarray  # int32[L, n]: 0 off; -(due+1) pending; (expiry+1) listed
-    list_false: np.ndarray  # uint8[n]: bit l set when the listing on l came from a false match
+    list_cause: np.ndarray  # uint16[n]: bit l: listing on l from a false match; l+8: association
+    firm_rating: np.ndarray  # int32[groups of all group layers] (empty without ratings)
     ever_listed: np.ndarray  # uint8[n]: bit per list
     own_mask: np.ndarray  # uint8[n]: sanctions active on the agent's own account
     reach_mask: np.ndarray  # uint8[n]: sanctions reaching it from a group member
@@ -53,18 +57,21 @@ class State:
 
 
 def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
-               since_rows: int | None = None, appeals: bool | None = None) -> State:
+               since_rows: int | None = None, appeals: bool | None = None,
+               ratings: bool | None = None) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
     (a timeline may switch minimum durations or appeals on later); by default, from params."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
     n_min = int(np.sum(params.s_min_days > 0)) if since_rows is None else since_rows
     appeals = params.appeals if appeals is None else appeals
+    ratings = bool(params.g_rating_weight.any()) if ratings is None else ratings
     return State(
         score=np.full(n, params.initial, np.int32),
         caution=np.zeros(n, np.float32),
         flags=np.zeros(n, np.uint16), today=u8(),
         list_state=np.zeros((n_lists, n), np.int32),
-        list_false=u8(), ever_listed=u8(),
+        list_cause=np.zeros(n, np.uint16), ever_listed=u8(),
+        firm_rating=np.full(params.group_count if ratings else 0, params.initial, np.int32),
         own_mask=u8(), reach_mask=u8(), eff_mask=u8(), scratch=u8(),
         sanctioned_ties=np.zeros(n, np.uint16),
         since=np.zeros((n_min, n), np.int32),

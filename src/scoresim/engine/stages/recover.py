@@ -1,4 +1,5 @@
-"""Stage 5, recover: scores drift back toward the initial score, never past it."""
+"""Stage 5, recover: scores (and corporate ratings) drift back toward the initial score,
+never past it."""
 
 from __future__ import annotations
 
@@ -18,3 +19,5 @@ def _recover(score, initial, step):
 def recover(p, s) -> None:
     if p.recovery > 0:
         _recover(s.score, p.initial, p.recovery)
+        if s.firm_rating.shape[0]:
+            _recover(s.firm_rating, p.initial, p.recovery)  # corporate ratings recover alike

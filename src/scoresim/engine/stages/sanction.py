@@ -22,6 +22,7 @@ import numpy as np
 from .. import rng
 from ..groups import member_at
 from ..state import (
+    ASSOC_LIST_SHIFT,
     ASSOCIATION,
     CAUSE_SHIFT,
     EVER_ASSOC,
@@ -32,6 +33,7 @@ from ..state import (
     OWN,
     SANCTIONED_TODAY,
 )
+from .listing import clear_cause
 
 CHUNK = 65536
 NEVER = 2**31 - 1
@@ -55,7 +57,7 @@ def _mark_busy(floor, appeals, score, own_mask, list_state, appeal_day, busy):
 
 @nb.njit(parallel=True, cache=True)
 def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_row,
-            reach_bits, appeals, appeal_success, score, list_state, list_false, ever_listed,
+            reach_bits, appeals, appeal_success, score, list_state, list_cause, ever_listed,
             own_mask, scratch, since, appeal_day, fm_penalty, out):
     """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
     (into scratch). out[chunk] = [changed, reachers, appeals won, listings L, expiries L,
@@ -73,10 +75,10 @@ def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_
                     score[i] += fm_penalty[i]
                     fm_penalty[i] = 0
                     for l in range(L):
-                        if list_false[i] & (1 << l) and list_state[l, i] != 0:
+                        if list_cause[i] & (1 << l) and list_state[l, i] != 0:
                             list_state[l, i] = 0
                             row[3 + L + l] += 1
-                    list_false[i] = 0
+                    list_cause[i] &= ~0xFF  # false-match causes cleared, association kept
                     row[2] += 1
             for l in range(L):
                 st = list_state[l, i]
@@ -86,7 +88,7 @@ def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_
                     row[3 + l] += 1
                 elif st > 0 and day >= st - 1:
                     st = 0
-                    list_false[i] &= ~(1 << l)
+                    clear_cause(l, i, list_cause)
                     row[3 + L + l] += 1
                 list_state[l, i] = st
                 if st > 0:
@@ -131,11 +133,13 @@ def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
 
 
 @nb.njit(cache=True)
-def _activate(i, s, day, s_list, list_false, own_mask, flags, today, appeals,
+def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
               appeal_delay, appeal_day, by_cause):
     if own_mask[i] & (1 << s):
         if s_list[s] >= 0:
-            cause = FALSE_MATCH if list_false[i] & (1 << s_list[s]) else OWN
+            bit = 1 << s_list[s]
+            cause = (FALSE_MATCH if list_cause[i] & bit else
+                     ASSOCIATION if list_cause[i] & (bit << ASSOC_LIST_SHIFT) else OWN)
         else:
             cause = (flags[i] >> CAUSE_SHIFT) & 3
             if cause == 0:
@@ -152,7 +156,7 @@ def _activate(i, s, day, s_list, list_false, own_mask, flags, today, appeals,
 
 @nb.njit(cache=True)
 def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_false, flags, today, appeal_day,
+            own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause):
     """Effective sanctions of these agents: count, account by cause, push visibility."""
     S = s_list.shape[0]
@@ -165,7 +169,7 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
             bit = 1 << s
             if new & bit and not old & bit:
                 sanctioned_count[s] += 1
-                _activate(i, s, day, s_list, list_false, own_mask, flags,
+                _activate(i, s, day, s_list, list_cause, own_mask, flags,
                           today, appeals, appeal_delay, appeal_day, by_cause)
             elif old & bit and not new & bit:
                 sanctioned_count[s] -= 1
@@ -181,7 +185,7 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
             appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
-            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_false, flags, today,
+            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today,
             appeal_day, sanctioned_ties, sanctioned_count, by_cause):
     S = s_list.shape[0]
     for k in range(prev_reached.shape[0]):
@@ -213,7 +217,7 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                             n_reached += 1
                         reach_mask[m] |= bit
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_false, flags, today, appeal_day,
+            own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause)
     _settle(changed, *args)
     _settle(prev_reached, *args)
@@ -247,7 +251,7 @@ def sanction(day, seed, p, net, s, n_lists):
     busy = np.flatnonzero(s.scratch).astype(np.int32)
     out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
-            p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_false,
+            p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
             s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty, out)
     tot = out.sum(axis=0) if out.shape[0] else np.zeros(3 + 3 * L, np.int64)
     changed = np.empty(int(tot[0]), np.int32)
@@ -258,7 +262,7 @@ def sanction(day, seed, p, net, s, n_lists):
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
                         net.group_off, net.group_start, net.group_members, net.member_base,
                         net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
-                        s.list_false, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
+                        s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
                         s.sanctioned_count, by_cause)
     return {
         "appeals_won": int(tot[2]),

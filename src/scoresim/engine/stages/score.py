@@ -19,12 +19,13 @@ from ..state import (
     OWN,
     PENALISED_TODAY,
 )
+from .listing import clear_cause, enter_list
 from .observe import DISMISSED, FALSE, OBSERVED
 
 
 @nb.njit(cache=True)
 def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_enter,
-           b_leave, l_grace, l_expire, score, flags, today, list_state, list_false,
+           b_leave, l_grace, l_expire, score, flags, today, list_state, list_cause,
            ever_listed, fm_penalty, pen_agent, pen_points, counts):
     """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L]."""
     B, L = b_points.shape[1], l_grace.shape[0]
@@ -58,22 +59,15 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
                 n_pen += 1
         for l in range(L):
             bit = 1 << l
-            if b_enter[b] & bit and list_state[l, t] == 0:
-                if l_grace[l] == 0:
-                    list_state[l, t] = (day + l_expire[l] + 1) if l_expire[l] > 0 else 2**31 - 1
-                    ever_listed[t] |= bit
-                    counts[B + 2 + l] += 1
-                else:
-                    list_state[l, t] = -(day + l_grace[l] + 1)
-                if wrong:
-                    list_false[t] |= bit
-                else:
-                    list_false[t] &= ~bit
+            if b_enter[b] & bit:
+                counts[B + 2 + l] += enter_list(l, t, day, FALSE_MATCH if wrong else OWN,
+                                                l_grace, l_expire, list_state, list_cause,
+                                                ever_listed)
             if b_leave[b] & bit and list_state[l, t] != 0:
                 if list_state[l, t] > 0:
                     counts[B + 2 + L + l] += 1
                 list_state[l, t] = 0
-                list_false[t] &= ~bit
+                clear_cause(l, t, list_cause)
     return n_pen
 
 
@@ -85,6 +79,6 @@ def score_and_list(agent, beh, target, status, day, p, s, region):
     pen_points = np.empty(agent.shape[0], np.int32)
     k = _score(agent, beh, target, status, day, region, p.b_points, p.b_penalised, p.b_enter,
                p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
-               s.list_state, s.list_false, s.ever_listed, s.fm_penalty, pen_agent,
+               s.list_state, s.list_cause, s.ever_listed, s.fm_penalty, pen_agent,
                pen_points, counts)
     return pen_agent[:k], pen_points[:k], counts
