@@ -556,7 +556,7 @@ def test_spill_lands_exact_amounts_on_group_members_and_tie_neighbours():
             hits += len(nb_)
         # 'weak': round(pts * 1e-5) == 0, no spill and no hits
     before = s.score.copy()
-    got = spill(pen_agent, pen_points, pp.params, net, s)
+    got = spill(pen_agent, pen_points, pp.params, net, s, pp.people)
     np.testing.assert_array_equal(s.score.astype(np.int64) - before, expected)
     assert got == hits
     assert round(-2000 * 0.0333) == -67  # the fixed-point rounding actually exercised
@@ -570,7 +570,7 @@ def test_spill_is_off_without_association_penalties():
     pp = _spill_setup(association=False)
     before = pp.state.score.copy()
     got = spill(np.array([5], np.int32), np.array([-2000], np.int32), pp.params, pp.net,
-                pp.state)
+                pp.state, pp.people)
     assert got == 0
     np.testing.assert_array_equal(pp.state.score, before)
 
@@ -622,7 +622,8 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
                    np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0, pp.params, s,
                    pp.people.region)
     assert pp.net.group_of[0, 6] == pp.net.group_of[0, 7]
-    assert spill(np.array([7], np.int32), np.array([-1000], np.int32), pp.params, pp.net, s) == 1
+    assert spill(np.array([7], np.int32), np.array([-1000], np.int32), pp.params, pp.net, s,
+                 pp.people) == 1
     s.today[:] = 0
     s.score[:] = [100000, 90000, 89999, 80000, 79999, 70000, 69999, 0]
     out = sanction(0, SEED, pp.params, pp.net, s, 0)

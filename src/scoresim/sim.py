@@ -17,7 +17,7 @@ from .engine.day import TIMED, run_day
 from .engine.stages.sanction import recount_visible_ties
 from .engine.state import State, init_state
 from .population import Network, People, build_network, build_people
-from .results.accounts import daily_row, final_metrics
+from .results.accounts import daily_row, final_metrics, overseas_metrics
 from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, scenario_hash
 
 Progress = Callable[[int, int], None]
@@ -194,4 +194,7 @@ class Sim:
             },
             "groups": nm.groups,
             "final": final_metrics(state, pop.people.group, nm, rows),
+            **({"overseas": overseas_metrics(
+                state, pop.people.region, pop.people.group, params.r_abroad, params.g_enrolled,
+                nm, rows)} if self.scenario.overseas else {}),
         }

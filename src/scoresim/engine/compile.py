@@ -35,6 +35,7 @@ class Names:
     group_layers: list[str]
     tie_layers: list[str]
     grades: list[str]
+    venues: list[str]  # "<city>_<venue kind>"
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,10 @@ class Params:
     c_false_match: np.ndarray
     c_review: np.ndarray  # uint8[C]: a second, independent observation must confirm
     r_coverage: np.ndarray  # float64[R]
+    r_abroad: np.ndarray  # bool[R]: a city abroad
     g_watch: np.ndarray  # float64[G]
     g_false_match: np.ndarray  # float64[G]
+    g_enrolled: np.ndarray  # bool[G]: in the home gallery; acts pinned on others are dropped
     # lists
     l_grace: np.ndarray  # int64[L]
     l_expire: np.ndarray  # int64[L]; 0 = never
@@ -83,6 +86,16 @@ class Params:
     g_rating_threshold: np.ndarray  # int64[Lg], fixed point
     g_rating_lists: np.ndarray  # uint8[Lg]: lists an owner enters when the rating falls
     group_count: int  # groups over all group layers (sizes the rating array)
+    # venues abroad, one row per kind of venue (see scenario/overseas.py)
+    v_region: np.ndarray  # int64[K]: the city (a region)
+    v_count: np.ndarray  # int64[K]: venues of this kind
+    v_tables: np.ndarray  # int64[K]: tables per venue
+    v_capture: np.ndarray  # float64[K]: a patron is captured by the cameras
+    v_open: np.ndarray  # float64[K]: share of days open
+    v_feed: np.ndarray  # bool[K]: the feed reaches the home system
+    v_act_share: np.ndarray  # float64[K]: share of a visit day's acts done at the venue
+    v_visit: np.ndarray  # float64[K, G]: daily visit probability by group
+    v_channel: np.ndarray  # int64[K]: the channel of the venue cameras
     t_spill: np.ndarray  # float64[Lt]
     association: bool
     caution_from_penalty: float
@@ -101,12 +114,13 @@ def names_of(scenario: Scenario) -> Names:
         lists=list(scenario.lists),
         sanctions=list(scenario.sanctions),
         services=list(scenario.services),
-        regions=list(scenario.population.regions),
-        groups=list(scenario.population.groups),
+        regions=scenario.region_names(),
+        groups=scenario.group_names(),
         traits=list(scenario.population.traits),
         group_layers=[k for k, v in scenario.layers.items() if v.kind == "group"],
         tie_layers=[k for k, v in scenario.layers.items() if v.kind == "ties"],
         grades=list(scenario.scoring.grades),
+        venues=[f"{c}_{v}" for c, city in scenario.overseas.items() for v in city.venues],
     )
 
 
@@ -117,6 +131,25 @@ def _grade_threshold(scenario: Scenario, grade: str) -> int:
     if k == 0:
         return NEVER  # at most the top grade: everyone
     return to_fixed(scenario.scoring.grades[names[k - 1]])
+
+
+def _venues(scenario: Scenario, nm: Names) -> dict[str, np.ndarray]:
+    rows = [(c, city, v) for c, city in scenario.overseas.items() for v in city.venues.values()]
+    visit = np.zeros((len(rows), len(nm.groups)))
+    for k, (_, _, v) in enumerate(rows):
+        for g, rate in v.visit.items():
+            visit[k, nm.groups.index(g)] = rate
+    return dict(
+        v_region=np.array([nm.regions.index(c) for c, _, _ in rows], np.int64),
+        v_count=np.array([v.count for _, _, v in rows], np.int64),
+        v_tables=np.array([v.tables for _, _, v in rows], np.int64),
+        v_capture=np.array([v.capture_probability() for _, _, v in rows], np.float64),
+        v_open=np.array([v.open_share for _, _, v in rows], np.float64),
+        v_feed=np.array([v.feed_home for _, _, v in rows], np.bool_),
+        v_act_share=np.array([v.act_share for _, _, v in rows], np.float64),
+        v_visit=visit,
+        v_channel=np.array([nm.channels.index(city.channel) for _, city, _ in rows], np.int64),
+    )
 
 
 def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool = True,
@@ -158,7 +191,8 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
     review = scenario.safeguards.human_review
     c_observe = np.array([-1.0 if c.observe == "coverage" else c.observe for c in chans])
     c_review = np.array(
-        [review and (c.false_match > 0 or c.observe == "coverage") for c in chans], np.uint8)
+        [review and (c.false_match_probability() > 0 or c.observe == "coverage")
+         for c in chans], np.uint8)
 
     sans = [scenario.sanctions[s] for s in nm.sanctions]
     s_list = np.array([lists[s.when.on_list] if s.when.on_list else -1 for s in sans], np.int64)
@@ -189,12 +223,16 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
         b_expression=np.array([b.expression for b in behs], np.bool_),
         c_observe=c_observe,
         c_recognition=np.array([c.recognition for c in chans], np.float64),
-        c_false_match=np.array([c.false_match for c in chans], np.float64),
+        c_false_match=np.array([c.false_match_probability() for c in chans], np.float64),
         c_review=c_review,
-        r_coverage=np.array([pop.regions[r].camera_coverage for r in nm.regions], np.float64),
-        g_watch=np.array([pop.groups[g].watch_multiplier for g in nm.groups], np.float64),
+        # home cameras do not see abroad: a city's acts are seen only at its venues
+        r_coverage=np.array([pop.regions[r].camera_coverage if r in pop.regions else 0.0
+                             for r in nm.regions], np.float64),
+        r_abroad=np.array([r not in pop.regions for r in nm.regions], np.bool_),
+        g_watch=np.array([scenario.group(g).watch_multiplier for g in nm.groups], np.float64),
         g_false_match=np.array(
-            [pop.groups[g].false_match_multiplier for g in nm.groups], np.float64),
+            [scenario.group(g).false_match_multiplier for g in nm.groups], np.float64),
+        g_enrolled=np.array([scenario.group(g).enrolled for g in nm.groups], np.bool_),
         l_grace=np.array([scenario.lists[x].grace_days for x in nm.lists], np.int64),
         l_expire=np.array([scenario.lists[x].expire_days or 0 for x in nm.lists], np.int64),
         s_list=s_list, s_threshold=s_threshold, s_reach=s_reach,
@@ -215,6 +253,7 @@ def compile_params(scenario: Scenario, max_propensity: np.ndarray, scoring: bool
                  if scenario.lists[x].enter_on_rating == name) for name in nm.group_layers],
             np.uint8),
         group_count=group_count,
+        **_venues(scenario, nm),
         t_spill=np.array([scenario.layers[x].spillover for x in nm.tie_layers], np.float64),
         association=bool(safe.association_penalties),
         caution_from_penalty=resp.caution_from_penalty,

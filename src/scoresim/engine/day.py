@@ -25,6 +25,7 @@ from .stages.sanction import sanction
 from .stages.score import score_and_list
 from .stages.services import use_services
 from .stages.spill import spill
+from .stages.venues import venue_day
 from .state import State
 
 STAGES = ("act", "observe", "score", "spill", "recover", "sanction", "services", "respond")
@@ -51,6 +52,7 @@ class DayCounts:
     grades: np.ndarray  # int64[grades]: agents per grade, highest first (empty without grades)
     sanctioned_by_group: np.ndarray  # int64[G]
     expression_by_group: np.ndarray  # int64[G]: expression acts by the actor's group
+    abroad: dict = field(default_factory=dict)  # the venues abroad (stages/venues.py)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -77,15 +79,17 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
     false_attr = dismissed = spilled = appeals_won = 0
     listings, delistings = np.zeros(L, np.int64), np.zeros(L, np.int64)
     listed_now, newly = np.zeros(L, np.int64), np.zeros(3, np.int64)
+    abroad: dict = {}
     if p.scoring_enabled:
         target, status = observe(agent, beh, seed, day, p, people)
+        abroad = venue_day(agent, beh, target, status, seed, day, p, people, s)
         clock.lap("observe")
         pen_agent, pen_points, c = score_and_list(agent, beh, target, status, day, p, s,
                                                   people.region)
         observed, false_attr, dismissed = c[:B], int(c[B]), int(c[B + 1])
         listings, delistings = c[B + 2 : B + 2 + L].copy(), c[B + 2 + L :].copy()
         clock.lap("score")
-        spilled = spill(pen_agent, pen_points, p, net, s)
+        spilled = spill(pen_agent, pen_points, p, net, s, people)
         listings += rate_firms(pen_agent, pen_points, day, p, net, s)
         clock.lap("spill")
         recover(p, s)
@@ -112,5 +116,6 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         delistings=delistings, listed_now=listed_now, sanctioned=s.sanctioned_count[: S + 1].copy(),
         newly_sanctioned=newly, appeals_won=appeals_won, requests=requests, denied=denied,
         mean_score=mean_score / FIXED, mean_caution=mean_caution, grades=grades,
-        sanctioned_by_group=by_group, expression_by_group=expression, stage_seconds=clock.out,
+        sanctioned_by_group=by_group, expression_by_group=expression, abroad=abroad,
+        stage_seconds=clock.out,
     )

@@ -16,12 +16,15 @@ EVER_FALSE = 8  # sanctioned because of a false match
 EVER_ASSOC = 16  # sanctioned through association (spilled penalties, a relative's sanction)
 FALSE_ATTRIBUTED = 32  # an act of someone else was pinned on it
 ASSOC_PENALISED = 64  # received a spilled penalty
+CAPTURED_ABROAD = 128  # captured by a venue camera abroad whose feed reaches home
+IDENTIFIED_ABROAD = 1024  # identified (rightly or by a false match) from a venue feed
+FROM_ABROAD = 2048  # at home, received a spilled penalty of someone abroad
 
 # causes of a penalty or sanction; the cause of an agent's last penalty is kept in bits 8-9 of
 # its flags, so that a spilled penalty touches one array beside the score, not two
 OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
 CAUSE_SHIFT = 8
-KEEP_FLAGS = 0xFF
+KEEP_FLAGS = 0xFCFF  # every bit but the cause
 
 # list_cause: the cause of each listing (own unless one of these bits is set)
 ASSOC_LIST_SHIFT = 8

@@ -160,6 +160,51 @@ def _extra_ties(seed, layer, region, lo, n_r, frac):
     return extra
 
 
+@nb.njit(cache=True)
+def _cross_pass(indptr, indices, fill, lo, hi, per_agent, tlo, thi, seed, layer, sub):
+    """Ties from each agent in [lo, hi) to agents drawn uniformly in [tlo, thi): kin at home
+    of the diaspora abroad. Counts degrees (fill=False) or places both ends; returns the
+    number of ties."""
+    key = rng.stream(seed, 0, rng.BUILD_TIES, (layer + 1) * 65536 * 256 + sub)
+    whole = int(per_agent)
+    frac = per_agent - whole
+    ties = 0
+    if thi <= tlo:
+        return 0
+    for a in range(lo, hi):
+        k = whole + (1 if rng.uniform(key, a, 0) < frac else 0)
+        for j in range(k):
+            b = tlo + int(rng.uniform(key, a, j + 1) * (thi - tlo))
+            ties += 1
+            if fill:
+                indices[indptr[a]] = b
+                indptr[a] += 1
+                indices[indptr[b]] = a
+                indptr[b] += 1
+            elif indptr.shape[0] > 0:
+                indptr[a + 1] += 1
+                indptr[b + 1] += 1
+    return ties
+
+
+def _cross_ties(scenario: Scenario, people: People, ties: list[str]):
+    """(layer, source lo, source hi, ties per agent, home hi, key) for each city's diaspora."""
+    out = []
+    rs, cs = people.region_start, people.cell_start
+    G = len(people.group_names)
+    home_end = int(rs[len(scenario.population.regions)])
+    for c, (name, city) in enumerate(scenario.overseas.items()):
+        if city.kin_home <= 0:
+            continue
+        r = people.region_names.index(name)
+        for g, gname in enumerate(people.group_names):
+            if gname in city.groups and city.groups[gname].enrolled:
+                lo, hi = int(cs[r * G + g]), int(cs[r * G + g + 1])
+                out.append((ties.index(city.kin_layer), lo, hi, city.kin_home, home_end,
+                            c * 256 + g))
+    return out
+
+
 def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     n = people.n
     groups = [k for k, v in scenario.layers.items() if v.kind == "group"]
@@ -188,13 +233,19 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     halves = [scenario.layers[name].mean_degree / 2 for name in ties]
     # int32 row offsets while every directed tie fits: 4 bytes per agent and layer saved
     total = sum(_directed_ties(people, h, seed, l) for l, h in enumerate(halves))
+    cross = _cross_ties(scenario, people, ties)
+    empty = np.zeros(0, np.int64)
+    total += sum(2 * _cross_pass(empty, empty, False, lo, hi, k, 0, home, seed, l, sub)
+                 for l, lo, hi, k, home, sub in cross)
     fits = total < np.iinfo(np.int32).max
     tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32 if fits else np.int64)
     for l, name in enumerate(ties):
         layer = scenario.layers[name]
         for r in range(len(rs) - 1):
-            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], halves[l], seed, l, r,
-                      layer.local_share, layer.local_window)
+            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], halves[l], seed,
+                      l, r, layer.local_share, layer.local_window)
+    for l, lo, hi, k, home, sub in cross:
+        _cross_pass(tie_indptr[l], tie_indptr[l], False, lo, hi, k, 0, home, seed, l, sub)
     # one indices array for all tie layers: layer l's rows are offset by the ties before it
     offset = 0
     for l in range(len(ties)):
@@ -208,6 +259,9 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
         for r in range(len(rs) - 1):
             _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], halves[l], seed, l, r,
                       layer.local_share, layer.local_window)
+        for ll, lo, hi, k, home, sub in cross:
+            if ll == l:
+                _cross_pass(cursor, tie_indices, True, lo, hi, k, 0, home, seed, l, sub)
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
     return Network(groups, ties, group_of, np.array(offs, np.int64), group_start,

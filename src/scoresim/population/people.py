@@ -51,12 +51,27 @@ class People:
         return sum(a.nbytes for a in (self.region, self.group, self.cell_start, self.propensity))
 
 
+def shares(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's share of all agents, and each group's share within each region."""
+    pop, abroad = scenario.population, scenario.overseas
+    regions, groups = scenario.region_names(), scenario.group_names()
+    home = 1.0 - sum(c.share for c in abroad.values())
+    r_share = np.array([pop.regions[r].share * home if r in pop.regions else abroad[r].share
+                        for r in regions])
+    g_share = np.zeros((len(regions), len(groups)))
+    for k, r in enumerate(regions):
+        spec = pop.groups if r in pop.regions else abroad[r].groups
+        for g, grp in spec.items():
+            g_share[k, groups.index(g)] = grp.share
+    return r_share, g_share
+
+
 def build_people(scenario: Scenario, n: int, seed: int) -> People:
     pop = scenario.population
-    regions, groups = list(pop.regions), list(pop.groups)
-    n_r = largest_remainder(n, np.array([pop.regions[r].share for r in regions]))
-    g_share = np.array([pop.groups[g].share for g in groups])
-    cells = np.concatenate([largest_remainder(int(k), g_share) for k in n_r])
+    regions, groups = scenario.region_names(), scenario.group_names()
+    r_share, g_share = shares(scenario)
+    n_r = largest_remainder(n, r_share)
+    cells = np.concatenate([largest_remainder(int(k), g_share[r]) for r, k in enumerate(n_r)])
     cell_start = np.zeros(len(cells) + 1, dtype=np.int64)
     np.cumsum(cells, out=cell_start[1:])
 

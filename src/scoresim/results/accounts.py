@@ -13,12 +13,15 @@ import numpy as np
 from ..engine.compile import FIXED, Names
 from ..engine.day import DayCounts
 from ..engine.state import (
+    CAPTURED_ABROAD,
     COMMITTED,
     EVER_ASSOC,
     EVER_FALSE,
     EVER_OWN,
     EVER_SANCTIONED,
     FALSE_ATTRIBUTED,
+    FROM_ABROAD,
+    IDENTIFIED_ABROAD,
     State,
 )
 
@@ -58,7 +61,63 @@ def daily_row(day: int, c: DayCounts, nm: Names) -> dict[str, float | int]:
         row[f"expression_acts__{gname}"] = int(c.expression_by_group[g])
     row["mean_score"] = c.mean_score
     row["mean_caution"] = c.mean_caution
+    if nm.venues:
+        row.update(abroad_row(c.abroad, nm))
     return row
+
+
+ABROAD_TOTALS = ("visits", "identified", "false_matches")
+ABROAD_COUNTS = ("associations", "acts_at_venues", "observed_at_venues", "pinned_at_venues")
+
+
+def abroad_row(a: dict, nm: Names) -> dict[str, int]:
+    """The venues' daily columns; zeros on a day without observation (scoring off)."""
+    K, G = len(nm.venues), len(nm.groups)
+    rec = a.get("records", np.zeros((K, G), np.int64))
+    row: dict[str, int] = {"venue_records_home": int(rec.sum())}
+    for name in ABROAD_TOTALS:
+        row[f"venue_{name}"] = int(np.sum(a.get(name, 0)))
+    for name in ABROAD_COUNTS:
+        row[name if name.endswith("venues") else f"venue_{name}"] = int(a.get(name, 0))
+    for k, v in enumerate(nm.venues):
+        for g, gname in enumerate(nm.groups):
+            row[f"records_home__{v}__{gname}"] = int(rec[k, g])
+    return row
+
+
+def overseas_metrics(s: State, region: np.ndarray, group: np.ndarray, r_abroad: np.ndarray,
+                     g_enrolled: np.ndarray, nm: Names, daily: list[dict]) -> dict[str, Any]:
+    """The reach abroad: who the venue feeds capture and name, what crosses the border, and
+    who at home is penalised or sanctioned because of acts abroad."""
+    f = s.flags
+    abroad, enrolled = r_abroad[region], g_enrolled[group]
+    total = lambda col: int(sum(r.get(col, 0) for r in daily))  # noqa: E731
+    identified, false = total("venue_identified"), total("venue_false_matches")
+    from_abroad = (f & FROM_ABROAD) != 0
+    return {
+        "residents_abroad": int(np.count_nonzero(abroad)),
+        "records_home": total("venue_records_home"),
+        "records_home_by_venue": {
+            v: sum(total(f"records_home__{v}__{g}") for g in nm.groups) for v in nm.venues},
+        "records_home_by_origin": {
+            g: sum(total(f"records_home__{v}__{g}") for v in nm.venues) for g in nm.groups},
+        "locals_captured_people": int(np.count_nonzero(
+            abroad & ~enrolled & ((f & CAPTURED_ABROAD) != 0))),
+        "locals_captured_records": sum(
+            total(f"records_home__{v}__{g}") for v in nm.venues
+            for k, g in enumerate(nm.groups) if not g_enrolled[k]),
+        "diaspora_identified_people": int(np.count_nonzero(
+            abroad & enrolled & ((f & IDENTIFIED_ABROAD) != 0))),
+        "identifications": identified + false,
+        "false_matches_onto_enrolled": false,
+        "false_match_share": false / (identified + false) if identified + false else None,
+        "table_associations": total("venue_associations"),
+        "acts_at_venues": total("acts_at_venues"),
+        "acts_abroad_pinned_on_others": total("pinned_at_venues"),
+        "relatives_home_penalised": int(np.count_nonzero(from_abroad & ~abroad)),
+        "relatives_home_sanctioned": int(np.count_nonzero(
+            from_abroad & ~abroad & ((f & EVER_ASSOC) != 0))),
+    }
 
 
 def _frac(x: float, n: int) -> float:

@@ -33,7 +33,9 @@ NAMED_MAPPINGS: tuple[Path_, ...] = tuple(
     for p in (
         "behaviours", "channels", "layers", "lists", "sanctions", "services",
         "scoring.rules", "scoring.grades", "population.regions", "population.groups",
-        "population.traits", "layers.*.size", "timeline.*.set",
+        "population.traits", "layers.*.size", "timeline.*.set", "scoring.regional_rules",
+        "scoring.regional_rules.*", "overseas", "overseas.*.groups", "overseas.*.venues",
+        "overseas.*.venues.*.visit",
     )
 )
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -158,7 +160,7 @@ def _read_source(source: Any) -> tuple[Any, _Source]:
     builtins = _builtin_names()
     if isinstance(source, str) and source in builtins:
         entry = _builtin_dir().joinpath(f"{source}.yaml")
-        return _parse_yaml(entry.read_text(encoding="utf-8"), str(entry))
+        return _extend(*_parse_yaml(entry.read_text(encoding="utf-8"), str(entry)), None)
     path = Path(source)
     if not path.is_file():
         names = ", ".join(builtins) or "none"
@@ -166,8 +168,34 @@ def _read_source(source: Any) -> tuple[Any, _Source]:
             else "not a built-in scenario or a file"
         raise ScenarioError(f"{what}; built-in scenarios: {names}", file=str(source))
     data, where = _parse_yaml(path.read_text(encoding="utf-8"), str(source))
+    data, where = _extend(data, where, path.parent)
     data.setdefault("name", path.stem)
     return data, where
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """``over`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merged(base[k], v) if k in base else v
+        return out
+    return over
+
+
+def _extend(data: Any, where: _Source, folder: Path | None) -> tuple[Any, _Source]:
+    """``extends: NAME`` (a built-in, or a file beside this one): this file's values on top of
+    that scenario's, so a variant states only what it changes."""
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, where
+    parent = data.pop("extends")
+    if not isinstance(parent, str):
+        raise ScenarioError("extends: names a built-in scenario or a file", file=where.file,
+                            key="extends")
+    if folder is not None and parent not in _builtin_names() and (folder / parent).is_file():
+        parent = str(folder / parent)
+    base, _ = _read_source(parent)
+    return _merged(base, data), where
 
 
 # ---------------------------------------------------------------- dotted paths

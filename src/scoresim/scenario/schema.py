@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .overseas import City, CityGroup
+
 Probability = float  # validated as [0, 1] where used
 
 
@@ -30,6 +32,7 @@ class Group(Strict):
     share: float = Field(gt=0, le=1)
     watch_multiplier: float = Field(default=1.0, ge=0)
     false_match_multiplier: float = Field(default=1.0, ge=0)
+    enrolled: bool = True  # in the home system's face gallery (everyone at home is)
 
 
 class Trait(Strict):
@@ -155,6 +158,16 @@ class Channel(Strict):
     observe: float | Literal["coverage"] = 1.0
     recognition: float = Field(default=1.0, ge=0, le=1)
     false_match: float = Field(default=0.0, ge=0, le=1)
+    # false matches from a per-comparison rate and the gallery searched: 1 - (1 - fmr)^gallery
+    # (about gallery x fmr: false alerts grow with the watch list, SOURCES 1.11); overrides
+    # false_match when both are given
+    fmr: float | None = Field(default=None, ge=0, le=1)
+    gallery: int | None = Field(default=None, ge=1)
+
+    def false_match_probability(self) -> float:
+        if self.fmr is not None and self.gallery is not None:
+            return 1.0 - (1.0 - self.fmr) ** self.gallery
+        return self.false_match
 
     @field_validator("observe")
     @classmethod
@@ -282,6 +295,48 @@ class Scenario(Strict):
     responses: Responses = Field(default_factory=Responses)
     safeguards: Safeguards = Field(default_factory=Safeguards)
     timeline: list[Change] = Field(default_factory=list)
+    overseas: dict[str, City] = Field(default_factory=dict)
+
+    def region_names(self) -> list[str]:
+        """Home regions, then cities abroad (each a region of its own)."""
+        return [*self.population.regions, *self.overseas]
+
+    def group_names(self) -> list[str]:
+        """Groups at home, then the groups of cities abroad."""
+        out = list(self.population.groups)
+        for city in self.overseas.values():
+            out += [g for g in city.groups if g not in out]
+        return out
+
+    def group(self, name: str) -> Group | CityGroup:
+        if name in self.population.groups:
+            return self.population.groups[name]
+        return next(c.groups[name] for c in self.overseas.values() if name in c.groups)
+
+    @model_validator(mode="after")
+    def _overseas_resolve(self) -> Scenario:
+        for name, city in self.overseas.items():
+            if name in self.population.regions:
+                raise ValueError(f"overseas.{name}: a city abroad cannot share a region's name")
+            for g in city.groups:
+                if g in self.population.groups:
+                    raise ValueError(f"overseas.{name}.groups.{g}: a city's groups need names "
+                                     "of their own (not a group at home)")
+            if city.channel not in self.channels:
+                raise ValueError(f"overseas.{name}.channel: unknown channel '{city.channel}'")
+            if city.kin_home > 0:
+                la = self.layers.get(city.kin_layer)
+                if la is None or la.kind != "ties":
+                    raise ValueError(f"overseas.{name}.kin_layer: '{city.kin_layer}' is not a "
+                                     "ties layer")
+            for v, venue in city.venues.items():
+                for g in venue.visit:
+                    if g not in city.groups:
+                        raise ValueError(f"overseas.{name}.venues.{v}.visit.{g}: not a group "
+                                         "of this city")
+        if sum(c.share for c in self.overseas.values()) >= 1:
+            raise ValueError("overseas: cities' shares must leave people at home")
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:

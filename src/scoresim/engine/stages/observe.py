@@ -14,6 +14,8 @@ import numpy as np
 from .. import rng
 
 OBSERVED, FALSE, DISMISSED = 1, 2, 4
+UNIDENTIFIED = 8  # observed, but of no one in the home gallery: nothing to act on
+AT_VENUE = 16  # done at a venue abroad (seen, or missed, by its cameras)
 
 
 @nb.njit(inline="always", cache=True)
@@ -25,8 +27,8 @@ def _other_in_cell(i, lo, hi, u):
 
 @nb.njit(parallel=True, cache=True)
 def _observe(agent, beh, seed, day, b_channel, c_observe, c_recognition, c_false_match,
-             c_review, r_coverage, g_watch, g_false_match, region, group, cell_start,
-             target, status):
+             c_review, r_coverage, g_watch, g_false_match, g_enrolled, region, group,
+             cell_start, target, status):
     G = g_watch.shape[0]
     for e in nb.prange(agent.shape[0]):
         i, b = agent[e], beh[e]
@@ -55,6 +57,8 @@ def _observe(agent, beh, seed, day, b_channel, c_observe, c_recognition, c_false
                         ok = not second_false
                 if not ok:
                     st |= DISMISSED
+            if not g_enrolled[group[t]]:
+                st |= UNIDENTIFIED  # not in the home gallery: no one to pin it on
         target[e], status[e] = t, st
 
 
@@ -64,5 +68,5 @@ def observe(agent, beh, seed, day, p, people):
     target, status = np.empty(k, np.int32), np.empty(k, np.uint8)
     _observe(agent, beh, seed, day, p.b_channel, p.c_observe, p.c_recognition,
              p.c_false_match, p.c_review, p.r_coverage, p.g_watch, p.g_false_match,
-             people.region, people.group, people.cell_start, target, status)
+             p.g_enrolled, people.region, people.group, people.cell_start, target, status)
     return target, status

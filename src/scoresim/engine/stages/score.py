@@ -20,7 +20,7 @@ from ..state import (
     PENALISED_TODAY,
 )
 from .listing import clear_cause, enter_list
-from .observe import DISMISSED, FALSE, OBSERVED
+from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
 
 
 @nb.njit(cache=True)
@@ -38,7 +38,7 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
             counts[b] += 1
         if st & DISMISSED:
             counts[B + 1] += 1
-        if not (st & OBSERVED) or (st & DISMISSED):
+        if not (st & OBSERVED) or (st & (DISMISSED | UNIDENTIFIED)):
             continue
         t = target[e]
         wrong = (st & FALSE) != 0

@@ -11,21 +11,25 @@ import numba as nb
 import numpy as np
 
 from ..groups import member_at
-from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, KEEP_FLAGS
+from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, FROM_ABROAD, KEEP_FLAGS
 
 
 @nb.njit(inline="always", cache=True)
-def _hit(m, amount, score, flags):
+def _hit(m, amount, score, flags, from_abroad):
     score[m] += amount
     flags[m] = (flags[m] & KEEP_FLAGS) | ASSOC_PENALISED | (ASSOCIATION << CAUSE_SHIFT)
+    if from_abroad:
+        flags[m] |= FROM_ABROAD
 
 
 @nb.njit(cache=True)
 def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_start,
-           group_members, member_base, tie_indptr, tie_indices, score, flags):
+           group_members, member_base, tie_indptr, tie_indices, score, flags, region,
+           r_abroad):
     hits = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
+        abroad = r_abroad[region[a]]
         for l in range(g_spill.shape[0]):
             amount = np.int32(round(pts * g_spill[l]))
             g = group_of[l, a]
@@ -35,22 +39,23 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
                 if m != a:
-                    _hit(m, amount, score, flags)
+                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
                     hits += 1
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
                 continue
             for k in range(tie_indptr[l, a], tie_indptr[l, a + 1]):
-                _hit(tie_indices[k], amount, score, flags)
+                m = tie_indices[k]
+                _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
                 hits += 1
     return hits
 
 
-def spill(pen_agent, pen_points, p, net, s) -> int:
+def spill(pen_agent, pen_points, p, net, s, people) -> int:
     """Spread the day's penalties; returns the number of spilled penalties."""
     if not p.association or pen_agent.shape[0] == 0:
         return 0
     return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
                   net.group_start, net.group_members, net.member_base, net.tie_indptr,
-                  net.tie_indices, s.score, s.flags)
+                  net.tie_indices, s.score, s.flags, people.region, p.r_abroad)
