@@ -100,6 +100,12 @@ RUN_SECTIONS = [
     ("lists", "Lists: stock and flows",
      "Left: people on each named list per 1,000 people. Right: people added to (above zero) "
      "and removed from (below zero) each list per week, by repair or expiry."),
+    ("abroad", "Reach abroad",
+     "Venues abroad whose cameras feed the home system: what crosses the border and whom it "
+     "names. Left: records sent home per week, by the patron's origin (local residents are "
+     "not enrolled, but a false match can name an enrolled person for them). Right: how much "
+     "expression each origin group abroad gives up, against the same people without the "
+     "system (needs --counterfactual)."),
 ]
 
 
@@ -122,6 +128,23 @@ def _key_numbers(summary: dict[str, Any]) -> str:
         rows.append((f"{svc.replace('_', ' ')} requests denied",
                      f"{k:,} of {f['requests'][svc]:,}"))
     return table_html(rows, ("metric", "value"))
+
+
+def _abroad_numbers(o: dict[str, Any]) -> str:
+    rows = [("people living abroad", f"{o['residents_abroad']:,}"),
+            ("venue camera records crossing the border", f"{o['records_home']:,}"),
+            ("local residents captured (people; records)",
+             f"{o['locals_captured_people']:,}; {o['locals_captured_records']:,}"),
+            ("diaspora members identified (people)", f"{o['diaspora_identified_people']:,}"),
+            ("false matches onto enrolled people (share of identifications)",
+             f"{o['false_matches_onto_enrolled']:,} ({pct(o['false_match_share'])})"),
+            ("associations recorded (patron pairs at one table)",
+             f"{o['table_associations']:,}"),
+            ("relatives at home penalised because of acts abroad",
+             f"{o['relatives_home_penalised']:,}"),
+            ("relatives at home sanctioned through association with someone abroad",
+             f"{o['relatives_home_sanctioned']:,}")]
+    return table_html(rows, ("abroad", "value"))
 
 
 def _provenance(summary: dict[str, Any]) -> str:
@@ -150,7 +173,11 @@ def run_report(summary: dict[str, Any], daily: pd.DataFrame, scenario_yaml: str,
     if daily.empty:
         parts.append("<p>No days were simulated (--days 0): there is nothing to plot.</p>")
     for topic, heading, caption in RUN_SECTIONS if not daily.empty else []:
+        if topic == "abroad" and "overseas" not in s:
+            continue
         parts.append(f"<h2>{html.escape(heading)}</h2>")
+        if topic == "abroad":
+            parts.append(_abroad_numbers(s["overseas"]))
         if topic == "chilling":
             caption += (f" Trailing {window(s['days'])}-day window." if cf_daily is not None
                         else " Not measured in this run: run with --counterfactual.")

@@ -258,6 +258,36 @@ def draw_list_flows(ax: Axes, summary: dict, daily: pd.DataFrame) -> None:
             "people per week")
 
 
+def draw_records_home(ax: Axes, summary: dict, daily: pd.DataFrame) -> None:
+    week = daily["day"] // 7
+    for g in summary.get("overseas", {}).get("groups_abroad", {}):
+        cols = [c for c in daily.columns if c.startswith("records_home__") and c.endswith(f"__{g}")]
+        if cols:
+            per_week = daily[cols].sum(axis=1).groupby(week).sum()
+            ax.plot(per_week.index, per_week.to_numpy(), label=g)
+    _finish(ax, "Venue camera records crossing the border, by the patron's origin",
+            "week of the simulation", "records per week")
+
+
+def draw_abroad_chilling(ax: Axes, summary: dict, daily: pd.DataFrame,
+                         cf_daily: pd.DataFrame | None) -> None:
+    title = "Expression abroad: acts lost to the system, by origin"
+    if cf_daily is None:
+        _empty(ax, title, "not measured: run with --counterfactual")
+        return
+    w = window(summary["days"])
+    for g in summary.get("overseas", {}).get("groups_abroad", {}):
+        col = f"expression_acts__{g}"
+        if col in daily and col in cf_daily:
+            a = daily[col].rolling(w, min_periods=1).sum()
+            c = cf_daily[col].rolling(w, min_periods=1).sum()
+            ax.plot(daily["day"], (1.0 - a / c.where(c > 0)).astype(float), label=g)
+    ax.axhline(0, color="grey", lw=0.8)
+    percent_axis(ax.yaxis)
+    _finish(ax, title, "day of the simulation",
+            f"fewer acts than without scoring\n(trailing {w}-day window)")
+
+
 TOPICS: dict[str, list[Any]] = {
     "score": [draw_mean_score, draw_grades],
     "sanctions": [draw_ever_by_cause, draw_sanction_starts, draw_sanctioned_now],
@@ -265,12 +295,14 @@ TOPICS: dict[str, list[Any]] = {
     "chilling": [draw_chilling],
     "groups": [draw_group_sanctioned, draw_group_expression, draw_group_denials],
     "lists": [draw_list_stock, draw_list_flows],
+    "abroad": [draw_records_home, draw_abroad_chilling],
 }
+NEEDS_COUNTERFACTUAL = (draw_chilling, draw_abroad_chilling)
 
 
 def _draw(fn: Any, ax: Axes, summary: dict, daily: pd.DataFrame,
           cf_daily: pd.DataFrame | None) -> None:
-    if fn is draw_chilling:
+    if fn in NEEDS_COUNTERFACTUAL:
         fn(ax, summary, daily, cf_daily)
     else:
         fn(ax, summary, daily)
@@ -292,7 +324,8 @@ def overview(summary: dict, daily: pd.DataFrame, cf_daily: pd.DataFrame | None =
         fig = Figure(figsize=(6, 2))
         _empty(fig.subplots(), f"scoresim: {summary['scenario']}", "no days were simulated")
         return fig
-    fns = [fn for topic in TOPICS.values() for fn in topic]
+    fns = [fn for name, topic in TOPICS.items() for fn in topic
+           if name != "abroad" or "overseas" in summary]
     cols = 3
     rows = -(-len(fns) // cols)
     fig = Figure(figsize=(5.4 * cols, 3.9 * rows), layout="constrained")

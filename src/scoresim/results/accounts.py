@@ -94,8 +94,10 @@ def overseas_metrics(s: State, region: np.ndarray, group: np.ndarray, r_abroad: 
     total = lambda col: int(sum(r.get(col, 0) for r in daily))  # noqa: E731
     identified, false = total("venue_identified"), total("venue_false_matches")
     from_abroad = (f & FROM_ABROAD) != 0
+    present = np.unique(group[abroad])
     return {
         "residents_abroad": int(np.count_nonzero(abroad)),
+        "groups_abroad": {nm.groups[g]: bool(g_enrolled[g]) for g in present},
         "records_home": total("venue_records_home"),
         "records_home_by_venue": {
             v: sum(total(f"records_home__{v}__{g}") for g in nm.groups) for v in nm.venues},
