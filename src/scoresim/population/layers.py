@@ -24,7 +24,7 @@ class Network:
     tie_layers: list[str]
     group_of: np.ndarray  # int32[Lg, n]; -1 where the agent is in no group of that layer
     group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
-    group_start: np.ndarray  # int64[total groups + 1]: member ranges into group_members
+    group_start: np.ndarray  # int32 (int64 past 2**31)[total groups + 1]: member positions
     group_members: np.ndarray  # int32[memberships past member_base]
     # member positions below member_base are the agents themselves (the first group layer,
     # households, is laid out as runs of consecutive agents); see engine.groups.member_at
@@ -227,6 +227,8 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
         offs.append(offs[-1] + len(sizes))
         del group_ids
     group_start = np.concatenate(starts)
+    if group_start[-1] < np.iinfo(np.int32).max:  # member positions fit: half the bytes
+        group_start = group_start.astype(np.int32)
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
 
     rs = people.region_start
