@@ -1,0 +1,249 @@
+"""Calibration: fit the scenario values a targets file names to its published aggregates.
+
+Each Optuna trial proposes values inside the file's ranges, runs the scenario with them (one
+seed, so every trial shares its random numbers with every other: a difference between trials
+is the parameters', not noise) and scores the run by the weighted mean squared relative error
+of its targets. The first trial is the scenario's own values, so a calibration never ends worse
+than where it started. The best trial's scenario is the calibrated scenario.
+
+Pure functions: nothing here prints; the CLI shows progress and the fit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..results.outputs import write_folder
+from ..scenario import Scenario, ScenarioError, load_scenario, scenario_to_yaml
+from ..sim import Results, Sim, build_population
+from .targets import FitRow, TargetsError, TargetSet, fit_rows, load_targets, loss, metric_columns
+
+__all__ = ["Calibration", "calibrate", "calibrated_yaml", "scenario_value", "write_calibration"]
+
+# trial number, trials, this trial's loss, the best loss so far
+Progress = Callable[[int, int, float, float], None]
+
+
+@dataclass
+class Calibration:
+    """The outcome of a calibration: the calibrated scenario, its fit and every trial."""
+
+    source: str  # the scenario calibrated (name or file)
+    targets: TargetSet
+    scenario: Scenario  # calibrated
+    values: dict[str, float]  # fitted parameter -> value
+    start: dict[str, float]  # parameter -> the scenario's own value
+    applied: dict[str, float]  # every path set -> value (parameters and derived values)
+    fit: list[FitRow]
+    loss: float
+    agents: int
+    days: int
+    seed: int
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    results: Results | None = field(default=None, repr=False)  # the best trial's run
+    wall_seconds: float = 0.0
+
+
+def _path_parts(path: str) -> list[str]:
+    parts = path.split(".")
+    if parts[:1] == ["timeline"] and len(parts) > 3 and parts[2] == "set":
+        return [*parts[:3], ".".join(parts[3:])]  # a timeline change's key is a whole path
+    return parts
+
+
+def scenario_value(scenario: Scenario, path: str) -> Any:
+    """The value at a dotted path (as for --set); KeyError naming the path if there is none."""
+    node: Any = scenario.model_dump(mode="json")
+    for part in _path_parts(path):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(f"{path}: the scenario has no value here ('{part}' not found)")
+    return node
+
+
+def _check(scenario: Scenario, ts: TargetSet, days: int) -> dict[str, float]:
+    """Every path must hold a number already and every metric must read a known column;
+    returns the scenario's own value of each parameter."""
+    start = {}
+    for name, p in ts.parameters.items():
+        try:
+            value = scenario_value(scenario, p.path)
+        except KeyError as exc:
+            raise TargetsError(f"parameters.{name}.path: {exc.args[0]}") from None
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise TargetsError(f"parameters.{name}.path: {p.path} holds {value!r}, not a number")
+        start[name] = float(value)
+    for path in ts.derived:
+        try:
+            scenario_value(scenario, path)
+        except KeyError as exc:
+            raise TargetsError(f"derived: {exc.args[0]}") from None
+    if ts.last_day() >= days:
+        raise TargetsError(f"the targets read day {ts.last_day()}; run at least "
+                           f"{ts.last_day() + 1} days")
+    probe = Sim(scenario, agents=50, days=1, seed=0).run().daily.columns
+    for name, t in ts.targets.items():
+        missing = metric_columns(t.metric, ts.start_date) - set(probe)
+        if missing:
+            raise TargetsError(f"targets.{name}.metric: no daily column {sorted(missing)[0]!r} "
+                               f"in this scenario")
+    return start
+
+
+def _overrides(ts: TargetSet, values: Mapping[str, float]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, p in ts.parameters.items():
+        out[p.path] = int(round(values[name])) if p.integer else float(values[name])
+    out.update(ts.derived_values(values))
+    return out
+
+
+def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, trials: int,
+              agents: int | None = None, days: int | None = None, seed: int | None = None,
+              overrides: list[str] | None = None,
+              progress: Progress | None = None) -> Calibration:
+    """Fit ``targets``' parameters of ``scenario`` with ``trials`` Optuna trials (TPE, seeded).
+
+    ``agents``, ``days`` and ``seed`` default to the targets file's values (else 100,000
+    agents, the last day a target reads, seed 0). Raises ScenarioError or TargetsError before
+    anything runs if the scenario, a path or a metric is wrong.
+    """
+    import optuna
+
+    t0 = time.perf_counter()
+    ts = targets if isinstance(targets, TargetSet) else load_targets(targets)
+    if trials < 1:
+        raise ValueError("trials must be at least 1")
+    agents = int(agents or ts.agents or 100_000)
+    days = int(days or ts.days or ts.last_day() + 1)
+    seed = int(seed if seed is not None else ts.seed or 0)
+    base = load_scenario(scenario, overrides or [])
+    start = _check(base, ts, days)
+    for name, p in ts.parameters.items():
+        lo, hi = p.range
+        if not lo <= start[name] <= hi:
+            raise TargetsError(f"parameters.{name}: the scenario's value {start[name]:g} is "
+                               f"outside the range [{lo:g}, {hi:g}]")
+    fixed_people = not any(p.path.startswith(("population.", "layers."))
+                           for p in ts.parameters.values())
+    population = build_population(base, agents, seed) if fixed_people else None
+
+    best: dict[str, Any] = {"loss": math.inf}
+    history: list[dict[str, Any]] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        values = {}
+        for name, p in ts.parameters.items():
+            lo, hi = p.range
+            values[name] = (trial.suggest_int(name, int(lo), int(hi), log=p.log) if p.integer
+                            else trial.suggest_float(name, lo, hi, log=p.log))
+        applied = _overrides(ts, values)
+        try:
+            sim = Sim(base, agents=agents, days=days, seed=seed, overrides=applied,
+                      population=population)
+        except ScenarioError as exc:  # a proposed value the schema refuses
+            raise TargetsError(f"trial {trial.number}: {exc}") from None
+        res = sim.run()
+        rows = fit_rows(ts, res.daily, agents)
+        value = loss(rows)
+        history.append({"trial": trial.number, "loss": value, "values": values})
+        if value < best["loss"]:
+            best.update(loss=value, values=values, applied=applied, rows=rows, results=res,
+                        scenario=sim.scenario)
+        if progress is not None:
+            progress(trial.number + 1, trials, value, best["loss"])
+        return value
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=seed, multivariate=len(ts.parameters) > 1,
+            n_startup_trials=max(1, min(10, trials // 3)))
+        study = optuna.create_study(direction="minimize", sampler=sampler)
+        study.enqueue_trial({k: (int(v) if ts.parameters[k].integer else v)
+                             for k, v in start.items()})
+        study.optimize(objective, n_trials=trials)
+    return Calibration(
+        source=str(scenario if not isinstance(scenario, Scenario) else scenario.name),
+        targets=ts, scenario=best["scenario"], values=best["values"], start=start,
+        applied=best["applied"], fit=best["rows"], loss=best["loss"], agents=agents,
+        days=days, seed=seed, trials=history, results=best["results"],
+        wall_seconds=time.perf_counter() - t0)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def calibrated_yaml(cal: Calibration, command: str = "") -> str:
+    """The calibrated scenario as YAML, with a header that says how it was fitted."""
+    ts = cal.targets
+    lines = [
+        f"# scenario '{cal.scenario.name}' calibrated by scoresim {__version__}",
+        f"# command: {command}" if command else "# (from Python)",
+        f"# targets: {ts.file} ({ts.description})" if ts.description else f"# targets: {ts.file}",
+        f"# {cal.agents:,} agents x {cal.days} days, seed {cal.seed}, {len(cal.trials)} trials;"
+        f" loss (weighted mean squared relative error) {cal.loss:.4g}",
+        "# fitted values (was -> now, searched range):",
+    ]
+    for name, p in ts.parameters.items():
+        lines.append(f"#   {p.path}: {_fmt(cal.start[name])} -> {_fmt(cal.values[name])} "
+                     f"[{_fmt(p.range[0])}, {_fmt(p.range[1])}]")
+    for path, expr in ts.derived.items():
+        lines.append(f"#   {path} = {expr} = {_fmt(cal.applied[path])}")
+    lines.append("# fit (target, simulated, relative error):")
+    for r in cal.fit:
+        lines.append(f"#   {r.name}: {_fmt(r.target)} {_fmt(r.simulated)} {r.rel_error:+.1%}"
+                     + ("" if r.weight > 0 else " (reported, not fitted)"))
+    return "\n".join(lines) + "\n" + scenario_to_yaml(cal.scenario)
+
+
+def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
+    ts = cal.targets
+
+    def clean(x: float) -> float | None:
+        return x if math.isfinite(x) else None
+
+    return {
+        "scenario": cal.source, "targets": ts.file, "version": __version__, "command": command,
+        "agents": cal.agents, "days": cal.days, "seed": cal.seed, "trials": len(cal.trials),
+        "wall_seconds": round(cal.wall_seconds, 2), "loss": clean(cal.loss),
+        "population": ts.population,
+        "parameters": {
+            name: {"path": p.path, "value": cal.values[name], "start": cal.start[name],
+                   "range": list(p.range), "log": p.log, "source": p.source}
+            for name, p in ts.parameters.items()},
+        "derived": {path: {"expression": expr, "value": cal.applied[path]}
+                    for path, expr in ts.derived.items()},
+        "fit": [{**r.model_dump(), "rel_error": clean(r.rel_error),
+                 "simulated": clean(r.simulated)} for r in cal.fit],
+        "history": [{**h, "loss": clean(h["loss"])} for h in cal.trials],
+    }
+
+
+def write_calibration(out: Path, cal: Calibration, command: str = "") -> list[Path]:
+    """Write the calibrated scenario (scenario.yaml), the fit (fit.json) and the best trial's
+    run (summary.json, daily.parquet) into ``out``, all at once."""
+    fit = fit_json(cal, command)
+    files: dict[str, Callable[[Path], None]] = {
+        "scenario.yaml": lambda p: p.write_text(calibrated_yaml(cal, command)),
+        "fit.json": lambda p: p.write_text(json.dumps(fit, indent=2) + "\n"),
+    }
+    if cal.results is not None:
+        res = cal.results
+        summary = {**res.summary, "command": command,
+                   "calibration": {k: fit[k] for k in ("targets", "trials", "loss")}}
+        files["summary.json"] = lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")
+        files["daily.parquet"] = lambda p: res.daily.to_parquet(p, index=False)
+    return write_folder(out, files)
