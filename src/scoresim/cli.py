@@ -118,6 +118,11 @@ def run(
         fail(str(e))
     except ValueError as e:
         fail(str(e))
+    from .scale.plan import check_fits, quick_estimate
+
+    too_big = check_fits(quick_estimate(sim.scenario, agents, seed))
+    if too_big:
+        fail(too_big)
 
     t0 = time.perf_counter()
     go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
@@ -377,6 +382,11 @@ def version() -> None:
     from . import __version__
 
     out_console.print(__version__)
+
+
+from .cli_scale import plan  # noqa: E402
+
+app.command()(plan)
 
 
 def main() -> None:  # pragma: no cover

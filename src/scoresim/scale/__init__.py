@@ -1,0 +1,1 @@
+"""Scale: plans of memory and time before a big run."""

@@ -1,0 +1,141 @@
+"""Plan a run before allocating it: memory per array, build peak, and time per day.
+
+Every array scoresim holds grows linearly with the number of agents (ties with the mean
+degree, groups with the mean group size), so a small sample measures the bytes per agent of
+each array exactly; the build's transient peak is measured on the sample with tracemalloc
+(NumPy reports its allocations to it), and the time per agent-day by running the sample for a
+few days with warm kernels. A plan scales those to the requested size, so nothing big is
+allocated to find out that it will not fit.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import psutil
+
+from ..engine.compile import compile_params, names_of
+from ..engine.state import init_state
+from ..scenario import Scenario
+from ..sim import Sim, build_population
+
+SAMPLE = 200_000
+OVERHEAD = 400 * 2**20  # the interpreter, NumPy, Numba and compiled kernels (measured here)
+
+
+@dataclass
+class Plan:
+    scenario: str
+    agents: int
+    arrays: list[tuple[str, str, float]]  # (array, dtype, bytes per agent)
+    build_peak_per_agent: float  # bytes per agent at the build's highest point
+    seconds_per_agent_day: float
+    threads: int
+
+    @property
+    def bytes_per_agent(self) -> float:
+        return sum(b for _, _, b in self.arrays)
+
+    @property
+    def steady_bytes(self) -> float:
+        return self.bytes_per_agent * self.agents + OVERHEAD
+
+    @property
+    def peak_bytes(self) -> float:
+        return max(self.build_peak_per_agent, self.bytes_per_agent) * self.agents + OVERHEAD
+
+    def seconds_per_day(self, agents: int | None = None) -> float:
+        return self.seconds_per_agent_day * (agents or self.agents)
+
+    def partitions_needed(self, memory: float) -> int:
+        """Machines of ``memory`` bytes needed to hold the run, split by region."""
+        return max(1, int(np.ceil(self.peak_bytes / max(memory - OVERHEAD, 1))))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario, "agents": self.agents, "threads": self.threads,
+            "bytes_per_agent": self.bytes_per_agent,
+            "build_peak_bytes_per_agent": self.build_peak_per_agent,
+            "steady_bytes": self.steady_bytes, "peak_bytes": self.peak_bytes,
+            "seconds_per_day": self.seconds_per_day(),
+            "arrays": [{"array": a, "dtype": d, "bytes_per_agent": b} for a, d, b in self.arrays],
+        }
+
+
+def _array_sizes(objs: dict[str, Any], n: int) -> list[tuple[str, str, float]]:
+    out = []
+    for prefix, obj in objs.items():
+        for f in fields(obj):
+            a = getattr(obj, f.name)
+            if isinstance(a, np.ndarray) and a.nbytes:
+                out.append((f"{prefix}.{f.name}", str(a.dtype), a.nbytes / n))
+    return out
+
+
+def _sample(scenario: Scenario, sample: int, seed: int):
+    """Build a sample population, with the build's peak traced (kernels already loaded)."""
+    build_population(scenario, 1_000, seed)  # load the build kernels outside the trace
+    tracemalloc.start()
+    pop = build_population(scenario, sample, seed)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    prop = pop.people.propensity
+    params = compile_params(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
+                            group_count=int(pop.network.group_off[-1]))
+    nm = names_of(scenario)
+    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions))
+    arrays = _array_sizes({"people": pop.people, "network": pop.network, "state": state},
+                          sample)
+    return pop, arrays, peak / sample
+
+
+def _seconds_per_day(scenario: Scenario, agents: int, days: int, seed: int) -> float:
+    pop = build_population(scenario, agents, seed)
+    t0 = time.perf_counter()
+    Sim(scenario, agents=agents, days=days, seed=seed, population=pop).run()
+    return (time.perf_counter() - t0) / days
+
+
+def measure(scenario: Scenario, seed: int = 0, sample: int = SAMPLE, days: int = 10,
+            timing: tuple[int, int] = (250_000, 1_000_000)) -> Plan:
+    """Measure bytes per array and the build peak on ``sample`` agents, and the time per
+    agent-day from two sizes (a day has a fixed cost too; the slope is what scales). The
+    larger size is past the processor's caches, as big runs are."""
+    import numba
+
+    _, arrays, peak = _sample(scenario, sample, seed)
+    Sim(scenario, agents=1_000, days=2, seed=seed).run()  # compile or load the day's kernels
+    small, large = timing
+    t_small = _seconds_per_day(scenario, small, days, seed)
+    t_large = _seconds_per_day(scenario, large, days, seed)
+    per = max((t_large - t_small) / (large - small), t_large / large / 4)
+    return Plan(scenario.name, sample, arrays, peak, per, numba.get_num_threads())
+
+
+def for_agents(plan: Plan, agents: int) -> Plan:
+    return Plan(plan.scenario, agents, plan.arrays, plan.build_peak_per_agent,
+                plan.seconds_per_agent_day, plan.threads)
+
+
+def available_memory() -> float:
+    return float(psutil.virtual_memory().available)
+
+
+def check_fits(plan: Plan, memory: float | None = None) -> str | None:
+    """None if the run fits in memory, else the reason it does not."""
+    memory = available_memory() if memory is None else memory
+    if plan.peak_bytes <= memory:
+        return None
+    return (f"{plan.agents:,} agents need about {plan.peak_bytes / 2**30:.1f} GiB at the build's "
+            f"peak ({plan.bytes_per_agent:.0f} bytes per agent when built) but "
+            f"{memory / 2**30:.1f} GiB is available; use fewer agents (see `scoresim plan`)")
+
+
+def quick_estimate(scenario: Scenario, agents: int, seed: int = 0) -> Plan:
+    """A cheap plan for the memory check before a run: a small sample, no timing."""
+    _, arrays, peak = _sample(scenario, 20_000, seed)
+    return Plan(scenario.name, agents, arrays, peak, 0.0, 0)

@@ -1,0 +1,57 @@
+"""scoresim plan: bytes per array scale exactly; runs that cannot fit are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from scoresim import build_population, load_scenario
+from scoresim.cli import app
+from scoresim.scale.plan import check_fits, for_agents, quick_estimate
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("n", [30_000, 90_000])
+def test_bytes_per_agent_predict_a_real_build(n):
+    sc = load_scenario("default")
+    plan = for_agents(quick_estimate(sc, 1), n)
+    pop = build_population(sc, n, 0)
+    built = pop.nbytes() / n
+    network_and_people = sum(b for a, _, b in plan.arrays if not a.startswith("state."))
+    assert built == pytest.approx(network_and_people, rel=0.01)
+    assert plan.bytes_per_agent > network_and_people  # the state comes on top
+    assert plan.peak_bytes >= plan.steady_bytes
+
+
+def test_a_run_that_cannot_fit_is_refused():
+    sc = load_scenario("default")
+    plan = for_agents(quick_estimate(sc, 1), 10**10)
+    reason = check_fits(plan, memory=24 * 2**30)
+    assert reason is not None and "GiB" in reason
+    assert check_fits(for_agents(plan, 1000), memory=24 * 2**30) is None
+
+
+def test_cli_refuses_before_allocating(tmp_path: Path):
+    out = tmp_path / "huge"
+    r = runner.invoke(app, ["run", "--agents", "5000000000", "--days", "1", "-q",
+                            "--out", str(out)])
+    assert r.exit_code == 2 and "GiB" in r.output and "Traceback" not in r.output
+    assert not out.exists()
+
+
+def test_plan_command_prints_memory_and_time(tmp_path: Path):
+    j = tmp_path / "plan.json"
+    r = runner.invoke(app, ["plan", "--agents", "1000000", "--partitions", "4",
+                            "--json", str(j), "--set", "layers.friends.mean_degree=4"])
+    assert r.exit_code == 0, r.output
+    assert "tie_indices" in r.output and "time per day" in r.output and "K = 4" in r.output
+    import json
+
+    data = json.loads(j.read_text())
+    assert data["agents"] == 1_000_000 and data["seconds_per_day"] > 0
+    # friends at mean degree 4 and kin at 6: 10 ties an agent, 4 bytes each
+    ties = next(a for a in data["arrays"] if a["array"] == "network.tie_indices")
+    assert ties["bytes_per_agent"] == pytest.approx(40, rel=0.01)
