@@ -29,7 +29,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 WORKLOAD = HERE / "workload.yaml"
 RESULTS = HERE.parent / "results" / "peers.jsonl"
-IMPLEMENTATIONS = ("scoresim", "starsim", "mesa")
+# "-skip": the same model with its neighbour pass skipped on days when nobody is sanctioned
+IMPLEMENTATIONS = ("scoresim", "starsim", "starsim-skip", "mesa", "mesa-skip")
 
 # Workload constants used by the agreement test and the bound estimate (see workload.yaml)
 OWN, SPILL, DEGREE = 30.0, 5.0, 20.0
@@ -101,16 +102,16 @@ def one_scoresim(agents: int, days: int, seed: int, threads: int | None) -> dict
 def one(impl: str, agents: int, days: int, seed: int, threads: int | None) -> dict:
     if impl == "scoresim":
         row = one_scoresim(agents, days, seed, threads)
-    elif impl == "starsim":
+    elif impl in ("starsim", "starsim-skip"):
         sys.path.insert(0, str(HERE))
         import starsim_peers
 
-        row = starsim_peers.run(agents, days, seed)
-    elif impl == "mesa":
+        row = starsim_peers.run(agents, days, seed, skip_idle=impl.endswith("-skip"))
+    elif impl in ("mesa", "mesa-skip"):
         sys.path.insert(0, str(HERE))
         import mesa_peers
 
-        row = mesa_peers.run(agents, days, seed)
+        row = mesa_peers.run(agents, days, seed, skip_idle=impl.endswith("-skip"))
     elif impl == "machine":
         sys.path.insert(0, str(HERE))
         import machine
@@ -218,8 +219,9 @@ def main() -> None:
         print(json.dumps(one(a.one, a.agents, a.days, a.seed, a.threads)))
         return
 
-    sizes = {"scoresim": a.agents, "starsim": a.starsim_agents or a.agents,
-             "mesa": a.mesa_agents}
+    st_n = a.starsim_agents or a.agents
+    sizes = {"scoresim": a.agents, "starsim": st_n, "starsim-skip": st_n,
+             "mesa": a.mesa_agents, "mesa-skip": a.mesa_agents}
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
     command = " ".join(["python", *sys.argv])
     rows = {}
@@ -265,15 +267,16 @@ def main() -> None:
             print(f"  scoresim vs {impl}: " + "; ".join(parts))
         summary["agreement"] = checks
         goals = {}
-        st, me = rows.get("starsim"), rows.get("mesa")
         rate = ss_row["agent_days_per_second"]
-        if st and "error" not in st:
-            goals["starsim_ratio"] = rate / st["agent_days_per_second"]
-            if st["agents"] == ss_row["agents"] == 1_000_000:
-                goals["ge_40x_starsim_at_1M"] = goals["starsim_ratio"] >= 40
-        if me and "error" not in me:
-            goals["mesa_ratio"] = rate / me["agent_days_per_second"]
-            goals["ge_1000x_mesa"] = goals["mesa_ratio"] >= 1000
+        for impl, r in rows.items():
+            if impl == "scoresim" or "error" in r:
+                continue
+            key = impl.replace("-", "_")
+            goals[f"{key}_ratio"] = rate / r["agent_days_per_second"]
+            if impl.startswith("starsim") and r["agents"] == ss_row["agents"] == 1_000_000:
+                goals[f"ge_40x_{key}_at_1M"] = goals[f"{key}_ratio"] >= 40
+            if impl.startswith("mesa"):
+                goals[f"ge_1000x_{key}"] = goals[f"{key}_ratio"] >= 1000
         if ss_row["agents"] >= 10_000_000:
             goals["ge_300M_agent_days_per_s_at_10M"] = rate >= 300e6
         summary["goals"] = goals
