@@ -10,10 +10,9 @@ import numba as nb
 def _recover(score, initial, step):
     for i in nb.prange(score.shape[0]):
         x = score[i]
-        if x < initial:
-            score[i] = min(initial, x + step)
-        elif x > initial:
-            score[i] = max(initial, x - step)
+        # both candidates, then a select: no branch, so the loop vectorises
+        up, down = min(initial, x + step), max(initial, x - step)
+        score[i] = up if x < initial else down
 
 
 def recover(p, s) -> None:
