@@ -4,9 +4,10 @@
 
 Times the engine's own full-sweep kernels (imported from src/scoresim/engine, called on arrays
 shaped like the workload's state on day 100: 29% of scores a little below 1,000, no caution,
-no sanctions) next to sketches of the same work written to vectorise: no branch, inner loop or
-division per agent, integer reductions (exact in any order), float32 caution with 1/degree
-precomputed; and the spill loop with each agent's score and flags side by side in one array.
+a handful sanctioned) next to sketches of the same work written to vectorise: no branch,
+inner loop or division per agent, integer reductions (exact in any order), float32 caution
+with 1/degree precomputed; the busy list from a bool view; and the spill loop with each
+agent's score and flags side by side in one array.
 The sketches are evidence for suggestions, not engine code: they are not wired into the
 engine, cover only what this workload uses (one grade bound, one group), and the float32
 caution would change results in the last bits. Best of --reps.
@@ -144,14 +145,18 @@ def main() -> None:
     n, deg = a.agents, a.degree
     gen = np.random.default_rng(1)
     initial, step, floor = 100_000, 50, 90_000
-    # the workload's steady state (day 100): 29% of agents below 1,000, by 1 to 25 points
+    # the workload's steady state (day 100): 29% of agents below 1,000, by 1 to 25 points,
     score = np.full(n, initial, np.int32)
     hurt = gen.random(n) < 0.29
     score[hurt] -= 50 * gen.integers(1, 50, int(hurt.sum()), dtype=np.int32)
+    masks = {k: np.zeros(n, np.uint8) for k in ("own", "eff", "busy", "group")}
+    # and about 1.4 per million sanctioned (below 900): the busy list is never empty
+    low = gen.choice(n, max(2, round(1.4e-6 * n)), replace=False)
+    score[low] = floor - 1000
+    masks["own"][low] = masks["eff"][low] = 1
     caution = np.zeros(n, np.float32)
     today = np.zeros(n, np.uint8)
     flags = np.zeros(n, np.uint16)
-    masks = {k: np.zeros(n, np.uint8) for k in ("own", "eff", "busy", "group")}
     sanctioned_ties = np.zeros(n, np.uint16)
     indptr = (np.arange(n + 1, dtype=np.int64) * deg).astype(
         np.int32 if n * deg < 2**31 else np.int64)
@@ -172,6 +177,8 @@ def main() -> None:
         ("sketch: recover, branch-free", 8, lambda: sketch_recover(score, initial, step)),
         ("sketch: busy marks + their count", 6,
          lambda: sketch_busy(score, masks["own"], floor, masks["busy"])),
+        ("NumPy: the busy list from a bool view of the marks", 1,
+         lambda: np.flatnonzero(masks["busy"].view(np.bool_))),
         ("sketch: respond with 1/degree precomputed", 12, lambda: sketch_respond(
             caution, today, sanctioned_ties, inv_degree, 0.0, 0.0, 0.05, 0.01)),
         ("sketch: measure + score sum, integer reductions", 5,
