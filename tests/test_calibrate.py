@@ -123,7 +123,7 @@ def test_calibration_recovers_a_known_rate(tmp_path):
         """)
     start = load_scenario(TOY, ["behaviours.bad.rate=0.005"])  # start far from the truth
     cal = calibrate(start, path, trials=20, agents=3000, seed=3)
-    assert cal.days == 60 and cal.start["rate"] == 0.005
+    assert cal.days == 60 and cal.start["rate"] == 0.005 and cal.sampler == "tpe"
     assert cal.values["rate"] == pytest.approx(0.02, rel=0.10)
     assert abs(cal.fit[0].rel_error) < 0.05
     assert cal.scenario.behaviours["bad"].rate == cal.values["rate"]
@@ -135,6 +135,29 @@ def test_calibration_recovers_a_known_rate(tmp_path):
     fit = json.loads((tmp_path / "out" / "fit.json").read_text())
     assert fit["parameters"]["rate"]["value"] == cal.values["rate"]
     assert len(fit["history"]) == 20
+
+
+def test_cmaes_refines_two_rates_from_a_start_nearby(tmp_path):
+    """Two parameters: CMA-ES (the default) starts at the scenario's values, 30% off, and
+    recovers both rates within 10%."""
+    toy = {**TOY, "behaviours": {"bad": {"rate": 0.02, "channel": "rec"},
+                                 "worse": {"rate": 0.005, "channel": "rec"}}}
+    daily = Sim(toy, agents=3000, days=40, seed=11).run().daily
+    per = {b: float(daily[f"acts_{b}"].sum()) / 3000 for b in ("bad", "worse")}
+    path = write(tmp_path, "t.yaml", f"""\
+        step: 0.1
+        parameters:
+          bad: {{path: behaviours.bad.rate, range: [0.002, 0.2], log: true}}
+          worse: {{path: behaviours.worse.rate, range: [0.0005, 0.05], log: true}}
+        targets:
+          bad: {{metric: "cum(acts_bad, 39)", per_capita: {per["bad"]}}}
+          worse: {{metric: "cum(acts_worse, 39)", per_capita: {per["worse"]}}}
+        """)
+    start = load_scenario(toy, ["behaviours.bad.rate=0.026", "behaviours.worse.rate=0.0035"])
+    cal = calibrate(start, path, trials=30, agents=3000, seed=3)
+    assert cal.sampler == "cmaes (step 0.1)"
+    assert cal.values["bad"] == pytest.approx(0.02, rel=0.10)
+    assert cal.values["worse"] == pytest.approx(0.005, rel=0.10)
 
 
 def test_derived_values_follow_the_fitted_ones(tmp_path):

@@ -282,6 +282,11 @@ def calibrate(
         "--seed", "-s", min=0, help="Seed of the runs and the sampler.")] = None,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a value before fitting: path.to.key=value.")] = None,
+    sampler: Annotated[str, typer.Option(
+        help="auto (CMA-ES for 2+ parameters, else TPE), cmaes or tpe.")] = "auto",
+    step: Annotated[float | None, typer.Option(
+        help="CMA-ES initial step, a share of each range (default: the file's, else 1/6).")
+    ] = None,
     threads: Annotated[int | None, typer.Option(
         help="Worker threads (default: all cores).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
@@ -298,7 +303,8 @@ def calibrate(
 
     _set_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    args = dict(agents=agents, days=days, seed=seed, overrides=set_ or [])
+    args = dict(agents=agents, days=days, seed=seed, overrides=set_ or [], sampler=sampler,
+                step=step)
     t0 = time.perf_counter()
     try:
         check_out_dir(out)
@@ -325,7 +331,7 @@ def calibrate(
 def _fit_table(cal) -> Table:
     pop = cal.targets.population
     t = Table(title=f"{cal.source} fitted to {cal.targets.file}: {cal.agents:,} agents x "
-              f"{cal.days} days, seed {cal.seed}, {len(cal.trials)} trials "
+              f"{cal.days} days, seed {cal.seed}, {len(cal.trials)} trials, {cal.sampler} "
               f"(loss {cal.loss:.4g})", show_header=True)
     for col in ("target", "target value", "simulated", "relative error"):
         t.add_column(col, justify="left" if col == "target" else "right")

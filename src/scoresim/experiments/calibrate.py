@@ -6,6 +6,10 @@ is the parameters', not noise) and scores the run by the weighted mean squared r
 of its targets. The first trial is the scenario's own values, so a calibration never ends worse
 than where it started. The best trial's scenario is the calibrated scenario.
 
+Samplers: CMA-ES (the default with two or more parameters) starts at the scenario's own values
+with a step of ``step`` (a share of each range, on the log scale for log ranges) and refines
+them; TPE (the default for one parameter) searches the whole ranges.
+
 Pure functions: nothing here prints; the CLI shows progress and the fit.
 """
 
@@ -48,6 +52,7 @@ class Calibration:
     days: int
     seed: int
     trials: list[dict[str, Any]] = field(default_factory=list)
+    sampler: str = ""  # "cmaes (step 0.05)" or "tpe"
     results: Results | None = field(default=None, repr=False)  # the best trial's run
     wall_seconds: float = 0.0
 
@@ -111,12 +116,14 @@ def _overrides(ts: TargetSet, values: Mapping[str, float]) -> dict[str, float]:
 
 def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, trials: int,
               agents: int | None = None, days: int | None = None, seed: int | None = None,
-              overrides: list[str] | None = None,
-              progress: Progress | None = None) -> Calibration:
+              overrides: list[str] | None = None, sampler: str = "auto",
+              step: float | None = None, progress: Progress | None = None) -> Calibration:
     """Fit ``targets``' parameters of ``scenario`` with ``trials`` Optuna trials (TPE, seeded).
 
     ``agents``, ``days`` and ``seed`` default to the targets file's values (else 100,000
-    agents, the last day a target reads, seed 0). Raises ScenarioError or TargetsError before
+    agents, the last day a target reads, seed 0). ``sampler``: "cmaes", "tpe" or "auto"
+    (CMA-ES for two or more parameters); ``step``: CMA-ES's initial step as a share of each
+    range (default: the file's ``step``, else 1/6). Raises ScenarioError or TargetsError before
     anything runs if the scenario, a path or a metric is wrong.
     """
     import optuna
@@ -125,6 +132,8 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
     ts = targets if isinstance(targets, TargetSet) else load_targets(targets)
     if trials < 1:
         raise ValueError("trials must be at least 1")
+    if sampler not in ("auto", "cmaes", "tpe"):
+        raise ValueError(f"sampler must be auto, cmaes or tpe (got {sampler!r})")
     agents = int(agents or ts.agents or 100_000)
     days = int(days or ts.days or ts.last_day() + 1)
     seed = int(seed if seed is not None else ts.seed or 0)
@@ -165,20 +174,29 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
             progress(trial.number + 1, trials, value, best["loss"])
         return value
 
+    first = {k: (int(v) if ts.parameters[k].integer else v) for k, v in start.items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        sampler = optuna.samplers.TPESampler(
-            seed=seed, multivariate=len(ts.parameters) > 1,
-            n_startup_trials=max(1, min(10, trials // 3)))
-        study = optuna.create_study(direction="minimize", sampler=sampler)
-        study.enqueue_trial({k: (int(v) if ts.parameters[k].integer else v)
-                             for k, v in start.items()})
+        warnings.simplefilter("ignore", FutureWarning)  # x0 and sigma0: deprecated in 4.9, kept <6
+        if sampler == "cmaes" or (sampler == "auto" and len(ts.parameters) > 1):
+            step = step or ts.step or 1 / 6
+            chosen: optuna.samplers.BaseSampler = optuna.samplers.CmaEsSampler(
+                x0=first, sigma0=step, seed=seed, n_startup_trials=0,
+                warn_independent_sampling=False)
+            sampler = f"cmaes (step {step:g})"
+        else:
+            sampler = "tpe"
+            chosen = optuna.samplers.TPESampler(
+                seed=seed, multivariate=len(ts.parameters) > 1,
+                n_startup_trials=max(1, min(10, trials // 3)))
+        study = optuna.create_study(direction="minimize", sampler=chosen)
+        study.enqueue_trial(first)
         study.optimize(objective, n_trials=trials)
     return Calibration(
         source=str(scenario if not isinstance(scenario, Scenario) else scenario.name),
         targets=ts, scenario=best["scenario"], values=best["values"], start=start,
         applied=best["applied"], fit=best["rows"], loss=best["loss"], agents=agents,
-        days=days, seed=seed, trials=history, results=best["results"],
+        days=days, seed=seed, trials=history, sampler=sampler, results=best["results"],
         wall_seconds=time.perf_counter() - t0)
 
 
@@ -193,8 +211,8 @@ def calibrated_yaml(cal: Calibration, command: str = "") -> str:
         f"# scenario '{cal.scenario.name}' calibrated by scoresim {__version__}",
         f"# command: {command}" if command else "# (from Python)",
         f"# targets: {ts.file} ({ts.description})" if ts.description else f"# targets: {ts.file}",
-        f"# {cal.agents:,} agents x {cal.days} days, seed {cal.seed}, {len(cal.trials)} trials;"
-        f" loss (weighted mean squared relative error) {cal.loss:.4g}",
+        f"# {cal.agents:,} agents x {cal.days} days, seed {cal.seed}, {len(cal.trials)} trials"
+        f" ({cal.sampler}); loss (weighted mean squared relative error) {cal.loss:.4g}",
         "# fitted values (was -> now, searched range):",
     ]
     for name, p in ts.parameters.items():
@@ -218,6 +236,7 @@ def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
     return {
         "scenario": cal.source, "targets": ts.file, "version": __version__, "command": command,
         "agents": cal.agents, "days": cal.days, "seed": cal.seed, "trials": len(cal.trials),
+        "sampler": cal.sampler,
         "wall_seconds": round(cal.wall_seconds, 2), "loss": clean(cal.loss),
         "population": ts.population,
         "parameters": {

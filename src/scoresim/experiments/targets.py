@@ -88,6 +88,7 @@ class TargetSet(_Strict):
     agents: int | None = Field(default=None, ge=1)
     days: int | None = Field(default=None, ge=1)
     seed: int | None = Field(default=None, ge=0)
+    step: float | None = Field(default=None, gt=0, le=1)  # CMA-ES initial step (share of range)
     parameters: dict[str, Parameter] = Field(min_length=1)
     derived: dict[str, str] = Field(default_factory=dict)  # path -> expression in parameters
     targets: dict[str, TargetSpec] = Field(min_length=1)
