@@ -14,18 +14,26 @@ CHUNK = 65536
 
 @nb.njit(parallel=True, cache=True)
 def _measure(score, eff_mask, group, bounds, out):
-    """out[c] = [agents per grade (len(bounds) + 1) | sanctioned per group]."""
+    """out[c] = [agents per grade (len(bounds) + 1) | sanctioned per group].
+
+    Per chunk, count the agents below each bound (one simple pass per bound over a chunk
+    that stays in cache: these loops vectorise, a per-agent search does not); grade j holds
+    those below bound j-1 but not below bound j."""
     n, k = score.shape[0], bounds.shape[0]
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
-        row = out[c]
-        for i in range(c * CHUNK, min(n, (c + 1) * CHUNK)):
-            x = score[i]
-            g = 0
-            while g < k and x < bounds[g]:
-                g += 1
-            row[g] += 1
+        lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+        above = hi - lo  # agents at or above the previous bound
+        for j in range(k):
+            b = bounds[j]
+            below = 0
+            for i in range(lo, hi):
+                below += score[i] < b
+            out[c, j] = above - below
+            above = below
+        out[c, k] = above
+        for i in range(lo, hi):
             if eff_mask[i] != 0:
-                row[k + 1 + group[i]] += 1
+                out[c, k + 1 + group[i]] += 1
 
 
 def measure(grade_bounds: np.ndarray, n_groups: int, s, group) -> tuple[np.ndarray, np.ndarray]:
