@@ -63,7 +63,7 @@ def plan(
     s.add_column("what")
     s.add_column("value", justify="right")
     s.add_row("memory while running (with the interpreter)", _gib(p.steady_bytes))
-    s.add_row("memory at the build's peak", _gib(p.peak_bytes))
+    s.add_row("memory at the peak (build, or a day's working arrays)", _gib(p.peak_bytes))
     s.add_row("memory available now", _gib(mem))
     s.add_row("fits on this machine", "yes" if p.peak_bytes <= mem else
               f"no: needs {p.partitions_needed(mem)} machines like it")
