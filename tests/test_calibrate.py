@@ -160,6 +160,17 @@ def test_cmaes_refines_two_rates_from_a_start_nearby(tmp_path):
     assert cal.values["worse"] == pytest.approx(0.005, rel=0.10)
 
 
+def test_several_seeds_per_trial_compare_the_mean(tmp_path):
+    path = write(tmp_path, "t.yaml", """\
+        parameters: {rate: {path: behaviours.bad.rate, range: [0.002, 0.2], log: true}}
+        targets: {acts: {metric: "cum(acts_bad, 9)", per_capita: 0.2}}
+        """)
+    cal = calibrate(TOY, path, trials=1, agents=500, days=10, seed=5, seeds=2)
+    runs = [Sim(TOY, agents=500, days=10, seed=s).run().daily["acts_bad"].sum() / 500
+            for s in (5, 6)]
+    assert cal.seeds == 2 and cal.fit[0].simulated == pytest.approx(sum(runs) / 2)
+
+
 def test_derived_values_follow_the_fitted_ones(tmp_path):
     toy = {**TOY, "behaviours": {"bad": {"rate": 0.02, "channel": "rec"},
                                  "worse": {"rate": 0.01, "channel": "rec"}}}

@@ -280,6 +280,9 @@ def calibrate(
         "--days", "-t", min=1, help="Days (default: the last day a target reads).")] = None,
     seed: Annotated[int | None, typer.Option(
         "--seed", "-s", min=0, help="Seed of the runs and the sampler.")] = None,
+    seeds: Annotated[int, typer.Option(
+        "--seeds", min=1, help="Runs per trial (seed, seed+1, ...); metrics are averaged.")
+    ] = 1,
     set_: Annotated[list[str] | None, typer.Option(
         "--set", help="Override a value before fitting: path.to.key=value.")] = None,
     sampler: Annotated[str, typer.Option(
@@ -303,8 +306,8 @@ def calibrate(
 
     _set_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    args = dict(agents=agents, days=days, seed=seed, overrides=set_ or [], sampler=sampler,
-                step=step)
+    args = dict(agents=agents, days=days, seed=seed, seeds=seeds, overrides=set_ or [],
+                sampler=sampler, step=step)
     t0 = time.perf_counter()
     try:
         check_out_dir(out)
@@ -331,7 +334,8 @@ def calibrate(
 def _fit_table(cal) -> Table:
     pop = cal.targets.population
     t = Table(title=f"{cal.source} fitted to {cal.targets.file}: {cal.agents:,} agents x "
-              f"{cal.days} days, seed {cal.seed}, {len(cal.trials)} trials, {cal.sampler} "
+              f"{cal.days} days, seed {cal.seed}" + (f"-{cal.seed + cal.seeds - 1} (mean)"
+              if cal.seeds > 1 else "") + f", {len(cal.trials)} trials, {cal.sampler} "
               f"(loss {cal.loss:.4g})", show_header=True)
     for col in ("target", "target value", "simulated", "relative error"):
         t.add_column(col, justify="left" if col == "target" else "right")

@@ -6,6 +6,10 @@ is the parameters', not noise) and scores the run by the weighted mean squared r
 of its targets. The first trial is the scenario's own values, so a calibration never ends worse
 than where it started. The best trial's scenario is the calibrated scenario.
 
+With ``seeds`` > 1 every trial runs that many seeds (the same ones in every trial) and compares
+the mean of each metric over them with its target: slower, and less prone to fit one seed's
+noise.
+
 Samplers: CMA-ES (the default with two or more parameters) starts at the scenario's own values
 with a step of ``step`` (a share of each range, on the log scale for log ranges) and refines
 them; TPE (the default for one parameter) searches the whole ranges.
@@ -51,6 +55,7 @@ class Calibration:
     agents: int
     days: int
     seed: int
+    seeds: int = 1  # seeds per trial: seed, seed + 1, ...
     trials: list[dict[str, Any]] = field(default_factory=list)
     sampler: str = ""  # "cmaes (step 0.05)" or "tpe"
     results: Results | None = field(default=None, repr=False)  # the best trial's run
@@ -116,22 +121,23 @@ def _overrides(ts: TargetSet, values: Mapping[str, float]) -> dict[str, float]:
 
 def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, trials: int,
               agents: int | None = None, days: int | None = None, seed: int | None = None,
-              overrides: list[str] | None = None, sampler: str = "auto",
+              overrides: list[str] | None = None, seeds: int = 1, sampler: str = "auto",
               step: float | None = None, progress: Progress | None = None) -> Calibration:
     """Fit ``targets``' parameters of ``scenario`` with ``trials`` Optuna trials (TPE, seeded).
 
     ``agents``, ``days`` and ``seed`` default to the targets file's values (else 100,000
     agents, the last day a target reads, seed 0). ``sampler``: "cmaes", "tpe" or "auto"
-    (CMA-ES for two or more parameters); ``step``: CMA-ES's initial step as a share of each
-    range (default: the file's ``step``, else 1/6). Raises ScenarioError or TargetsError before
-    anything runs if the scenario, a path or a metric is wrong.
+    (CMA-ES for two or more parameters); ``seeds``: runs per trial (seed, seed + 1, ...), each
+    metric's mean over them is compared with its target; ``step``: CMA-ES's initial step as a
+    share of each range (default: the file's ``step``, else 1/6). Raises ScenarioError or
+    TargetsError before anything runs if the scenario, a path or a metric is wrong.
     """
     import optuna
 
     t0 = time.perf_counter()
     ts = targets if isinstance(targets, TargetSet) else load_targets(targets)
-    if trials < 1:
-        raise ValueError("trials must be at least 1")
+    if trials < 1 or seeds < 1:
+        raise ValueError("trials and seeds must be at least 1")
     if sampler not in ("auto", "cmaes", "tpe"):
         raise ValueError(f"sampler must be auto, cmaes or tpe (got {sampler!r})")
     agents = int(agents or ts.agents or 100_000)
@@ -146,7 +152,9 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
                                f"outside the range [{lo:g}, {hi:g}]")
     fixed_people = not any(p.path.startswith(("population.", "layers."))
                            for p in ts.parameters.values())
-    population = build_population(base, agents, seed) if fixed_people else None
+    run_seeds = [seed + k for k in range(seeds)]
+    populations = {s: build_population(base, agents, s) if fixed_people else None
+                   for s in run_seeds}
 
     best: dict[str, Any] = {"loss": math.inf}
     history: list[dict[str, Any]] = []
@@ -158,13 +166,16 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
             values[name] = (trial.suggest_int(name, int(lo), int(hi), log=p.log) if p.integer
                             else trial.suggest_float(name, lo, hi, log=p.log))
         applied = _overrides(ts, values)
-        try:
-            sim = Sim(base, agents=agents, days=days, seed=seed, overrides=applied,
-                      population=population)
-        except ScenarioError as exc:  # a proposed value the schema refuses
-            raise TargetsError(f"trial {trial.number}: {exc}") from None
-        res = sim.run()
-        rows = fit_rows(ts, res.daily, agents)
+        runs = []
+        for s in run_seeds:
+            try:
+                sim = Sim(base, agents=agents, days=days, seed=s, overrides=applied,
+                          population=populations[s])
+            except ScenarioError as exc:  # a proposed value the schema refuses
+                raise TargetsError(f"trial {trial.number}: {exc}") from None
+            runs.append(sim.run())
+        rows = _mean_rows([fit_rows(ts, r.daily, agents) for r in runs])
+        res = runs[0]
         value = loss(rows)
         history.append({"trial": trial.number, "loss": value, "values": values})
         if value < best["loss"]:
@@ -196,8 +207,20 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
         source=str(scenario if not isinstance(scenario, Scenario) else scenario.name),
         targets=ts, scenario=best["scenario"], values=best["values"], start=start,
         applied=best["applied"], fit=best["rows"], loss=best["loss"], agents=agents,
-        days=days, seed=seed, trials=history, sampler=sampler, results=best["results"],
+        days=days, seed=seed, seeds=seeds, trials=history, sampler=sampler,
+        results=best["results"],
         wall_seconds=time.perf_counter() - t0)
+
+
+def _mean_rows(per_seed: list[list[FitRow]]) -> list[FitRow]:
+    """Each target's simulated value averaged over the seeds, and its error recomputed."""
+    out = []
+    for rows in zip(*per_seed, strict=True):
+        sim = sum(r.simulated for r in rows) / len(rows)
+        r = rows[0]
+        out.append(r.model_copy(update={"simulated": sim,
+                                        "rel_error": (sim - r.target) / r.target}))
+    return out
 
 
 def _fmt(x: float) -> str:
@@ -211,7 +234,7 @@ def calibrated_yaml(cal: Calibration, command: str = "") -> str:
         f"# scenario '{cal.scenario.name}' calibrated by scoresim {__version__}",
         f"# command: {command}" if command else "# (from Python)",
         f"# targets: {ts.file} ({ts.description})" if ts.description else f"# targets: {ts.file}",
-        f"# {cal.agents:,} agents x {cal.days} days, seed {cal.seed}, {len(cal.trials)} trials"
+        f"# {cal.agents:,} agents x {cal.days} days, seed {_seeds(cal)}, {len(cal.trials)} trials"
         f" ({cal.sampler}); loss (weighted mean squared relative error) {cal.loss:.4g}",
         "# fitted values (was -> now, searched range):",
     ]
@@ -235,7 +258,8 @@ def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
 
     return {
         "scenario": cal.source, "targets": ts.file, "version": __version__, "command": command,
-        "agents": cal.agents, "days": cal.days, "seed": cal.seed, "trials": len(cal.trials),
+        "agents": cal.agents, "days": cal.days, "seed": cal.seed, "seeds": cal.seeds,
+        "trials": len(cal.trials),
         "sampler": cal.sampler,
         "wall_seconds": round(cal.wall_seconds, 2), "loss": clean(cal.loss),
         "population": ts.population,
@@ -251,9 +275,13 @@ def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
     }
 
 
+def _seeds(cal: Calibration) -> str:
+    return str(cal.seed) if cal.seeds == 1 else f"{cal.seed}-{cal.seed + cal.seeds - 1} (mean)"
+
+
 def write_calibration(out: Path, cal: Calibration, command: str = "") -> list[Path]:
     """Write the calibrated scenario (scenario.yaml), the fit (fit.json) and the best trial's
-    run (summary.json, daily.parquet) into ``out``, all at once."""
+    run (summary.json, daily.parquet; its first seed's) into ``out``, all at once."""
     fit = fit_json(cal, command)
     files: dict[str, Callable[[Path], None]] = {
         "scenario.yaml": lambda p: p.write_text(calibrated_yaml(cal, command)),
