@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from ..groups import member_at
+from ..groups import group_id, member_at
 from ..state import (
     ASSOC_LIST_SHIFT,
     ASSOCIATION,
@@ -33,6 +33,7 @@ from ..state import (
     OWN,
     SANCTIONED_TODAY,
 )
+from ..ties import tie_at
 from .listing import clear_cause
 
 CHUNK = 65536
@@ -155,7 +156,8 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
 
 
 @nb.njit(cache=True)
-def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
+def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr,
+            tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause):
     """Effective sanctions of these agents: count, account by cause, push visibility."""
@@ -177,16 +179,18 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
         if ((old & visible_bits) != 0) != ((new & visible_bits) != 0):
             delta = 1 if new & visible_bits else -1
             for l in range(tie_indptr.shape[0]):
-                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    sanctioned_ties[tie_indices[j]] += delta
+                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+                while j < end:
+                    m, j = tie_at(tie_indices, j, i)
+                    sanctioned_ties[m] += delta
         eff_mask[i] = new
 
 
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
-            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today,
-            appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_members,
+            member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
+            list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
     S = s_list.shape[0]
     for k in range(prev_reached.shape[0]):
         reach_mask[prev_reached[k]] = 0
@@ -194,7 +198,8 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
     for k in range(reachers.shape[0]):
         for s in range(S):
             if own_mask[reachers[k]] & reach_bits & (1 << s):
-                g = group_of[s_reach[s], reachers[k]]
+                g = group_id(s_reach[s], reachers[k], group_row, group_ids, group_off,
+                             group_start)
                 if g >= 0:
                     gg = group_off[s_reach[s]] + g
                     size += group_start[gg + 1] - group_start[gg]
@@ -205,7 +210,7 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
         for s in range(S):
             bit = 1 << s
             if own_mask[a] & reach_bits & bit:
-                g = group_of[s_reach[s], a]
+                g = group_id(s_reach[s], a, group_row, group_ids, group_off, group_start)
                 if g < 0:
                     continue
                 gg = group_off[s_reach[s]] + g
@@ -216,7 +221,7 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                             reached[n_reached] = m
                             n_reached += 1
                         reach_mask[m] |= bit
-    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
+    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause)
     _settle(changed, *args)
@@ -226,19 +231,21 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
 
 
 @nb.njit(cache=True)
-def _recount_ties(eff_mask, visible_bits, tie_indptr, tie_indices, sanctioned_ties):
+def _recount_ties(eff_mask, visible_bits, tie_base, tie_indptr, tie_indices, sanctioned_ties):
     sanctioned_ties[:] = 0
     for i in range(eff_mask.shape[0]):
         if eff_mask[i] & visible_bits:
             for l in range(tie_indptr.shape[0]):
-                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    sanctioned_ties[tie_indices[j]] += 1
+                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+                while j < end:
+                    m, j = tie_at(tie_indices, j, i)
+                    sanctioned_ties[m] += 1
 
 
 def recount_visible_ties(p, net, s) -> None:
     """Recount every agent's visibly sanctioned ties from scratch: needed when a timeline
     change makes a sanction visible or hidden (the daily pushes only follow changes)."""
-    _recount_ties(s.eff_mask, p.visible_bits, net.tie_indptr, net.tie_indices,
+    _recount_ties(s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr, net.tie_indices,
                   s.sanctioned_ties)
 
 
@@ -260,9 +267,10 @@ def sanction(day, seed, p, net, s, n_lists):
     _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
-                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
-                        net.group_off, net.group_start, net.group_members, net.member_base,
-                        net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
+                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_row,
+                        net.group_ids, net.group_off, net.group_start, net.group_members,
+                        net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
+                        s.own_mask, s.reach_mask, s.eff_mask,
                         s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
                         s.sanctioned_count, by_cause)
     return {

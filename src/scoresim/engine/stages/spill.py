@@ -10,8 +10,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..groups import member_at
+from ..groups import group_id, member_at
 from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, FROM_ABROAD, KEEP_FLAGS
+from ..ties import tie_at
 
 
 @nb.njit(inline="always", cache=True)
@@ -23,17 +24,19 @@ def _hit(m, amount, score, flags, from_abroad):
 
 
 @nb.njit(cache=True)
-def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_start,
-           group_members, member_base, tie_indptr, tie_indices, score, flags, region,
-           r_abroad):
+def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
+           group_start, group_members, member_base, tie_base, tie_indptr, tie_indices, score,
+           flags, region, r_abroad):
     hits = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
         abroad = r_abroad[region[a]]
         for l in range(g_spill.shape[0]):
             amount = np.int32(round(pts * g_spill[l]))
-            g = group_of[l, a]
-            if amount == 0 or g < 0:
+            if amount == 0:
+                continue
+            g = group_id(l, a, group_row, group_ids, group_off, group_start)
+            if g < 0:
                 continue
             gg = group_off[l] + g
             for k in range(group_start[gg], group_start[gg + 1]):
@@ -45,8 +48,9 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
                 continue
-            for k in range(tie_indptr[l, a], tie_indptr[l, a + 1]):
-                m = tie_indices[k]
+            k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
+            while k < end:
+                m, k = tie_at(tie_indices, k, a)
                 _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
                 hits += 1
     return hits
@@ -56,6 +60,7 @@ def spill(pen_agent, pen_points, p, net, s, people) -> int:
     """Spread the day's penalties; returns the number of spilled penalties."""
     if not p.association or pen_agent.shape[0] == 0:
         return 0
-    return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
-                  net.group_start, net.group_members, net.member_base, net.tie_indptr,
+    return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
+                  net.group_off, net.group_start, net.group_members, net.member_base,
+                  net.tie_base, net.tie_indptr,
                   net.tie_indices, s.score, s.flags, people.region, p.r_abroad)
