@@ -75,7 +75,12 @@ class Plan:
 
 
 def tie_bytes_per_agent(scenario: Scenario, agents: int) -> float:
-    """Expected bytes per agent of the tie rows at this size: 2 per tie, 6 per far tie (more
+    """Expected bytes per agent of the tie rows at this size (all tie layers)."""
+    return sum(tie_layer_bytes(scenario, agents))
+
+
+def tie_layer_bytes(scenario: Scenario, agents: int) -> list[float]:
+    """Expected bytes per agent of each tie layer's rows: 2 per tie, 6 per far tie (more
     than NEAR places away). Local ties are near; a random tie in a region of w agents joins
     agents x and y uniformly, near with probability NEAR (2w - NEAR - 1) / (w (w - 1)) once
     w > NEAR (the sum over x of the partners within NEAR on either side). A local tie wraps
@@ -83,7 +88,7 @@ def tie_bytes_per_agent(scenario: Scenario, agents: int) -> float:
     half the local window."""
     shares = np.array([r.share for r in scenario.population.regions.values()], np.float64)
     shares = shares / shares.sum()
-    total = 0.0
+    out = []
     for layer in scenario.layers.values():
         if layer.kind != "ties":
             continue
@@ -94,8 +99,8 @@ def tie_bytes_per_agent(scenario: Scenario, agents: int) -> float:
         far = float(np.sum(shares * np.clip(1.0 - near, 0.0, 1.0)))
         width = shares * agents
         wrap = float(np.sum(shares * np.where(width > NEAR + h, h / 2 / width, 0.0)))
-        total += layer.mean_degree * 2.0 * (1.0 + 2.0 * ((1.0 - local) * far + local * wrap))
-    return total
+        out.append(layer.mean_degree * 2.0 * (1.0 + 2.0 * ((1.0 - local) * far + local * wrap)))
+    return out
 
 
 def _array_sizes(objs: dict[str, Any], n: int) -> list[tuple[str, str, float]]:
@@ -126,12 +131,21 @@ def _sample(scenario: Scenario, sample: int, seed: int):
 
 
 def _rescale_ties(scenario: Scenario, arrays, sample: int, agents: int):
-    """The measured arrays, with the tie rows scaled from the sample's size to ``agents``."""
+    """The measured arrays, with the tie rows scaled from the sample's size to ``agents``, and
+    the row offsets widened to int64 where a layer will pass 2**31 slots (2 bytes each)."""
     if not sample:
         return arrays
     ratio = tie_bytes_per_agent(scenario, agents) / max(
         tie_bytes_per_agent(scenario, sample), 1e-12)
-    return [(a, d, b * ratio if a == "network.tie_indices" else b) for a, d, b in arrays]
+    wide = max(tie_layer_bytes(scenario, agents), default=0.0) / 2 * agents >= 2**31 - 1
+    out = []
+    for a, d, b in arrays:
+        if a == "network.tie_indices":
+            b *= ratio
+        elif a == "network.tie_indptr" and wide and d == "int32":
+            d, b = "int64", 2 * b
+        out.append((a, d, b))
+    return out
 
 
 def _seconds_per_day(scenario: Scenario, agents: int, days: int, seed: int) -> float:
