@@ -4,8 +4,8 @@ the share of its tie neighbours whose sanctions are visible, and decays slowly:
     caution += from_penalty * [penalised today] + from_sanction * [newly sanctioned today]
              + from_ties * (visibly sanctioned ties / ties) - decay,   clipped to [0, 1].
 
-The daily means are summed by NumPy on one thread, so they are the same whatever the number of
-threads (a float reduction over a parallel range is not).
+The day's measurements (engine/measure.py) are taken in the same pass, chunk by chunk, while
+each chunk is in cache: they read the scores and sanctions that respond leaves unchanged.
 """
 
 from __future__ import annotations
@@ -13,30 +13,56 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..measure import CHUNK, chunk_rows, count_chunk, totals
 from ..state import PENALISED_TODAY, SANCTIONED_TODAY
 from ..ties import tie_degree
 
 
 @nb.njit(parallel=True, cache=True)
 def _respond(from_penalty, from_sanction, from_ties, decay, tie_base, tie_indptr, tie_indices,
-             caution, today, sanctioned_ties):
-    for i in nb.prange(caution.shape[0]):
-        x = np.float64(caution[i]) - decay
-        t = today[i]
-        x += from_penalty * (t & PENALISED_TODAY) + from_sanction * ((t & SANCTIONED_TODAY) >> 1)
-        if sanctioned_ties[i] > 0:  # rare: a tie neighbour is visibly sanctioned
-            deg = tie_degree(tie_base, tie_indptr, tie_indices, i)
-            x += from_ties * sanctioned_ties[i] / max(deg, 1)
-        caution[i] = min(1.0, max(0.0, x))
-        today[i] = 0
+             caution, today, sanctioned_ties, score, eff_mask, group, bounds, out):
+    n = caution.shape[0]
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+        # agents with no visibly sanctioned tie (nearly all): a flat loop of selects, so it
+        # vectorises; the others keep their values here and are done one by one below
+        held = 0
+        for i in range(lo, hi):
+            t = today[i]
+            x = np.float64(caution[i]) - decay + (from_penalty * np.float64(t & PENALISED_TODAY)
+                                                  + from_sanction * np.float64(t >> 1 & 1))
+            x = x if x > 0.0 else 0.0
+            x = x if x < 1.0 else 1.0
+            keep = sanctioned_ties[i] != 0
+            caution[i] = caution[i] if keep else np.float32(x)
+            today[i] = t if keep else np.uint8(0)
+            held += keep
+        for i in range(lo, hi if held else lo):
+            if sanctioned_ties[i] > 0:  # rare: a tie neighbour is visibly sanctioned
+                x = np.float64(caution[i]) - decay
+                t = today[i]
+                x += from_penalty * (t & PENALISED_TODAY) + from_sanction * (
+                    (t & SANCTIONED_TODAY) >> 1)
+                deg = tie_degree(tie_base, tie_indptr, tie_indices, i)
+                x += from_ties * sanctioned_ties[i] / max(deg, 1)
+                caution[i] = min(1.0, max(0.0, x))
+                today[i] = 0
+        count_chunk(lo, hi, score, caution, eff_mask, group, bounds, out[c])
+
+
+def respond_and_measure(p, net, s, group, n_groups: int):
+    """Update caution and take the day's measurements in one pass: (mean score (fixed point),
+    mean caution, agents per grade highest first, sanctioned agents per group)."""
+    n, k = s.caution.shape[0], p.grade_bounds.shape[0]
+    out = chunk_rows(n, k, n_groups)
+    _respond(p.caution_from_penalty, p.caution_from_sanction, p.caution_from_ties,
+             p.caution_decay, net.tie_base, net.tie_indptr, net.tie_indices, s.caution, s.today,
+             s.sanctioned_ties, s.score, s.eff_mask, group, p.grade_bounds, out)
+    return totals(out, n, k)
 
 
 def respond(p, net, s) -> tuple[float, float]:
     """Update caution; returns the day's mean score (fixed point) and mean caution."""
-    n = s.caution.shape[0]
-    _respond(p.caution_from_penalty, p.caution_from_sanction, p.caution_from_ties,
-             p.caution_decay, net.tie_base, net.tie_indptr, net.tie_indices, s.caution, s.today,
-             s.sanctioned_ties)
-    # NumPy's sums run on one thread in a fixed order: the means do not depend on threads
-    mean_score = float(np.sum(s.score, dtype=np.int64)) / max(n, 1)
-    return mean_score, float(np.sum(s.caution, dtype=np.float64)) / max(n, 1)
+    group = np.zeros(s.caution.shape[0], np.uint8)
+    mean_score, mean_caution, _, _ = respond_and_measure(p, net, s, group, 1)
+    return mean_score, mean_caution
