@@ -1,6 +1,7 @@
 """Stage 4, spill: a penalty also lands, times the layer's spillover, on each neighbour of the
 penalised agent in every layer (one hop): the "interconnecting repercussions" on family,
-colleagues and friends. Sequential in the penalties' order, so pushes never race. A spilled
+colleagues and friends. Each thread lands the hits on its own stripe of agents, so pushes
+never race. A spilled
 penalty lowers the score but does not count as the neighbour's own penalty for caution
 (respond): caution answers to what is pinned on the agent itself and to visible sanctions.
 """
@@ -24,9 +25,10 @@ def _hit(m, amount, score, flags, from_abroad):
 
 
 @nb.njit(cache=True)
-def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
-           group_start, group_members, member_base, tie_base, tie_indptr, tie_indices, score,
-           flags, region, r_abroad):
+def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, group_ids,
+                  group_off, group_start, group_members, member_base, tie_base, tie_indptr,
+                  tie_indices, score, flags, region, r_abroad):
+    """Land the day's spilled penalties on the receivers in [lo, hi); returns how many."""
     hits = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -41,7 +43,7 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_
             gg = group_off[l] + g
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
-                if m != a:
+                if m != a and lo <= m < hi:
                     _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
                     hits += 1
         for l in range(t_spill.shape[0]):
@@ -51,16 +53,35 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_
             k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
             while k < end:
                 m, k = tie_at(tie_indices, k, a)
-                _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
-                hits += 1
+                if lo <= m < hi:
+                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
+                    hits += 1
     return hits
+
+
+@nb.njit(parallel=True, cache=True)
+def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
+           group_start, group_members, member_base, tie_base, tie_indptr, tie_indices, score,
+           flags, region, r_abroad, stripes):
+    """Each thread owns a stripe of receivers and walks every penalty, landing only the hits
+    in its stripe: no two threads touch one agent, each receiver gets its hits in the
+    penalties' order, and the result is the same for any number of stripes."""
+    n = score.shape[0]
+    width = (n + stripes - 1) // stripes
+    hits = np.zeros(stripes, np.int64)
+    for t in nb.prange(stripes):
+        hits[t] = _spill_stripe(t * width, min(n, (t + 1) * width), pen_agent, pen_points,
+                                g_spill, t_spill, group_row, group_ids, group_off, group_start,
+                                group_members, member_base, tie_base, tie_indptr, tie_indices,
+                                score, flags, region, r_abroad)
+    return hits.sum()
 
 
 def spill(pen_agent, pen_points, p, net, s, people) -> int:
     """Spread the day's penalties; returns the number of spilled penalties."""
     if not p.association or pen_agent.shape[0] == 0:
         return 0
-    return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
-                  net.group_off, net.group_start, net.group_members, net.member_base,
-                  net.tie_base, net.tie_indptr,
-                  net.tie_indices, s.score, s.flags, people.region, p.r_abroad)
+    return int(_spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
+                      net.group_off, net.group_start, net.group_members, net.member_base,
+                      net.tie_base, net.tie_indptr, net.tie_indices, s.score, s.flags,
+                      people.region, p.r_abroad, nb.get_num_threads()))
