@@ -94,9 +94,9 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         spilled = spill(pen_agent, pen_points, p, net, s, people)
         listings += rate_firms(pen_agent, pen_points, day, p, net, s)
         clock.lap("spill")
-        recover(p, s)
+        busy = recover(p, s)  # the same pass marks the agents the sanction stage looks at
         clock.lap("recover")
-        sc = sanction(day, seed, p, net, s, L)
+        sc = sanction(day, seed, p, net, s, L, busy)
         listings += sc["listings"]
         delistings += sc["expiries"]
         listed_now, newly, appeals_won = sc["listed_now"], sc["newly_sanctioned"], sc["appeals_won"]

@@ -26,30 +26,34 @@ def columns(n_bounds: int, n_groups: int) -> int:
 def count_chunk(lo, hi, score, caution, eff_mask, group, bounds, row):
     """Fill one chunk's row: [score sum | caution sum | agents per grade | sanctioned per group].
 
-    Per bound, one simple pass counts the agents below it (the loops vectorise; a per-agent
-    search does not); grade j holds those below bound j-1 but not below bound j."""
+    On slices of the chunk, in narrow integers (loops from 0 over a slice vectorise; see
+    stages/busy.py). Per bound, one flat pass counts the agents below it; grade j holds those
+    below bound j-1 but not below bound j."""
     k = bounds.shape[0]
+    sc, cz, em, gr = score[lo:hi], caution[lo:hi], eff_mask[lo:hi], group[lo:hi]
     total = np.int64(0)
-    for i in range(lo, hi):
-        total += score[i]
+    for i in range(sc.shape[0]):
+        total += sc[i]
     row[0] = total
-    cz = np.int64(0)
-    for i in range(lo, hi):  # float32 -> int32 converts four or eight at a time
-        cz += np.int32(caution[i] * np.float32(CAUTION_UNIT))
-    row[1] = cz
-    above = hi - lo  # agents at or above the previous bound
+    units = np.int64(0)
+    unit = np.float32(CAUTION_UNIT)
+    for i in range(cz.shape[0]):  # float32 -> int32 converts eight at a time
+        units += np.int32(cz[i] * unit)
+    row[1] = units
+    above = np.int64(hi - lo)  # agents at or above the previous bound
     for j in range(k):
-        b = bounds[j]
-        below = 0
-        for i in range(lo, hi):
-            below += score[i] < b
+        b = np.int32(min(max(bounds[j], -(2**31)), 2**31 - 1))
+        below = np.int32(0)
+        for i in range(sc.shape[0]):
+            below += np.int32(sc[i] < b)
         row[2 + j] = above - below
         above = below
     row[2 + k] = above
     for g in range(row.shape[0] - 3 - k):  # one flat pass per group: no branch per agent
-        count = 0
-        for i in range(lo, hi):
-            count += (eff_mask[i] != 0) & (group[i] == g)
+        gg = np.uint8(g)
+        count = np.int32(0)
+        for i in range(em.shape[0]):
+            count += np.int32((em[i] != 0) & (gr[i] == gg))
         row[3 + k + g] = count
 
 

@@ -24,21 +24,24 @@ def _respond(from_penalty, from_sanction, from_ties, decay, tie_base, tie_indptr
     n = caution.shape[0]
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
-        # agents with no visibly sanctioned tie (nearly all): a flat loop of selects, so it
-        # vectorises; the others keep their values here and are done one by one below
-        held = 0
-        for i in range(lo, hi):
-            t = today[i]
-            x = np.float64(caution[i]) - decay + (from_penalty * np.float64(t & PENALISED_TODAY)
-                                                  + from_sanction * np.float64(t >> 1 & 1))
+        cz, td, st = caution[lo:hi], today[lo:hi], sanctioned_ties[lo:hi]
+        # agents with no visibly sanctioned tie (nearly all): a flat loop of selects over
+        # slices, so it vectorises (stages/busy.py); the others keep their values here and are
+        # done one by one below
+        held = np.int32(0)
+        for i in range(cz.shape[0]):
+            t = td[i]
+            x = np.float64(cz[i]) - decay + (from_penalty * np.float64(t & PENALISED_TODAY)
+                                             + from_sanction * np.float64(t >> 1 & 1))
             x = x if x > 0.0 else 0.0
             x = x if x < 1.0 else 1.0
-            keep = sanctioned_ties[i] != 0
-            caution[i] = caution[i] if keep else np.float32(x)
-            today[i] = t if keep else np.uint8(0)
-            held += keep
-        for i in range(lo, hi if held else lo):
-            if sanctioned_ties[i] > 0:  # rare: a tie neighbour is visibly sanctioned
+            keep = st[i] != 0
+            cz[i] = cz[i] if keep else np.float32(x)
+            td[i] = t if keep else np.uint8(0)
+            held += np.int32(keep)
+        for j in range(cz.shape[0] if held else 0):
+            if st[j] > 0:  # rare: a tie neighbour is visibly sanctioned
+                i = lo + j
                 x = np.float64(caution[i]) - decay
                 t = today[i]
                 x += from_penalty * (t & PENALISED_TODAY) + from_sanction * (

@@ -34,26 +34,11 @@ from ..state import (
     SANCTIONED_TODAY,
 )
 from ..ties import tie_at
+from .busy import busy_agents
 from .listing import clear_cause
 
 CHUNK = 65536
 NEVER = 2**31 - 1
-
-
-@nb.njit(parallel=True, cache=True)
-def _mark_busy(floor, appeals, score, own_mask, list_state, appeal_day, busy):
-    """busy[i] = 1 where anything can change: a sanction, a listing, a score below a
-    threshold or a pending appeal. Flat loops over agents, so they vectorise."""
-    n = score.shape[0]
-    for i in nb.prange(n):
-        busy[i] = (own_mask[i] != 0) | (score[i] < floor)
-    for l in range(list_state.shape[0]):
-        row = list_state[l]
-        for i in nb.prange(n):
-            busy[i] |= row[i] != 0
-    if appeals:
-        for i in nb.prange(n):
-            busy[i] |= appeal_day[i] >= 0
 
 
 @nb.njit(parallel=True, cache=True)
@@ -249,14 +234,12 @@ def recount_visible_ties(p, net, s) -> None:
                   s.sanctioned_ties)
 
 
-def sanction(day, seed, p, net, s, n_lists):
-    """Update sanctions. Returns a dict of the day's counts."""
+def sanction(day, seed, p, net, s, n_lists, busy=None):
+    """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
+    not given). Returns a dict of the day's counts."""
     L = n_lists
-    grade = p.s_threshold[p.s_list < 0]
-    floor = int(grade.max()) if grade.size else -(2**31)
-    _mark_busy(floor, p.appeals, s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
-    # marks are 0 or 1 here: a bool view lets NumPy scan them a word at a time (10x faster)
-    busy = np.flatnonzero(s.scratch.view(np.bool_)).astype(np.int32)
+    if busy is None:
+        busy = busy_agents(p, s, 0)
     out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
