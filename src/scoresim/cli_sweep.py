@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -110,6 +111,12 @@ def sweep(
     total = len(spec.samples) * len(spec.seeds)
     t0 = time.perf_counter()
     executor = RayExecutor(workers, threads, address)
+
+    def interrupt(signum: int, frame: Any) -> None:  # stop between two Ray calls
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: now
+        executor.request_stop()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
     try:
         if not _show_progress(quiet):
             report = run_sweep(spec, out, executor)
@@ -139,6 +146,7 @@ def sweep(
     except ConnectionError as e:
         fail(f"cannot reach the Ray cluster at {address}: {e}")
     finally:
+        signal.signal(signal.SIGINT, previous)
         executor.close()
     if not quiet:
         out_console.print(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -199,6 +200,13 @@ class RayExecutor:
         self.workers = workers or max(1, cpu_count() // self.threads)
         self.running = 0
         self._owned = False
+        self.stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Make :meth:`each` raise KeyboardInterrupt at its next safe point (between two Ray
+        calls): a signal handler's way to interrupt, since a KeyboardInterrupt raised inside
+        Ray's native code can crash the process at shutdown."""
+        self.stop.set()
 
     def start(self) -> RayExecutor:
         """Connect (or start the local instance); idempotent."""
@@ -238,7 +246,11 @@ class RayExecutor:
                     attempts[i] += 1
                     live[remote.remote(fn, self.threads, tasks[i])] = i
                 self.running = len(live)
-                done, _ = ray.wait(list(live), num_returns=1)
+                done, _ = ray.wait(list(live), num_returns=1, timeout=0.25)
+                if self.stop.is_set():  # a safe point to stop (see request_stop)
+                    raise KeyboardInterrupt
+                if not done:
+                    continue
                 i = live.pop(done[0])
                 try:
                     value = ray.get(done[0])
