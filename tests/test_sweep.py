@@ -291,3 +291,7 @@ def test_compare_on_ray_equals_compare_in_one_process(ray_cluster) -> None:
     assert isinstance(make_executor("ray", address="auto"), RayExecutor)
     with pytest.raises(ValueError):
         make_executor("process", address="auto")
+    with pytest.raises(ValueError, match="threads per task"):  # would wait forever
+        RayExecutor(threads=64).start()
+    r = runner.invoke(app, ["compare", "default", "--address", "auto", "--out", "x"])
+    assert r.exit_code == 2 and "--address needs --executor ray" in r.output

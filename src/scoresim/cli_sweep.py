@@ -137,7 +137,7 @@ def sweep(
                                description=f"sweep ({total} runs)")
 
                 report = run_sweep(spec, out, executor, show)
-    except SweepBusy as e:
+    except (SweepBusy, ValueError) as e:
         fail(str(e))
     except KeyboardInterrupt:
         err_console.print(f"interrupted: the runs that finished are in {out}/results.duckdb; "

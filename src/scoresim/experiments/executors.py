@@ -214,7 +214,10 @@ class RayExecutor:
 
         self._owned = ray_init(self.address) or self._owned
         cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.workers = max(1, min(self._workers or cpus, cpus // self.threads or 1))
+        if self.threads > cpus:  # such a task would wait forever for a big enough node
+            self.close()
+            raise ValueError(f"{self.threads} threads per task, but Ray has {cpus} CPUs")
+        self.workers = max(1, min(self._workers or cpus, cpus // self.threads))
         return self
 
     def close(self) -> None:
