@@ -24,7 +24,7 @@ from scoresim.experiments.compare import run_compare
 from scoresim.experiments.executors import RayExecutor, make_executor, ray_init
 from scoresim.experiments.sweep import load_sweep
 from scoresim.experiments.sweep_analysis import analyze_sweep
-from scoresim.experiments.sweep_run import run_sweep
+from scoresim.experiments.sweep_run import SweepBusy, run_sweep
 from scoresim.scenario import ScenarioError
 
 runner = CliRunner()
@@ -274,6 +274,18 @@ def test_run_ids_are_stable_and_a_changed_sweep_keeps_the_runs_it_shares(
     assert set(a.plan()["run_id"]) < set(c.plan()["run_id"]) and len(c.plan()) == 6
     with pytest.raises(ScenarioError):
         load_sweep(tmp_path / "missing.yaml")
+
+
+def test_one_writer_per_results_folder(tmp_path: Path) -> None:
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".sweep.lock", "w") as held:  # as a running sweep holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(SweepBusy, match="another sweep is writing"):
+            run_sweep(load_sweep(write(tmp_path, GRID)), out)
+    assert not (out / "results.duckdb").exists()
 
 
 def test_compare_on_ray_equals_compare_in_one_process(ray_cluster) -> None:

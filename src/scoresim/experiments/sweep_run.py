@@ -6,6 +6,7 @@ same command run again computes only the runs that have no 'done' row.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import socket
 import time
@@ -27,7 +28,8 @@ from .executors import RayExecutor
 from .metrics import expression_behaviours, run_metrics
 from .sweep import Sweep
 
-__all__ = ["RunJob", "SweepProgress", "SweepReport", "SweepBusy", "run_one", "run_sweep"]
+__all__ = ["RunJob", "SweepBusy", "SweepProgress", "SweepReport", "jobs_of", "run_one",
+           "run_sweep"]
 
 
 @dataclass(frozen=True)
@@ -113,8 +115,6 @@ def _writer_lock(folder: Path) -> Iterator[None]:
 
 def jobs_of(sweep: Sweep, plan: pd.DataFrame) -> list[RunJob]:
     """One job per distinct run of the plan (a run listed twice is computed once)."""
-    import json
-
     jobs, seen = [], set()
     for row in plan.itertuples(index=False):
         if row.run_id in seen:
