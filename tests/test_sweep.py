@@ -128,13 +128,13 @@ def test_sweep_killed_with_kill_9_resumes_to_the_same_results(tmp_path: Path,
         scenario: default
         parameters:
           scoring.rules.online_criticism: [0, -10, -20, -30, -40, -50, -60, -70]
-        seeds: 2
+        seeds: 3
         agents: 4000
         days: 30
         """)
     import ray
 
-    total = 16
+    total = 24
     out = tmp_path / "killed"
     # the driver joins the test's Ray instance as it would a cluster (--address): no second
     # instance to start, and kill -9 of a driver on a cluster is the case that matters
@@ -214,6 +214,13 @@ def test_query_and_analyze_from_the_command_line(tmp_path: Path, ray_cluster) ->
         assert math.isclose(row.mean, expected, rel_tol=1e-12, abs_tol=1e-15)
     r = runner.invoke(app, ["sweep", "--analyze", str(out), "--metric", "no_such_metric"])
     assert r.exit_code == 2 and "no metric 'no_such_metric'" in r.output
+    # a third seed in the file: only its runs are computed, and the analysis follows
+    more = run_sweep(load_sweep(write(tmp_path, GRID.replace("seeds: 2", "seeds: 3"))), out,
+                     RayExecutor())
+    assert (more.runs, more.done, more.already_done) == (6, 2, 4)
+    with scoresim.open_results(out) as con:
+        assert (analyze_sweep(con, "ever_sanctioned_frac").table["n"] == 3).all()
+        assert con.execute("SELECT count(*) FROM sweeps").fetchone()[0] == 2
 
 
 def test_sobol_sweep_gives_indices_for_every_parameter(tmp_path: Path, ray_cluster) -> None:
@@ -274,6 +281,36 @@ def test_run_ids_are_stable_and_a_changed_sweep_keeps_the_runs_it_shares(
     assert set(a.plan()["run_id"]) < set(c.plan()["run_id"]) and len(c.plan()) == 6
     with pytest.raises(ScenarioError):
         load_sweep(tmp_path / "missing.yaml")
+
+
+def _flaky(task: tuple[str, str]) -> str:
+    """Fails on its first attempt (the marker file tells): its worker dies, or it raises."""
+    marker, how = task
+    if how == "always":
+        raise RuntimeError("this task always fails")
+    if how != "fine" and not os.path.exists(marker):
+        open(marker, "w").close()
+        if how == "die":
+            os._exit(1)  # the worker process dies, as on a lost node
+        raise RuntimeError("the first attempt fails")
+    return how
+
+
+def test_a_dead_worker_and_a_raising_task_are_retried(tmp_path: Path, ray_cluster) -> None:
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import it
+    try:
+        tasks = [(str(tmp_path / "die"), "die"), (str(tmp_path / "raise"), "raise"),
+                 (str(tmp_path / "never"), "always"), (str(tmp_path / "ok"), "fine")]
+        outcomes = {o.index: o for o in RayExecutor().each(_flaky, tasks, retries=1)}
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+    assert (outcomes[0].value, outcomes[0].attempts) == ("die", 1)  # Ray re-ran it
+    assert (outcomes[1].value, outcomes[1].attempts) == ("raise", 2)  # we re-ran it
+    assert outcomes[2].value is None and outcomes[2].attempts == 2
+    assert "RuntimeError: this task always fails" in outcomes[2].error
+    assert (outcomes[3].value, outcomes[3].attempts) == ("fine", 1)
 
 
 def test_one_writer_per_results_folder(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def _connect(path: Path, read_only: bool, wait: float) -> Any:
             if not _locked(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(pause)
-            pause = min(pause * 2, 0.5)
+            pause = min(pause * 2, 0.1)
 
 
 def open_results(folder: str | Path, read_only: bool = True, wait: float = 30.0) -> Any:
