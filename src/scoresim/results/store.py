@@ -27,9 +27,12 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:  # duckdb is imported when a file is opened, not with scoresim
+    from duckdb import DuckDBPyConnection
 
 FILENAME = "results.duckdb"
 STATUSES = ("done", "failed")
@@ -74,7 +77,7 @@ def _locked(exc: Exception) -> bool:
     return "lock" in text or "conflicting" in text
 
 
-def _connect(path: Path, read_only: bool, wait: float) -> Any:
+def _connect(path: Path, read_only: bool, wait: float) -> DuckDBPyConnection:
     import duckdb
 
     deadline = time.monotonic() + wait
@@ -89,7 +92,8 @@ def _connect(path: Path, read_only: bool, wait: float) -> Any:
             pause = min(pause * 2, 0.1)
 
 
-def open_results(folder: str | Path, read_only: bool = True, wait: float = 30.0) -> Any:
+def open_results(folder: str | Path, read_only: bool = True, wait: float = 30.0
+                 ) -> DuckDBPyConnection:
     """A DuckDB connection to a sweep's ``DIR/results.duckdb`` (read-only by default; while a
     sweep is writing, waits up to ``wait`` seconds for the moment between two writes).
 
@@ -129,7 +133,7 @@ class Store:
             for statement in SCHEMA:
                 con.execute(statement)
 
-    def _connect(self) -> Any:
+    def _connect(self) -> DuckDBPyConnection:
         return _connect(self.path, False, self.wait)
 
     # ------------------------------------------------------------ sweeps and their plans
