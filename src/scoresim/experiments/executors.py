@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -134,6 +135,8 @@ def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
     import logging
 
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # scoresim sends nothing anywhere
+    if address is not None:
+        _use_token_if_any()
     import ray
 
     if ray.is_initialized():
@@ -146,11 +149,28 @@ def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
     try:
         ray.init(address=address, **quiet)
     except ConnectionError as exc:
-        hint = "" if os.environ.get("RAY_AUTH_MODE") else (
-            "; if the cluster uses token authentication (new clusters of Ray >= 2.5x do), "
-            "set RAY_AUTH_MODE=token and give the token in RAY_AUTH_TOKEN or ~/.ray/auth_token")
+        hint = ("; if the cluster uses token authentication (new clusters of recent Ray "
+                "versions do), give its token in RAY_AUTH_TOKEN or ~/.ray/auth_token "
+                "(`ray get-auth-token` on the head prints it)")
         raise ConnectionError(f"{exc}{hint}") from None
     return True
+
+
+def _use_token_if_any() -> None:
+    """Send Ray's authentication token when this machine has one, as ``ray start`` does:
+    clusters of recent Ray versions require it (one that does not simply ignores it)."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return  # the user's choice
+    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
+    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(path):
+        os.environ["RAY_AUTH_MODE"] = "token"
+        if "ray" in sys.modules:  # Ray caches its configuration when imported
+            try:
+                from ray._raylet import Config
+
+                Config.initialize("")
+            except (ImportError, AttributeError):  # pragma: no cover - another Ray version
+                pass
 
 
 def _in_ray_worker(fn: Callable[[Any], Any], threads: int, task: Any) -> Any:
