@@ -157,8 +157,9 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
 @nb.njit(cache=True)
 def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause):
-    """Effective sanctions of these agents: count, account by cause, push visibility."""
+            sanctioned_ties, sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w):
+    """Effective sanctions of these agents: count, account by cause, push visibility (to
+    ties in [lo, hi) here; to the others through out_* from position w on, returned)."""
     S = s_list.shape[0]
     for k in range(agents.shape[0]):
         i = agents[k]
@@ -178,18 +179,29 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
             delta = 1 if new & visible_bits else -1
             for l in range(tie_indptr.shape[0]):
                 for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    sanctioned_ties[tie_indices[j]] += delta
+                    t = tie_indices[j]
+                    if lo <= t < hi:
+                        sanctioned_ties[t] += delta
+                    else:
+                        out_tie[w], out_delta[w] = t, delta
+                        w += 1
         eff_mask[i] = new
+    return w
 
 
 @nb.njit(cache=True)
-def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
-            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today,
-            appeal_day, sanctioned_ties, sanctioned_count, by_cause):
-    S = s_list.shape[0]
-    for k in range(prev_reached.shape[0]):
-        reach_mask[prev_reached[k]] = 0
+def apply_ties(tie, delta, sanctioned_ties):
+    """Visibility changes that another partition sent here (integer adds: any order)."""
+    for k in range(tie.shape[0]):
+        sanctioned_ties[tie[k]] += delta[k]
+
+
+@nb.njit(cache=True)
+def reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
+                group_members, member_base, own_mask):
+    """(member, sanction bit) for every other member of each reacher's group that one of its
+    sanctions reaches, in the reachers' order."""
+    S = s_reach.shape[0]
     size = 0
     for k in range(reachers.shape[0]):
         for s in range(S):
@@ -198,8 +210,8 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                 if g >= 0:
                     gg = group_off[s_reach[s]] + g
                     size += group_start[gg + 1] - group_start[gg]
-    reached = np.empty(size, np.int32)
-    n_reached = 0
+    pm, pbit = np.empty(size, np.int32), np.empty(size, np.uint8)
+    w = 0
     for k in range(reachers.shape[0]):
         a = reachers[k]
         for s in range(S):
@@ -212,17 +224,44 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                 for j in range(group_start[gg], group_start[gg + 1]):
                     m = member_at(j, member_base, group_members)
                     if m != a:
-                        if reach_mask[m] == 0:
-                            reached[n_reached] = m
-                            n_reached += 1
-                        reach_mask[m] |= bit
+                        pm[w], pbit[w] = m, bit
+                        w += 1
+    return pm[:w], pbit[:w]
+
+
+@nb.njit(cache=True)
+def apply_reach(prev_reached, pm, pbit, reach_mask):
+    """Yesterday's reach is lifted, today's (member, bit) pairs set; returns the agents
+    reached today, each once."""
+    for k in range(prev_reached.shape[0]):
+        reach_mask[prev_reached[k]] = 0
+    reached = np.empty(pm.shape[0], np.int32)
+    n_reached = 0
+    for k in range(pm.shape[0]):
+        m = pm[k]
+        if reach_mask[m] == 0:
+            reached[n_reached] = m
+            n_reached += 1
+        reach_mask[m] |= pbit[k]
+    return reached[:n_reached]
+
+
+@nb.njit(cache=True)
+def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
+            appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
+            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today,
+            appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+    pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
+                           group_members, member_base, own_mask)
+    reached = apply_reach(prev_reached, pm, pbit, reach_mask)
+    e32 = np.zeros(0, np.int32)
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause)
+            sanctioned_ties, sanctioned_count, by_cause, 0, own_mask.shape[0], e32, e32, 0)
     _settle(changed, *args)
     _settle(prev_reached, *args)
-    _settle(reached[:n_reached], *args)
-    return reached[:n_reached]
+    _settle(reached, *args)
+    return reached
 
 
 @nb.njit(cache=True)
@@ -242,14 +281,20 @@ def recount_visible_ties(p, net, s) -> None:
                   s.sanctioned_ties)
 
 
-def sanction(day, seed, p, net, s, n_lists):
-    """Update sanctions. Returns a dict of the day's counts."""
+def sanction_own(day, seed, p, s, n_lists, lo=0, hi=None):
+    """The agents' own part of the stage, for agents [lo, hi) (default all): list transitions,
+    appeals, own sanctions. Returns the counts (``_pass_a``'s totals), the agents whose own
+    sanctions changed, and those whose sanctions reach others."""
     L = n_lists
+    hi = s.score.shape[0] if hi is None else hi
     grade = p.s_threshold[p.s_list < 0]
     floor = int(grade.max()) if grade.size else -(2**31)
-    _mark_busy(floor, p.appeals, s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
+    _mark_busy(floor, p.appeals, s.score[lo:hi], s.own_mask[lo:hi], s.list_state[:, lo:hi],
+               s.appeal_day[lo:hi], s.scratch[lo:hi])
     # marks are 0 or 1 here: a bool view lets NumPy scan them a word at a time (10x faster)
-    busy = np.flatnonzero(s.scratch.view(np.bool_)).astype(np.int32)
+    busy = np.flatnonzero(s.scratch[lo:hi].view(np.bool_)).astype(np.int32)
+    if lo:
+        busy += lo
     out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
@@ -258,6 +303,13 @@ def sanction(day, seed, p, net, s, n_lists):
     changed = np.empty(int(tot[0]), np.int32)
     reachers = np.empty(int(tot[1]), np.int32)
     _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
+    return tot, changed, reachers
+
+
+def sanction(day, seed, p, net, s, n_lists):
+    """Update sanctions. Returns a dict of the day's counts."""
+    L = n_lists
+    tot, changed, reachers = sanction_own(day, seed, p, s, L)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
