@@ -99,6 +99,11 @@ def run(
     threads: Annotated[int | None, typer.Option(
         help="Worker threads (default: all cores).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    partitions: Annotated[int | None, typer.Option(
+        min=1, help="Split the agents across K Ray actors (the same result as one process; "
+        "docs/partitions.md).")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="Ray cluster for --partitions, e.g. HEAD:6379 (default: a local Ray).")] = None,
 ) -> None:
     """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
     to --out."""
@@ -126,6 +131,16 @@ def run(
 
     t0 = time.perf_counter()
     go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if partitions:
+        if counterfactual or profile:
+            fail("--partitions runs neither --counterfactual nor --profile")
+        from .experiments.partitioned import partition_bounds, run_partitioned
+
+        try:
+            partition_bounds(sim, partitions)
+        except ValueError as e:
+            fail(str(e))
+        go = lambda s, p=None: run_partitioned(s, partitions, address, p, threads)  # noqa: E731
     if not _show_progress(quiet):
         results = go(sim)
     else:
