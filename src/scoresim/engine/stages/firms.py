@@ -21,7 +21,8 @@ from .listing import enter_list
 def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, group_of,
                 group_off, group_start, group_members, member_base, firm_rating, l_grace,
                 l_expire, list_state, list_cause, ever_listed, listings, lo, hi):
-    """Only the firms whose owner is in [lo, hi) (a partition's firms) are rated here."""
+    """Only the firms whose owner is in [lo, hi) (a partition's firms) are rated here (lo
+    None: one process, every firm)."""
     L = l_grace.shape[0]
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -30,13 +31,15 @@ def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, gro
             if weight[l] <= 0 or g < 0:
                 continue
             gg = group_off[l] + g
-            owner = member_at(group_start[gg], member_base, group_members)
-            if not lo <= owner < hi:
-                continue
+            if lo is not None:  # pruned at compile time in one process
+                owner = member_at(group_start[gg], member_base, group_members)
+                if not lo <= owner < hi:
+                    continue
             before = firm_rating[gg]
             after = before + np.int32(round(pts * weight[l]))
             firm_rating[gg] = after
             if before >= threshold[l] > after:
+                owner = member_at(group_start[gg], member_base, group_members)
                 cause = OWN if owner == a else ASSOCIATION
                 for k in range(L):
                     if rating_lists[l] & (1 << k):
@@ -53,6 +56,6 @@ def rate_firms(pen_agent, pen_points, day, p, net, s, lo=0, hi=None) -> np.ndarr
     _rate_firms(pen_agent, pen_points, day, p.g_rating_weight, p.g_rating_threshold,
                 p.g_rating_lists, net.group_of, net.group_off, net.group_start,
                 net.group_members, net.member_base, s.firm_rating, p.l_grace, p.l_expire,
-                s.list_state, s.list_cause, s.ever_listed, listings, lo,
-                s.score.shape[0] if hi is None else hi)
+                s.list_state, s.list_cause, s.ever_listed, listings,
+                None if hi is None else lo, hi)
     return listings

@@ -44,7 +44,8 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
            group_members, member_base, tie_indptr, tie_indices, score, flags, region,
            r_abroad, lo, hi, out_agent, out_amount, out_abroad):
     """Hits on agents in [lo, hi) land here; the others (a partition's neighbours elsewhere)
-    are written to out_* for their partition. Returns (hits, hits written out)."""
+    are written to out_* for their partition (out_* None: one process, every hit lands
+    here). Returns (hits, hits written out)."""
     hits = w = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -58,8 +59,11 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
                 if m != a:
-                    w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
-                              hi, out_agent, out_amount, out_abroad, w)
+                    if out_agent is None:  # one process: pruned at compile time
+                        _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
+                    else:
+                        w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags,
+                                  lo, hi, out_agent, out_amount, out_abroad, w)
                     hits += 1
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
@@ -67,8 +71,11 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_s
                 continue
             for k in range(tie_indptr[l, a], tie_indptr[l, a + 1]):
                 m = tie_indices[k]
-                w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags, lo, hi,
-                          out_agent, out_amount, out_abroad, w)
+                if out_agent is None:
+                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
+                else:
+                    w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
+                              hi, out_agent, out_amount, out_abroad, w)
                 hits += 1
     return hits, w
 
@@ -77,8 +84,7 @@ def spill(pen_agent, pen_points, p, net, s, people) -> int:
     """Spread the day's penalties; returns the number of spilled penalties."""
     if not p.association or pen_agent.shape[0] == 0:
         return 0
-    e32 = np.zeros(0, np.int32)
     return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
                   net.group_start, net.group_members, net.member_base, net.tie_indptr,
                   net.tie_indices, s.score, s.flags, people.region, p.r_abroad, 0,
-                  people.n, e32, e32, np.zeros(0, np.bool_))[0]
+                  people.n, None, None, None)[0]
