@@ -123,9 +123,11 @@ def run(
         fail(str(e))
     except ValueError as e:
         fail(str(e))
-    from .scale.plan import check_fits, quick_estimate
+    from .scale.plan import available_memory, check_fits, quick_estimate
 
-    too_big = check_fits(quick_estimate(sim.scenario, agents, seed))
+    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
+    share = partitions if partitions and not address else 1
+    too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory() / share)
     if too_big:
         fail(too_big)
 
