@@ -93,6 +93,8 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
     if threads is None and not address:
         threads = max(1, (os.cpu_count() or 1) // partitions)
     own = workers is None
+    if not own and len(workers) < partitions:
+        raise ValueError(f"{partitions} partitions need {partitions} workers, not {len(workers)}")
     workers = start_workers(partitions, address) if own else workers[:partitions]
     run = (sim.scenario, sim.agents, sim.days, sim.seed, sim.scoring, bounds)
     try:
