@@ -123,7 +123,7 @@ def test_spill_on_one_tie_layer_scales_the_mean_fall(spill, points, degree):
     n = pop.n
     own = -round(points * FIXED)
     amount = -round(points * FIXED * spill)  # what each neighbour loses per observed act
-    deg = np.diff(pop.network.tie_indptr[0]).astype(np.float64)
+    deg = pop.network.degrees(0).astype(np.float64)
     d = deg.mean()
     assert abs(d - degree) < 1e-3
     fall = 1000 - res.summary["final"]["mean_score"]
@@ -143,7 +143,7 @@ def test_spill_on_a_group_layer_reaches_the_other_members():
     sc, pop, res = _spill_run({"household": {"kind": "group", "size": {3: 1.0},
                                              "spillover": 0.5}}, -2, seed=14)
     net = pop.network
-    hh = net.group_of[0]
+    hh = net.groups_of(0)
     others = np.bincount(hh)[hh] - 1  # other members of each agent's household
     assert np.sum(others != 2) <= 2  # households of 3 (the last one may be cut)
     f = res.summary["final"]

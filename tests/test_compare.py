@@ -148,7 +148,7 @@ def test_cli_compare_writes_its_outputs(tmp_path: Path) -> None:
     (["no-such-scenario"], "no-such-scenario"),
     (["default", "--seeds", "0"], "--seeds"),
     (["default@behaviours.online_criticism.rate=2"], "behaviours.online_criticism.rate"),
-    (["default", "--executor", "ray"], "--executor"),
+    (["default", "--executor", "dask"], "--executor"),
 ])
 def test_cli_compare_bad_input_exits_2_and_writes_nothing(tmp_path: Path, args, needle) -> None:
     out = tmp_path / "never"

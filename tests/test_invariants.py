@@ -333,10 +333,9 @@ def _recount_sanctioned_ties(res, pop) -> np.ndarray:
     net = pop.network
     out = np.zeros(pop.n, np.int64)
     on = np.flatnonzero(res.state.eff_mask & visible)
-    for l in range(net.tie_indptr.shape[0]):
-        ptr = net.tie_indptr[l]
+    for l in range(len(net.tie_layers)):
         for a in on:
-            np.add.at(out, net.tie_indices[ptr[a] : ptr[a + 1]], 1)
+            np.add.at(out, net.neighbours(l, a), 1)
     return out
 
 
@@ -365,7 +364,7 @@ def test_final_state_is_consistent(busy_pair):
             assert np.all(own[cond]), name  # held on for its minimum duration: a superset
     # a sanction that reaches the household is on all other members, and only on them
     k = names.index("school_ban")
-    hh = pop.network.group_of[0]
+    hh = pop.network.groups_of(0)
     reachers = np.flatnonzero(s.own_mask & (1 << k))
     expected = np.zeros(n, bool)
     for a in reachers:

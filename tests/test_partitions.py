@@ -12,14 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import ray
 from typer.testing import CliRunner
 
+from scoresim import build_population, load_scenario
 from scoresim.cli import app
-from scoresim.engine.partitions import SUM_BUFFER, caution_pieces, caution_sum, route, split
+from scoresim.engine.partitions import respond_part, route, split
+from scoresim.engine.stages.respond import respond_counts
 from scoresim.experiments.partitioned import partition_bounds, run_partitioned, start_workers
 from scoresim.sim import Sim
-
-ray = pytest.importorskip("ray")
 
 # summary.json fields that measure the machine (or the command line), not the model: the only
 # fields allowed to differ between a partitioned and a single-process run
@@ -107,13 +108,32 @@ def test_route_keeps_order_within_each_destination() -> None:
     assert [list(o[0]) for o in out] == [[1, 4], [0, 2], [3]]
 
 
-@pytest.mark.parametrize("cuts", [[0, 100_003], [0, 5000, 9000, 100_003],
-                                  [0, 8192, 8193, 40_000, 100_003]])
-def test_caution_sum_equals_numpys(cuts: list[int]) -> None:
-    x = (np.random.default_rng(1).random(cuts[-1]) ** 8 * 1e3).astype(np.float32)
-    pieces = [caution_pieces(x, lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)]
-    assert caution_sum(pieces) == np.sum(x, dtype=np.float64)
-    assert SUM_BUFFER == np.getbufsize()
+@pytest.mark.parametrize("cuts", [[0, 20_000], [0, 5000, 9000, 20_000],
+                                  [0, 4096, 4097, 12_000, 20_000]])
+def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
+    """respond and the day's measurements over ranges of agents: the same caution and the
+    same integer totals (score, caution, grades, groups) as over the whole population."""
+    sc = load_scenario("default")
+    pop = build_population(sc, cuts[-1], 3)
+    _, plans, whole = Sim(sc, agents=cuts[-1], days=1, seed=3).prepare(pop)
+    p, net, group, G = plans[0], pop.network, pop.people.group, len(pop.people.group_names)
+    gen = np.random.default_rng(1)
+    n = cuts[-1]
+    whole.caution[:] = (gen.random(n) ** 4).astype(np.float32)
+    whole.today[:] = gen.integers(0, 4, n).astype(np.uint8)
+    whole.sanctioned_ties[:] = (gen.random(n) < 0.01) * gen.integers(1, 3, n)
+    whole.score[:] += gen.integers(-20_000, 1, n).astype(np.int32)
+    whole.eff_mask[:] = gen.random(n) < 0.05
+    _, _, parts = Sim(sc, agents=n, days=1, seed=3).prepare(pop)
+    for name in ("caution", "today", "sanctioned_ties", "score", "eff_mask"):
+        getattr(parts, name)[:] = getattr(whole, name)
+    expected = respond_counts(p, net, whole, group, G)
+    got = sum(respond_part(p, net, parts, group, G, lo, hi)
+              for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(parts.caution, whole.caution)
+    np.testing.assert_array_equal(parts.today, whole.today)
+    assert expected[1] > 0 and np.all(whole.today[whole.sanctioned_ties == 0] == 0)
 
 
 # ------------------------------------------------------------------ whole runs

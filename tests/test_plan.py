@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -14,10 +15,11 @@ from scoresim.scale.plan import check_fits, for_agents, quick_estimate
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("n", [30_000, 90_000])
+@pytest.mark.parametrize("n", [30_000, 90_000, 400_000])
 def test_bytes_per_agent_predict_a_real_build(n):
+    """From a 20,000-agent sample; at 400,000 most random ties are far (3 slots, not 1)."""
     sc = load_scenario("default")
-    plan = for_agents(quick_estimate(sc, 1), n)
+    plan = quick_estimate(sc, n)
     pop = build_population(sc, n, 0)
     built = pop.nbytes() / n
     network_and_people = sum(b for a, _, b in plan.arrays if not a.startswith("state."))
@@ -52,6 +54,13 @@ def test_plan_command_prints_memory_and_time(tmp_path: Path):
 
     data = json.loads(j.read_text())
     assert data["agents"] == 1_000_000 and data["seconds_per_day"] > 0
-    # friends at mean degree 4 and kin at 6: 10 ties an agent, 4 bytes each
+    # friends at mean degree 4 and kin at 6: 10 ties an agent, 2 bytes each when near, 6 when
+    # far; 20% are random within a region (east 400,000 agents, west 600,000): of the w - 1
+    # partners of an agent at x, min(x, N) + min(w - 1 - x, N) are near (N = 32,767)
+    def far_in(w, N=32767):
+        x = np.arange(w)
+        return 1 - np.mean(np.minimum(x, N) + np.minimum(w - 1 - x, N)) / (w - 1)
+
+    far = 0.4 * far_in(400_000) + 0.6 * far_in(600_000)
     ties = next(a for a in data["arrays"] if a["array"] == "network.tie_indices")
-    assert ties["bytes_per_agent"] == pytest.approx(40, rel=0.01)
+    assert ties["bytes_per_agent"] == pytest.approx(10 * 2 * (1 + 2 * 0.2 * far), rel=0.01)

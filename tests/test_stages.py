@@ -523,23 +523,23 @@ def _spill_setup(association=True):
 
 def _members(net, layer, a):
     """The other members of a's group in a group layer (by group id: the semantic truth)."""
-    g = net.group_of[layer, a]
+    g = net.groups_of(layer)[a]
     if g < 0:
         return np.zeros(0, np.int64)
-    m = np.flatnonzero(net.group_of[layer] == g)
+    m = np.flatnonzero(net.groups_of(layer) == g)
     return m[m != a]
 
 
 def _neighbours(net, layer, a):
-    return net.tie_indices[net.tie_indptr[layer, a] : net.tie_indptr[layer, a + 1]]
+    return net.neighbours(layer, a)
 
 
 def test_spill_lands_exact_amounts_on_group_members_and_tie_neighbours():
     pp = _spill_setup()
     net, s = pp.net, pp.state
     work = net.group_layers.index("work")
-    in_work = np.flatnonzero(net.group_of[work] >= 0)
-    out_work = np.flatnonzero(net.group_of[work] < 0)
+    in_work = np.flatnonzero(net.groups_of(work) >= 0)
+    out_work = np.flatnonzero(net.groups_of(work) < 0)
     a, b = int(in_work[10]), int(out_work[10])
     pen_agent = np.array([a, b], np.int32)
     pen_points = np.array([-2000, -500], np.int32)  # -20 and -5 points
@@ -621,7 +621,7 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     score_and_list(a, np.zeros(2, np.uint8), np.array([4, 5], np.int32),
                    np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0, pp.params, s,
                    pp.people.region)
-    assert pp.net.group_of[0, 6] == pp.net.group_of[0, 7]
+    assert pp.net.groups_of(0)[6] == pp.net.groups_of(0)[7]
     assert spill(np.array([7], np.int32), np.array([-1000], np.int32), pp.params, pp.net, s,
                  pp.people) == 1
     s.today[:] = 0
@@ -671,7 +671,7 @@ def test_sanction_reaching_the_household_is_by_association():
                    "T": {"when": {"on_list": "L"}}})
     pp = prepare(sc, 40)
     s, net = pp.state, pp.net
-    hh = net.group_of[0]
+    hh = net.groups_of(0)
     a, b = 5, 6
     assert hh[a] == hh[b]  # households are contiguous blocks of 4
     fam = np.flatnonzero(hh == hh[a])
@@ -806,7 +806,7 @@ def test_caution_follows_the_respond_formula():
     pp = prepare(sc, n, seed=6)
     s, net = pp.state, pp.net
     rng_ = np.random.default_rng(1)
-    deg = (np.diff(net.tie_indptr[0]) + np.diff(net.tie_indptr[1])).astype(np.int64)
+    deg = (net.degrees(0) + net.degrees(1)).astype(np.int64)
     s.caution[:] = rng_.choice([0.0, 0.005, 0.3, 0.9], n).astype(np.float32)
     s.today[:] = rng_.integers(0, 4, n).astype(np.uint8)
     st = np.minimum(deg, rng_.integers(0, 4, n))
@@ -836,7 +836,7 @@ def test_caution_path_on_a_deterministic_run():
         sanctions={"S": {"when": {"on_list": "L"}, "visible": True}},
         responses={"caution_from_penalty": 0.2, "caution_from_sanction": 0.5,
                    "caution_from_sanctioned_ties": 0.05, "caution_decay": decay}), n, days, seed=9)
-    deg = np.diff(_kin_indptr(res))
+    deg = _kin_degrees(res)
     c, expected = np.zeros(n), []
     for t in range(days):
         c = c - decay + (0.7 if t == 0 else 0.0) + np.where((deg > 0) & (t < 3), 0.05, 0.0)
@@ -846,12 +846,12 @@ def test_caution_path_on_a_deterministic_run():
     assert res.daily["sanctioned_S"].tolist() == [n, n, n] + [0] * (days - 3)
 
 
-def _kin_indptr(res):
-    """The kin layer's indptr of a finished run (rebuilt from its scenario and seed)."""
+def _kin_degrees(res):
+    """The kin layer's degrees in a finished run (rebuilt from its scenario and seed)."""
     from scoresim import build_population
 
     pop = build_population(res.scenario, res.summary["agents"], res.summary["seed"])
-    return pop.network.tie_indptr[0]
+    return pop.network.degrees(0)
 
 
 # ================================================================ regional rules

@@ -112,27 +112,34 @@ def best(fn, reps: int) -> float:
 def engine_rows(n, score, caution, today, masks, sanctioned_ties, indptr, floor, out_m):
     """The engine's own full-sweep kernels, as the stages call them (None if a kernel's
     signature has changed since this script was written)."""
-    from scoresim.engine.measure import _measure
+    from scoresim.engine.measure import chunk_rows
+    from scoresim.engine.stages.busy import CHUNK, _gather, _recover_and_mark
     from scoresim.engine.stages.recover import _recover
     from scoresim.engine.stages.respond import _respond
-    from scoresim.engine.stages.sanction import _mark_busy
 
     list_state, no_appeal = np.zeros((0, n), np.int32), np.zeros(0, np.int32)
     bounds = np.array([floor], np.int64)
+    tie_base = np.zeros(2, np.int64)
+    no_ties = np.zeros(0, np.int16)  # degrees are decoded only for agents with sanctioned ties
+    rows = chunk_rows(n, 1, 1)
+    counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
 
-    def respond_and_means():
-        _respond(0.0, 0.0, 0.05, 0.01, indptr[None, :], caution, today, sanctioned_ties)
-        np.sum(score, dtype=np.int64)  # the daily means, as respond() takes them
-        np.sum(caution, dtype=np.float64)
+    def recover_and_busy_list():
+        _recover_and_mark(score, 100_000, 50, floor, False, masks["own"], list_state, no_appeal,
+                          masks["busy"], counts)
+        starts = np.zeros_like(counts)
+        np.cumsum(counts[:-1], out=starts[1:])
+        _gather(masks["busy"], counts, starts, np.empty(int(counts.sum()), np.int32))
+
+    def respond_and_measure():
+        rows.fill(0)
+        _respond(0.0, 0.0, 0.05, 0.01, tie_base, indptr[None, :], no_ties, 0, caution, today,
+                 sanctioned_ties, score, masks["eff"], masks["group"], bounds, rows)
 
     return [
         ("engine: recover", 8, lambda: _recover(score, 100_000, 50)),
-        ("engine: sanction's busy marks + flatnonzero", 7, lambda: (
-            _mark_busy(floor, False, score, masks["own"], list_state, no_appeal, masks["busy"]),
-            np.flatnonzero(masks["busy"]))),
-        ("engine: respond + the day's means", 20, respond_and_means),
-        ("engine: measure (grades, sanctioned by group)", 6,
-         lambda: _measure(score, masks["eff"], masks["group"], bounds, out_m)),
+        ("engine: recover + the sanction stage's busy list", 10, recover_and_busy_list),
+        ("engine: respond + the day's measurements", 20, respond_and_measure),
     ]
 
 

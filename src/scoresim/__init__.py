@@ -19,10 +19,11 @@ import os as _os  # noqa: E402
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from .experiments import compare  # noqa: E402
+from .results.store import open_results  # noqa: E402
 from .scenario import Scenario, ScenarioError, builtin_scenarios, load_scenario  # noqa: E402
 from .sim import Population, Results, Sim, build_population  # noqa: E402
 
 __all__ = [
     "Population", "Results", "Scenario", "ScenarioError", "Sim", "build_population",
-    "builtin_scenarios", "compare", "load_scenario", "__version__",
+    "builtin_scenarios", "compare", "load_scenario", "open_results", "__version__",
 ]

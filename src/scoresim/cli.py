@@ -206,7 +206,10 @@ def compare(
         "out/compare"),
     workers: Annotated[int | None, typer.Option(
         help="Worker processes (default: one per core).")] = None,
-    executor: Annotated[str, typer.Option(help="process or serial.")] = "process",
+    executor: Annotated[str, typer.Option(help="process, serial or ray.")] = "process",
+    address: Annotated[str | None, typer.Option(
+        help="With --executor ray: the cluster's address (default: a local Ray instance).")
+    ] = None,
     threads: Annotated[int | None, typer.Option(
         help="Numba threads per worker (default: the cores shared among workers).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
@@ -222,8 +225,10 @@ def compare(
         fail(f"--seeds must be at least 1 (got {seeds})")
     if agents < 1 or days < 1 or seed < 0:
         fail("--agents and --days must be at least 1, --seed at least 0")
-    if executor not in ("process", "serial"):
-        fail(f"--executor must be 'process' or 'serial' (got {executor!r})")
+    if executor not in ("process", "serial", "ray"):
+        fail(f"--executor must be 'process', 'serial' or 'ray' (got {executor!r})")
+    if address is not None and executor != "ray":
+        fail("--address needs --executor ray")
     if workers is not None and workers < 1 or threads is not None and threads < 1:
         fail("--workers and --threads must be at least 1")
     try:
@@ -232,17 +237,20 @@ def compare(
         fail(str(e))
     total = len(scenarios) * seeds
     t0 = time.perf_counter()
+    from .experiments.executors import make_executor
+
+    ex = make_executor(executor, workers, threads, address)
     try:
         if not _show_progress(quiet):
-            comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], executor,
+            comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], ex,
                                workers, None, threads)
         else:
             with _progress_bar("runs (each with its counterfactual)") as bar:
                 task = bar.add_task(f"comparing {len(scenarios)} scenarios x {seeds} seeds",
                                     total=total)
-                comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], executor,
+                comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], ex,
                                    workers, lambda i, r: bar.advance(task), threads)
-    except (ScenarioError, ValueError) as e:
+    except (ScenarioError, ValueError, ConnectionError) as e:
         fail(str(e))
     command = _command()
     try:
@@ -414,6 +422,10 @@ def version() -> None:
 from .cli_scale import plan  # noqa: E402
 
 app.command()(plan)
+from .cli_sweep import query, sweep  # noqa: E402
+
+app.command()(sweep)
+app.command()(query)
 
 
 def main() -> None:  # pragma: no cover

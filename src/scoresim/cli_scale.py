@@ -48,7 +48,7 @@ def plan(
     except ScenarioError as e:
         fail(str(e))
     measured = measure(sc, seed=seed)
-    p = for_agents(measured, agents)
+    p = for_agents(measured, agents, sc)
     t = Table(title=f"{sc.name}: memory for {agents:,} agents", show_header=True)
     for col in ("array", "dtype", "bytes per agent", "total"):
         t.add_column(col, justify="left" if col in ("array", "dtype") else "right")

@@ -20,7 +20,7 @@ from .stages.act import act
 from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import recover
-from .stages.respond import respond
+from .stages.respond import respond_and_measure
 from .stages.sanction import sanction
 from .stages.score import score_and_list
 from .stages.services import use_services
@@ -29,7 +29,9 @@ from .stages.venues import venue_day
 from .state import State
 
 STAGES = ("act", "observe", "score", "spill", "recover", "sanction", "services", "respond")
-TIMED = (*STAGES, "measure")  # the profile's columns: the stages, then the day's measurements
+# the profile's columns: the stages, then the rest of the day's measurements (the counts per
+# grade and group and the means are taken inside respond's pass over the agents)
+TIMED = (*STAGES, "measure")
 
 
 @dataclass
@@ -92,20 +94,22 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         spilled = spill(pen_agent, pen_points, p, net, s, people)
         listings += rate_firms(pen_agent, pen_points, day, p, net, s)
         clock.lap("spill")
-        recover(p, s)
+        busy = recover(p, s)  # the same pass marks the agents the sanction stage looks at
         clock.lap("recover")
-        sc = sanction(day, seed, p, net, s, L)
+        sc = sanction(day, seed, p, net, s, L, busy)
         listings += sc["listings"]
         delistings += sc["expiries"]
         listed_now, newly, appeals_won = sc["listed_now"], sc["newly_sanctioned"], sc["appeals_won"]
         clock.lap("sanction")
     requests, denied = use_services(n, seed, day, p, people, s)
     clock.lap("services")
-    mean_score, mean_caution = respond(p, net, s) if p.scoring_enabled else (
-        float(p.initial), 0.0)
-    clock.lap("respond")
     G = len(people.group_names)
-    grades, by_group = measure(p.grade_bounds, G, s, people.group)
+    if p.scoring_enabled:  # the day's measurements are taken in respond's pass
+        mean_score, mean_caution, grades, by_group = respond_and_measure(p, net, s,
+                                                                         people.group, G)
+    else:
+        mean_score, mean_caution, grades, by_group = measure(p.grade_bounds, G, s, people.group)
+    clock.lap("respond")
     if not p.grade_bounds.shape[0]:
         grades = grades[:0]  # no grades declared: nothing to count
     expression = np.bincount(people.group[agent[p.b_expression[beh]]], minlength=G)

@@ -16,19 +16,18 @@ import numba as nb
 import numpy as np
 
 from .groups import member_at
+from .measure import measure_counts
 from .stages.act import act
+from .stages.busy import busy_agents
 from .stages.candidates import BLOCK
 from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import _recover
-from .stages.respond import _respond
+from .stages.respond import respond_counts
 from .stages.sanction import _settle, apply_reach, reach_pairs, sanction_own
 from .stages.score import score_and_list
-from .stages.spill import _spill
-
-# NumPy sums a float32 array into a float64 in buffers of this many elements, each summed
-# pairwise and added in order; the daily mean caution is rebuilt from the same pieces
-SUM_BUFFER = 8192
+from .stages.spill import spill_routed
+from .ties import tie_at
 
 
 def split(region_start: np.ndarray, k: int) -> np.ndarray:
@@ -106,17 +105,15 @@ def spill_part(pen_agent, pen_points, p, net, s, people, lo: int, hi: int):
     e32 = np.zeros(0, np.int32)
     if not p.association or pen_agent.shape[0] == 0:
         return 0, (e32, e32, np.zeros(0, np.bool_))
-    room = 0
+    room = 0  # an upper bound on the hits: group members, and tie slots (>= ties)
     for l in range(p.g_spill.shape[0]):
-        g = net.group_of[l, pen_agent]
+        g = net.group_of_agents(l, pen_agent)
         gg = net.group_off[l] + g[g >= 0]
         room += int(np.sum(net.group_start[gg + 1] - net.group_start[gg]))
     for l in range(p.t_spill.shape[0]):
         room += int(np.sum(net.tie_indptr[l, pen_agent + 1] - net.tie_indptr[l, pen_agent]))
     out = np.empty(room, np.int32), np.empty(room, np.int32), np.empty(room, np.bool_)
-    hits, w = _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
-                     net.group_start, net.group_members, net.member_base, net.tie_indptr,
-                     net.tie_indices, s.score, s.flags, people.region, p.r_abroad, lo, hi, *out)
+    hits, w = spill_routed(pen_agent, pen_points, p, net, s, people, lo, hi, out)
     return hits, tuple(a[:w] for a in out)
 
 
@@ -141,7 +138,7 @@ def firm_messages(pen_agent, pen_points, pen_event, p, net, firm_part: np.ndarra
     dest = [empty]
     if p.association and firm_part.shape[0] and pen_agent.shape[0]:
         for l in np.flatnonzero(p.g_rating_weight > 0):
-            g = net.group_of[l, pen_agent]
+            g = net.group_of_agents(l, pen_agent)
             dest.append(np.where(g >= 0, firm_part[net.group_off[l] + np.maximum(g, 0)], -1))
     d = np.stack(dest[1:]) if len(dest) > 1 else np.full((1, pen_agent.shape[0]), -1)
     return [(pen_agent[m], pen_points[m], pen_event[m])
@@ -156,21 +153,22 @@ def rate_part(firm_events: tuple[np.ndarray, ...], day: int, p, net, s, lo: int,
     return rate_firms(agent[order], points[order], day, p, net, s, lo, hi)
 
 
-def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> None:
-    """Recovery of agents [lo, hi) and of the firms rated here."""
-    if p.recovery > 0:
-        _recover(s.score[lo:hi], p.initial, p.recovery)
-        if s.firm_rating.shape[0] and firms.shape[0]:
-            rating = s.firm_rating[firms]
-            _recover(rating, p.initial, p.recovery)
-            s.firm_rating[firms] = rating
+def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> np.ndarray:
+    """Recovery of agents [lo, hi) and of the firms rated here; returns the agents of the
+    range that the sanction stage must look at (marked in the same pass)."""
+    if p.recovery > 0 and s.firm_rating.shape[0] and firms.shape[0]:
+        rating = s.firm_rating[firms]
+        _recover(rating, p.initial, p.recovery)
+        s.firm_rating[firms] = rating
+    return busy_agents(p, s, p.recovery if p.recovery > 0 else 0, lo, hi)
 
 
-def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, lo: int, hi: int):
-    """Own sanctions of agents [lo, hi); the (member, bit) pairs their sanctions reach."""
-    tot, changed, reachers = sanction_own(day, seed, p, s, n_lists, lo, hi)
-    pm, pbit = reach_pairs(reachers, p.s_reach, p.reach_bits, net.group_of, net.group_off,
-                           net.group_start, net.group_members, net.member_base, s.own_mask)
+def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, busy: np.ndarray):
+    """Own sanctions of the range's busy agents; the (member, bit) pairs they reach."""
+    tot, changed, reachers = sanction_own(day, seed, p, s, n_lists, busy)
+    pm, pbit = reach_pairs(reachers, p.s_reach, p.reach_bits, net.group_row, net.group_ids,
+                           net.group_off, net.group_start, net.group_members, net.member_base,
+                           s.own_mask)
     return tot, changed, (pm, pbit)
 
 
@@ -187,23 +185,24 @@ def sanction_end(day: int, p, net, s, changed, pairs, lo: int, hi: int):
     by_cause = np.zeros(3, np.int64)
     w = 0
     for a in lists:
-        w = _settle(a, day, p.s_list, p.visible_bits, p.appeals, p.appeal_delay, net.tie_indptr,
-                    net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask, s.list_cause,
-                    s.flags, s.today, s.appeal_day, s.sanctioned_ties, s.sanctioned_count,
-                    by_cause, lo, hi, out_tie, out_delta, w)
+        w = _settle(a, day, p.s_list, p.visible_bits, p.appeals, p.appeal_delay, net.tie_base,
+                    net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
+                    s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
+                    s.sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w)
     return by_cause, (out_tie[:w], out_delta[:w])
 
 
 @nb.njit(cache=True)
-def _recount_part(lo, hi, eff_mask, visible_bits, tie_indptr, tie_indices, sanctioned_ties,
-                  out_tie):
+def _recount_part(lo, hi, eff_mask, visible_bits, tie_base, tie_indptr, tie_indices,
+                  sanctioned_ties, out_tie):
     sanctioned_ties[lo:hi] = 0
     w = 0
     for i in range(lo, hi):
         if eff_mask[i] & visible_bits:
             for l in range(tie_indptr.shape[0]):
-                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    t = tie_indices[j]
+                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+                while j < end:
+                    t, j = tie_at(tie_indices, j, i)
                     if lo <= t < hi:
                         sanctioned_ties[t] += 1
                     else:
@@ -217,45 +216,18 @@ def recount_part(p, net, s, lo: int, hi: int):
     visibility); returns the messages (tie, +1) for other partitions."""
     room = int(net.tie_indptr[:, hi].sum() - net.tie_indptr[:, lo].sum())
     out = np.empty(room, np.int32)
-    w = _recount_part(lo, hi, s.eff_mask, p.visible_bits, net.tie_indptr, net.tie_indices,
-                      s.sanctioned_ties, out)
+    w = _recount_part(lo, hi, s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr,
+                      net.tie_indices, s.sanctioned_ties, out)
     return out[:w], np.ones(w, np.int32)
 
 
-def respond_part(p, net, s, lo: int, hi: int):
-    """Caution of agents [lo, hi): returns its exact score sum and its caution sum pieces."""
-    _respond(p.caution_from_penalty, p.caution_from_sanction, p.caution_from_ties,
-             p.caution_decay, net.tie_indptr[:, lo : hi + 1], s.caution[lo:hi], s.today[lo:hi],
-             s.sanctioned_ties[lo:hi])
-    return int(np.sum(s.score[lo:hi], dtype=np.int64)), caution_pieces(s.caution, lo, hi)
+def respond_part(p, net, s, group, n_groups: int, lo: int, hi: int) -> np.ndarray:
+    """Caution of agents [lo, hi), and the range's measurements as integer totals (the
+    columns of engine/measure.py): the partitions' totals add up to the single process's."""
+    return respond_counts(p, net, s, group, n_groups, lo, hi)
 
 
-def caution_pieces(caution: np.ndarray, lo: int, hi: int):
-    """The float64 sums of the whole NumPy summation buffers inside [lo, hi), and the raw
-    values of the buffers it shares with its neighbours: (lo, hi, sums, head, tail)."""
-    c0, c1 = -(-lo // SUM_BUFFER), hi // SUM_BUFFER
-    if c0 > c1:  # the range lies inside one buffer
-        return lo, hi, np.zeros(0), caution[lo:hi].copy(), caution[:0].copy()
-    sums = np.array([np.sum(caution[c * SUM_BUFFER:(c + 1) * SUM_BUFFER], dtype=np.float64)
-                     for c in range(c0, c1)])
-    return lo, hi, sums, caution[lo:c0 * SUM_BUFFER].copy(), caution[c1 * SUM_BUFFER:hi].copy()
-
-
-def caution_sum(pieces: list) -> float:
-    """``np.sum(caution, dtype=np.float64)`` of the whole population, from the partitions'
-    pieces in partition order: the same buffers, summed and added in the same order."""
-    whole: dict[int, float] = {}
-    parts: dict[int, list[np.ndarray]] = {}
-    for lo, hi, sums, head, tail in pieces:
-        c0 = -(-lo // SUM_BUFFER)
-        if head.shape[0]:
-            parts.setdefault(lo // SUM_BUFFER, []).append(head)
-        for j, x in enumerate(sums):
-            whole[c0 + j] = float(x)
-        if tail.shape[0]:
-            parts.setdefault(hi // SUM_BUFFER, []).append(tail)
-    total = 0.0
-    for c in sorted(set(whole) | set(parts)):
-        total += whole[c] if c in whole else float(
-            np.sum(np.concatenate(parts[c]), dtype=np.float64))
-    return total
+def measure_part(p, s, group, n_groups: int, lo: int, hi: int) -> np.ndarray:
+    """The range's measurements on a day nobody responds (scoring off)."""
+    return measure_counts(p.grade_bounds, n_groups, s.score[lo:hi], s.caution[lo:hi],
+                          s.eff_mask[lo:hi], group[lo:hi])

@@ -1,5 +1,5 @@
 """Where independent runs execute: one small interface, so that an ensemble does not care
-whether its runs go to this process, a local process pool or (later) a Ray cluster.
+whether its runs go to this process, a local process pool or a Ray cluster.
 
 An executor maps a picklable module-level function over tasks and returns the results in task
 order, calling ``on_done`` as each finishes (for a progress bar). Results never depend on the
@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -123,12 +125,190 @@ class ProcessExecutor:
         return results
 
 
+# ---------------------------------------------------------------- Ray
+def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Join the Ray cluster at ``address``, or start a new local instance with ``num_cpus``
+    CPUs (default: this process's cores) when it is None; quiet, no dashboard, no usage
+    statistics. Returns True if this call connected (so the caller shuts it down), False if
+    Ray was already initialised in this process (the caller's own instance is used)."""
+    import logging
+
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # scoresim sends nothing anywhere
+    import ray
+
+    if ray.is_initialized():
+        return False
+    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                 configure_logging=True)
+    if address is None:  # "local": a new instance even if another one runs on this machine
+        ray.init(address="local", num_cpus=num_cpus or cpu_count(), **quiet)
+        return True
+    try:
+        ray.init(address=address, **quiet)
+    except ConnectionError as exc:
+        hint = "" if os.environ.get("RAY_AUTH_MODE") else (
+            "; if the cluster uses token authentication (new clusters of Ray >= 2.5x do), "
+            "set RAY_AUTH_MODE=token and give the token in RAY_AUTH_TOKEN or ~/.ray/auth_token")
+        raise ConnectionError(f"{exc}{hint}") from None
+    return True
+
+
+def _in_ray_worker(fn: Callable[[Any], Any], threads: int, task: Any) -> Any:
+    """Run one task in a Ray worker with ``threads`` Numba threads (its share of the cores)."""
+    _init_worker(threads)
+    return fn(task)
+
+
+@dataclass
+class Outcome:
+    """How one task ended: its ``value``, or ``error`` (a line of text) and ``exc``."""
+
+    index: int
+    value: Any = None
+    error: str | None = None
+    exc: BaseException | None = None
+    attempts: int = 1
+
+
+def _describe(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None)  # a RayTaskError carries the task's own exception
+    err = cause if isinstance(cause, BaseException) else exc
+    text = " ".join(str(err).split()) or type(err).__name__
+    return f"{type(err).__name__}: {text}"[:2000]
+
+
+class RayExecutor:
+    """Tasks as Ray tasks: on a new local Ray instance (``address`` None), or on the cluster
+    at ``address`` ("auto", "HOST:PORT" or "ray://HOST:10001").
+
+    Each task asks Ray for ``threads`` CPUs and runs that many Numba threads, so tasks x
+    threads never exceeds the cores Ray has. A worker process that dies is retried by Ray
+    (``max_retries``); a task whose function raises may be run again (``retries`` in
+    :meth:`each`). At most ``workers`` tasks are in flight (default: as many as the cluster's
+    CPUs hold), so ``running`` is the number really running and an interrupted run wastes
+    little. Ray pickles a module-level ``fn`` by reference: the workers need scoresim installed.
+    """
+
+    name = "ray"
+
+    def __init__(self, workers: int | None = None, threads: int | None = None,
+                 address: str | None = None, max_retries: int = 2):
+        if workers is not None and workers < 1 or threads is not None and threads < 1:
+            raise ValueError("workers and threads must be at least 1")
+        self.address, self.threads, self.max_retries = address, threads or 1, max_retries
+        self._workers = workers
+        self.workers = workers or max(1, cpu_count() // self.threads)
+        self.running = 0
+        self._owned = False
+        self.stop = threading.Event()
+
+    def request_stop(self) -> None:
+        """Make :meth:`each` raise KeyboardInterrupt at its next safe point (between two Ray
+        calls): a signal handler's way to interrupt, since a KeyboardInterrupt raised inside
+        Ray's native code can crash the process at shutdown."""
+        self.stop.set()
+
+    def start(self) -> RayExecutor:
+        """Connect (or start the local instance); idempotent."""
+        import ray
+
+        self._owned = ray_init(self.address) or self._owned
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        if self.threads > cpus:  # such a task would wait forever for a big enough node
+            self.close()
+            raise ValueError(f"{self.threads} threads per task, but Ray has {cpus} CPUs")
+        self.workers = max(1, min(self._workers or cpus, cpus // self.threads))
+        return self
+
+    def close(self) -> None:
+        """Shut Ray down if :meth:`start` started it (a caller's own instance stays up)."""
+        import ray
+
+        if self._owned:
+            ray.shutdown()
+            self._owned = False
+
+    def each(self, fn: Callable[[T], R], tasks: Sequence[T], retries: int = 0
+             ) -> Iterator[Outcome]:
+        """Yield an Outcome per task as each ends (not in task order). A task whose function
+        raises (or whose worker died more than ``max_retries`` times) is run again up to
+        ``retries`` times, then yielded with its error. Closing the iterator cancels the
+        tasks still in flight."""
+        import ray
+
+        self.start()
+        remote = ray.remote(_in_ray_worker).options(
+            num_cpus=self.threads, max_retries=self.max_retries, retry_exceptions=False)
+        queue = list(range(len(tasks)))[::-1]  # pop() from the end: task order
+        attempts = [0] * len(tasks)
+        live: dict[Any, int] = {}
+        try:
+            while queue or live:
+                while queue and len(live) < self.workers:
+                    i = queue.pop()
+                    attempts[i] += 1
+                    live[remote.remote(fn, self.threads, tasks[i])] = i
+                self.running = len(live)
+                done, _ = ray.wait(list(live), num_returns=1, timeout=0.25)
+                if self.stop.is_set():  # a safe point to stop (see request_stop)
+                    raise KeyboardInterrupt
+                if not done:
+                    continue
+                i = live.pop(done[0])
+                try:
+                    value = ray.get(done[0])
+                except Exception as exc:  # noqa: BLE001 - the task's error, or a lost worker
+                    if attempts[i] <= retries:
+                        queue.append(i)
+                        continue
+                    self.running = len(live)
+                    yield Outcome(i, error=_describe(exc), exc=exc, attempts=attempts[i])
+                else:
+                    self.running = len(live)
+                    yield Outcome(i, value=value, attempts=attempts[i])
+        finally:
+            for ref in live:
+                ray.cancel(ref, force=True)
+            self.running = 0
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T],
+            on_done: OnDone | None = None) -> list[R]:
+        if not tasks:
+            return []
+        results: list[Any] = [None] * len(tasks)
+        outcomes = self.each(fn, tasks)
+        try:
+            for out in outcomes:
+                if out.exc is not None:
+                    cause = getattr(out.exc, "cause", None)
+                    raise cause if isinstance(cause, Exception) else out.exc
+                results[out.index] = out.value
+                if on_done is not None:
+                    on_done(out.index, out.value)
+        finally:
+            outcomes.close()
+            self.close()
+        return results
+
+
+EXECUTORS = ("process", "serial", "ray")
+
+
 def make_executor(kind: str = "process", workers: int | None = None,
-                  threads: int | None = None) -> Executor:
-    """An executor by name: 'process' (default) or 'serial'; ``threads``: Numba threads per
-    worker (default: the cores shared out among the workers)."""
+                  threads: int | None = None, address: str | None = None) -> Executor:
+    """An executor by name: 'process' (default), 'serial' or 'ray' (a local Ray instance, or
+    the cluster at ``address``); ``threads``: Numba threads per worker (default: the cores
+    shared out among the workers; one per task on Ray)."""
+    if address is not None and kind != "ray":
+        raise ValueError("an address needs the 'ray' executor")
     if kind == "serial":
         return SerialExecutor(threads)
     if kind == "process":
         return ProcessExecutor(workers, threads_per_worker=threads)
-    raise ValueError(f"unknown executor {kind!r}: choose 'process' or 'serial'")
+    if kind == "ray":
+        return RayExecutor(workers, threads, address)
+    raise ValueError(f"unknown executor {kind!r}: choose one of {', '.join(EXECUTORS)}")
+
+
+__all__ = ["EXECUTORS", "Executor", "OnDone", "Outcome", "ProcessExecutor",
+           "RayExecutor", "SerialExecutor", "cpu_count", "make_executor", "ray_init"]

@@ -14,13 +14,11 @@ stays at its initial value (``outside_untouched`` checks it).
 from __future__ import annotations
 
 from dataclasses import fields
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from ..engine import partitions as pt
-from ..engine.measure import measure
 from ..engine.stages.sanction import apply_ties
 from ..engine.stages.services import use_services
 from ..engine.stages.spill import apply_hits
@@ -137,9 +135,9 @@ class PartitionWorker:
         if s.firm_rating.shape[0]:
             listings = pt.rate_part(pt.gather(firms), self.day, p, self.net, s, self.lo,
                                     self.hi)
-        pt.recover_part(p, s, self.lo, self.hi, self.firms)
+        busy = pt.recover_part(p, s, self.lo, self.hi, self.firms)
         tot, self.changed, (pm, pbit) = pt.sanction_begin(self.day, self.seed, p, self.net, s,
-                                                          L, self.lo, self.hi)
+                                                          L, busy)
         return {"firm_listings": listings, "tot": tot, "reach": self._route("reach", pm, pbit)}
 
     # ------------------------------------------------------------ round 4
@@ -162,17 +160,13 @@ class PartitionWorker:
         s, p, lo, hi = self.s, self.p, self.lo, self.hi
         if ties:
             apply_ties(*pt.gather(ties), s.sanctioned_ties)
-        score_sum, pieces = None, None
+        G, group = len(self.people.group_names), self.people.group
         if p.scoring_enabled:
-            score_sum, pieces = pt.respond_part(p, self.net, s, lo, hi)
-        part = SimpleNamespace(score=s.score[lo:hi], eff_mask=s.eff_mask[lo:hi])
-        grades, by_group = measure(p.grade_bounds, len(self.people.group_names), part,
-                                   self.people.group[lo:hi])
-        if not p.grade_bounds.shape[0]:
-            grades = grades[:0]
+            counts = pt.respond_part(p, self.net, s, group, G, lo, hi)
+        else:
+            counts = pt.measure_part(p, s, group, G, lo, hi)
         self._count("agent_days", hi - lo)
-        return {"score_sum": score_sum, "caution": pieces, "grades": grades,
-                "by_group": by_group}
+        return {"counts": counts, "bounds": p.grade_bounds.shape[0]}
 
     # ------------------------------------------------------------ the end
     def final(self) -> dict[str, Any]:

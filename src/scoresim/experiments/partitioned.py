@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..engine.compile import FIXED
 from ..engine.day import DayCounts
-from ..engine.partitions import caution_sum, global_order, owner, split
+from ..engine.measure import totals
+from ..engine.partitions import global_order, owner, split
 from ..engine.state import State
 from ..population.people import largest_remainder, shares
 from ..results.accounts import daily_row
@@ -173,11 +174,12 @@ def _day(ray, workers: list, day: int, n: int, bounds: np.ndarray) -> DayCounts:
     r5 = ray.get([w.end_day.remote(ties[j]) for j, w in enumerate(workers)])
     zeros = np.zeros(L, np.int64)
     S = r4[0]["sanctioned"].shape[0] - 1
-    if scoring:
-        mean_score = float(sum(r["score_sum"] for r in r5)) / max(n, 1)
-        mean_caution = caution_sum([r["caution"] for r in r5]) / max(n, 1)
-    else:
-        mean_score, mean_caution = float(r1[0]["initial"]), 0.0
+    # integer totals of every range add up to the single process's (engine/measure.py)
+    bounds_k = r5[0]["bounds"]
+    mean_score, mean_caution, grades, by_group = totals(sum(r["counts"] for r in r5), n,
+                                                        bounds_k)
+    if not bounds_k:
+        grades = grades[:0]  # no grades declared: nothing to count
     return DayCounts(
         acts=sum(r["acts"] for r in r1), observed=observed, false_attributions=false_attr,
         dismissed_by_review=dismissed, spill_penalties=spilled,
@@ -188,7 +190,7 @@ def _day(ray, workers: list, day: int, n: int, bounds: np.ndarray) -> DayCounts:
         newly_sanctioned=sum(r["by_cause"] for r in r4), appeals_won=appeals_won,
         requests=sum(r["requests"] for r in r4), denied=sum(r["denied"] for r in r4),
         mean_score=mean_score / FIXED, mean_caution=mean_caution,
-        grades=sum(r["grades"] for r in r5), sanctioned_by_group=sum(r["by_group"] for r in r5),
+        grades=grades, sanctioned_by_group=by_group,
         expression_by_group=sum(r["expression"] for r in r1), abroad=abroad,
     )
 

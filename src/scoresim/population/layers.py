@@ -14,41 +14,77 @@ import numba as nb
 import numpy as np
 
 from ..engine import rng
+from ..engine import ties as tie_rows
+from ..engine.ties import put_tie, tie_slots
 from ..scenario.schema import Layer, Scenario, ZipfSize
 from .people import People, build_rng
 
 
 @dataclass
 class Network:
+    n: int
     group_layers: list[str]
     tie_layers: list[str]
-    group_of: np.ndarray  # int32[Lg, n]; -1 where the agent is in no group of that layer
+    # group ids of the group layers that store them: layer l's row is group_row[l] (-1: the
+    # layer is runs of consecutive agents, households, and ids are found by bisecting its
+    # member ranges; see engine.groups.group_id). -1 where the agent is in no group.
+    group_row: np.ndarray  # int64[Lg]
+    group_ids: np.ndarray  # int32[layers with a row, n]
     group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
     group_start: np.ndarray  # int32 (int64 past 2**31)[total groups + 1]: member positions
     group_members: np.ndarray  # int32[memberships past member_base]
     # member positions below member_base are the agents themselves (the first group layer,
     # households, is laid out as runs of consecutive agents); see engine.groups.member_at
     member_base: int
-    tie_indptr: np.ndarray  # int32 (int64 past 2**31 ties)[Lt, n + 1]: rows of tie_indices
-    tie_indices: np.ndarray  # int32[total directed ties]
+    # tie layers, in the narrow encoding of engine.ties: layer l's rows are
+    # tie_base[l] + tie_indptr[l, a] : tie_base[l] + tie_indptr[l, a + 1]
+    tie_base: np.ndarray  # int64[Lt + 1]
+    tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
+    tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
 
     def nbytes(self) -> int:
         return sum(
             a.nbytes
-            for a in (self.group_of, self.group_off, self.group_start, self.group_members,
-                      self.tie_indptr, self.tie_indices)
+            for a in (self.group_row, self.group_ids, self.group_off, self.group_start,
+                      self.group_members, self.tie_base, self.tie_indptr, self.tie_indices)
         )
+
+    def groups_of(self, l: int) -> np.ndarray:
+        """Every agent's group id in group layer l (-1: none), as int32[n]."""
+        r = int(self.group_row[l])
+        if r >= 0:
+            return self.group_ids[r]
+        lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
+        sizes = np.diff(self.group_start[lo : hi + 1])
+        return np.repeat(np.arange(hi - lo, dtype=np.int32), sizes)
+
+    def group_of_agents(self, l: int, agents: np.ndarray) -> np.ndarray:
+        """The group ids in group layer l of these agents (-1: none), without a full row."""
+        r = int(self.group_row[l])
+        if r >= 0:
+            return self.group_ids[r, agents]
+        lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
+        return (np.searchsorted(self.group_start[lo : hi + 1], agents, side="right") - 1).astype(
+            np.int32)
+
+    def neighbours(self, l: int, a: int) -> np.ndarray:
+        """Agent a's neighbours in tie layer l, in row order."""
+        return tie_rows.row(self.tie_base, self.tie_indptr, self.tie_indices, l, a)
+
+    def degrees(self, l: int) -> np.ndarray:
+        """Every agent's number of ties in tie layer l."""
+        return tie_rows.layer_degrees(self.tie_base, self.tie_indptr, self.tie_indices, l)
 
     def mean_degree(self) -> dict[str, float]:
         """Mean number of other agents each agent is linked to, per layer."""
-        n = self.group_of.shape[1] if self.group_of.size else self.tie_indptr.shape[1] - 1
+        n = self.n
         out: dict[str, float] = {}
         for l, name in enumerate(self.group_layers):
             lo, hi = self.group_off[l], self.group_off[l + 1]
             sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
             out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
         for l, name in enumerate(self.tie_layers):
-            out[name] = float((self.tie_indptr[l, -1] - self.tie_indptr[l, 0]) / n) if n else 0.0
+            out[name] = float(self.degrees(l).sum() / n) if n else 0.0
         return out
 
 
@@ -129,35 +165,11 @@ def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, l
             else:
                 b = lo + (a - lo + 1 + int(u * (width - 1))) % width
             if fill:
-                indices[indptr[a]] = b
-                indptr[a] += 1
-                indices[indptr[b]] = a
-                indptr[b] += 1
+                indptr[a] = put_tie(indices, indptr[a], a, b)
+                indptr[b] = put_tie(indices, indptr[b], b, a)
             else:
-                indptr[a + 1] += 1
-                indptr[b + 1] += 1
-
-
-def _directed_ties(people: People, half_degree: float, seed: int, l: int) -> int:
-    """The exact number of directed ties a layer will have (to size its arrays first)."""
-    rs = people.region_start
-    whole, frac = int(half_degree), half_degree - int(half_degree)
-    total = 0
-    for r in range(len(rs) - 1):
-        n_r = int(rs[r + 1] - rs[r])
-        if n_r >= 2:
-            total += 2 * (whole * n_r + (_extra_ties(seed, l, r, int(rs[r]), n_r, frac)
-                                         if frac > 0 else 0))
-    return total
-
-
-@nb.njit(cache=True)
-def _extra_ties(seed, layer, region, lo, n_r, frac):
-    key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
-    extra = 0
-    for a in range(lo, lo + n_r):
-        extra += rng.uniform(key, a, 0) < frac
-    return extra
+                indptr[a + 1] += tie_slots(a, b)
+                indptr[b + 1] += tie_slots(b, a)
 
 
 @nb.njit(cache=True)
@@ -168,23 +180,21 @@ def _cross_pass(indptr, indices, fill, lo, hi, per_agent, tlo, thi, seed, layer,
     key = rng.stream(seed, 0, rng.BUILD_TIES, (layer + 1) * 65536 * 256 + sub)
     whole = int(per_agent)
     frac = per_agent - whole
-    ties = 0
+    count = 0
     if thi <= tlo:
         return 0
     for a in range(lo, hi):
         k = whole + (1 if rng.uniform(key, a, 0) < frac else 0)
         for j in range(k):
             b = tlo + int(rng.uniform(key, a, j + 1) * (thi - tlo))
-            ties += 1
+            count += 1
             if fill:
-                indices[indptr[a]] = b
-                indptr[a] += 1
-                indices[indptr[b]] = a
-                indptr[b] += 1
+                indptr[a] = put_tie(indices, indptr[a], a, b)
+                indptr[b] = put_tie(indices, indptr[b], b, a)
             elif indptr.shape[0] > 0:
-                indptr[a + 1] += 1
-                indptr[b + 1] += 1
-    return ties
+                indptr[a + 1] += tie_slots(a, b)
+                indptr[b + 1] += tie_slots(b, a)
+    return count
 
 
 def _cross_ties(scenario: Scenario, people: People, ties: list[str]):
@@ -210,37 +220,42 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     groups = [k for k, v in scenario.layers.items() if v.kind == "group"]
     ties = [k for k, v in scenario.layers.items() if v.kind == "ties"]
 
-    group_of = np.full((len(groups), n), -1, dtype=np.int32)
+    group_row = np.full(len(groups), -1, np.int64)
+    id_rows: list[np.ndarray] = []
     starts, member_parts, offs = [np.zeros(1, np.int64)], [], [0]
     base_member = member_base = 0
     for l, name in enumerate(groups):
         members, sizes = _build_groups(people, scenario.layers[name], l, seed)
         ends = base_member + np.cumsum(sizes)
         starts.append(ends)
-        group_ids = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
-        group_of[l, members] = group_ids
         if l == 0 and len(members) == n and np.array_equal(members, np.arange(n)):
-            member_base = n  # households are runs of agents: their members need no array
+            member_base = n  # households are runs of agents: no member array, no id row
         else:
             member_parts.append(members)
+            row = np.full(n, -1, dtype=np.int32)
+            row[members] = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
+            group_row[l] = len(id_rows)
+            id_rows.append(row)
         base_member = int(ends[-1]) if len(ends) else base_member
         offs.append(offs[-1] + len(sizes))
-        del group_ids
+    group_ids = np.stack(id_rows) if id_rows else np.zeros((0, n), np.int32)
+    del id_rows
     group_start = np.concatenate(starts)
     if group_start[-1] < np.iinfo(np.int32).max:  # member positions fit: half the bytes
         group_start = group_start.astype(np.int32)
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
+    tie_base, tie_indptr, tie_indices = _build_ties(scenario, people, ties, seed)
+    return Network(n, groups, ties, group_row, group_ids, np.array(offs, np.int64),
+                   group_start, group_members, member_base, tie_base, tie_indptr, tie_indices)
 
-    rs = people.region_start
+
+def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
+    """The tie layers' rows (engine.ties encoding), in two passes: count each row's slots,
+    then fill; no edge list is ever held."""
+    n, rs = people.n, people.region_start
     halves = [scenario.layers[name].mean_degree / 2 for name in ties]
-    # int32 row offsets while every directed tie fits: 4 bytes per agent and layer saved
-    total = sum(_directed_ties(people, h, seed, l) for l, h in enumerate(halves))
     cross = _cross_ties(scenario, people, ties)
-    empty = np.zeros(0, np.int64)
-    total += sum(2 * _cross_pass(empty, empty, False, lo, hi, k, 0, home, seed, l, sub)
-                 for l, lo, hi, k, home, sub in cross)
-    fits = total < np.iinfo(np.int32).max
-    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32 if fits else np.int64)
+    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32)  # slots per row fit int32
     for l, name in enumerate(ties):
         layer = scenario.layers[name]
         for r in range(len(rs) - 1):
@@ -248,23 +263,22 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
                       l, r, layer.local_share, layer.local_window)
     for l, lo, hi, k, home, sub in cross:
         _cross_pass(tie_indptr[l], tie_indptr[l], False, lo, hi, k, 0, home, seed, l, sub)
-    # one indices array for all tie layers: layer l's rows are offset by the ties before it
-    offset = 0
+    slots = [int(np.sum(tie_indptr[l], dtype=np.int64)) for l in range(len(ties))]
+    if max(slots, default=0) >= np.iinfo(np.int32).max:  # a layer past 2**31 slots
+        tie_indptr = tie_indptr.astype(np.int64)
+    tie_base = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
+    tie_indices = np.empty(int(tie_base[-1]), dtype=np.int16)
     for l in range(len(ties)):
         np.cumsum(tie_indptr[l], out=tie_indptr[l])
-        tie_indptr[l] += offset
-        offset = int(tie_indptr[l, -1])
-    tie_indices = np.empty(offset, dtype=np.int32)
-    for l in range(len(ties)):
         cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
+        rows = tie_indices[tie_base[l] : tie_base[l + 1]]
         layer = scenario.layers[ties[l]]
         for r in range(len(rs) - 1):
-            _tie_pass(cursor, tie_indices, True, rs[r], rs[r + 1], halves[l], seed, l, r,
+            _tie_pass(cursor, rows, True, rs[r], rs[r + 1], halves[l], seed, l, r,
                       layer.local_share, layer.local_window)
         for ll, lo, hi, k, home, sub in cross:
             if ll == l:
-                _cross_pass(cursor, tie_indices, True, lo, hi, k, 0, home, seed, l, sub)
+                _cross_pass(cursor, rows, True, lo, hi, k, 0, home, seed, l, sub)
         cursor[1:] = cursor[:-1].copy()
-        cursor[0] = 0 if l == 0 else tie_indptr[l - 1, -1]
-    return Network(groups, ties, group_of, np.array(offs, np.int64), group_start,
-                   group_members, member_base, tie_indptr, tie_indices)
+        cursor[0] = 0
+    return tie_base, tie_indptr, tie_indices

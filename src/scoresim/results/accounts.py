@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numba as nb
 import numpy as np
 
 from ..engine.compile import FIXED, Names
@@ -26,6 +27,42 @@ from ..engine.state import (
 )
 
 CAUSES = ("own", "false_match", "association")
+
+# what the end of a run counts per group, in one pass over the agents (columns of _tally)
+TALLY = ("agents", "ever", "innocent", "committed", "ever_own", "ever_false", "ever_assoc",
+         "falsely_attributed", "sanctioned_now")
+CHUNK = 65536
+
+
+@nb.njit(parallel=True, cache=True)
+def _tally(flags, eff_mask, group, n_groups, out):
+    """out[c, g, k]: agents of group g in chunk c with property TALLY[k] (integer counts, so
+    the same whatever the number of threads)."""
+    n = flags.shape[0]
+    for c in nb.prange((n + CHUNK - 1) // CHUNK):
+        lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
+        fl, em, gr = flags[lo:hi], eff_mask[lo:hi], group[lo:hi]
+        for i in range(fl.shape[0]):
+            f, g = fl[i], gr[i]
+            ever = (f & EVER_SANCTIONED) != 0
+            row = out[c, g]
+            row[0] += 1
+            row[1] += ever
+            row[2] += ever and (f & COMMITTED) == 0
+            row[3] += (f & COMMITTED) != 0
+            row[4] += (f & EVER_OWN) != 0
+            row[5] += (f & EVER_FALSE) != 0
+            row[6] += (f & EVER_ASSOC) != 0
+            row[7] += (f & FALSE_ATTRIBUTED) != 0
+            row[8] += em[i] != 0
+
+
+def tally(s: State, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """int64[groups, len(TALLY)]: the end-of-run counts per group."""
+    out = np.zeros(((s.flags.shape[0] + CHUNK - 1) // CHUNK, max(n_groups, 1), len(TALLY)),
+                   np.int64)
+    _tally(s.flags, s.eff_mask, group, n_groups, out)
+    return out.sum(axis=0)
 
 
 def daily_row(day: int, c: DayCounts, nm: Names) -> dict[str, float | int]:
@@ -129,26 +166,26 @@ def _frac(x: float, n: int) -> float:
 def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> dict[str, Any]:
     """The run's final metrics (summary.json's ``final``)."""
     n = s.score.shape[0]
-    f = s.flags
-    ever = (f & EVER_SANCTIONED) != 0
-    innocent = ever & ((f & COMMITTED) == 0)
+    G = len(nm.groups)
+    per_group = tally(s, group, G)
+    t = dict(zip(TALLY, per_group.sum(axis=0).tolist(), strict=True))
     total = lambda col: int(sum(r[col] for r in daily))  # noqa: E731
     out: dict[str, Any] = {
         "mean_score": float(np.sum(s.score, dtype=np.int64)) / FIXED / max(n, 1),
         "mean_caution": float(np.sum(s.caution, dtype=np.float64)) / max(n, 1),
-        "sanctioned_frac": _frac(np.count_nonzero(s.eff_mask), n),
-        "ever_sanctioned_frac": _frac(np.count_nonzero(ever), n),
-        "innocent_sanctioned_frac": _frac(np.count_nonzero(innocent), n),
-        "committed_scored_act_frac": _frac(np.count_nonzero(f & COMMITTED), n),
+        "sanctioned_frac": _frac(t["sanctioned_now"], n),
+        "ever_sanctioned_frac": _frac(t["ever"], n),
+        "innocent_sanctioned_frac": _frac(t["innocent"], n),
+        "committed_scored_act_frac": _frac(t["committed"], n),
         "ever_sanctioned_by_cause": {
-            "own": _frac(np.count_nonzero(f & EVER_OWN), n),
-            "false_match": _frac(np.count_nonzero(f & EVER_FALSE), n),
-            "association": _frac(np.count_nonzero(f & EVER_ASSOC), n),
+            "own": _frac(t["ever_own"], n),
+            "false_match": _frac(t["ever_false"], n),
+            "association": _frac(t["ever_assoc"], n),
         },
         "acts": {b: total(f"acts_{b}") for b in nm.behaviours},
         "observed": {b: total(f"observed_{b}") for b in nm.behaviours},
         "false_attributions": total("false_attributions"),
-        "falsely_attributed_frac": _frac(np.count_nonzero(f & FALSE_ATTRIBUTED), n),
+        "falsely_attributed_frac": _frac(t["falsely_attributed"], n),
         "dismissed_by_review": total("dismissed_by_review"),
         "spill_penalties": total("spill_penalties"),
         "appeals_won": total("appeals_won"),
@@ -166,25 +203,20 @@ def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> 
             for k, name in enumerate(nm.sanctions)
         },
     }
-    out["by_group"] = by_group(s, group, nm)
+    out["by_group"] = by_group(per_group, nm)
     return out
 
 
-def by_group(s: State, group: np.ndarray, nm: Names) -> dict[str, dict[str, float]]:
-    """Per group: shares of its members ever sanctioned, innocent sanctioned, falsely attributed."""
-    G = len(nm.groups)
-    size = np.bincount(group, minlength=G)
-    f = s.flags
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(group, weights=mask.astype(np.float64), minlength=G)
-
-    ever = (f & EVER_SANCTIONED) != 0
+def by_group(per_group: np.ndarray, nm: Names) -> dict[str, dict[str, float]]:
+    """Per group: shares of its members ever sanctioned, innocent sanctioned, falsely
+    attributed, sanctioned at the end (``per_group``: the rows of ``tally``)."""
+    col = {k: per_group[:, i].astype(np.float64) for i, k in enumerate(TALLY)}
+    size = np.maximum(col["agents"], 1)
     stats = {
-        "agents": size.astype(np.float64),
-        "ever_sanctioned_frac": count(ever) / np.maximum(size, 1),
-        "innocent_sanctioned_frac": count(ever & ((f & COMMITTED) == 0)) / np.maximum(size, 1),
-        "falsely_attributed_frac": count((f & FALSE_ATTRIBUTED) != 0) / np.maximum(size, 1),
-        "sanctioned_frac": count(s.eff_mask != 0) / np.maximum(size, 1),
+        "agents": col["agents"],
+        "ever_sanctioned_frac": col["ever"] / size,
+        "innocent_sanctioned_frac": col["innocent"] / size,
+        "falsely_attributed_frac": col["falsely_attributed"] / size,
+        "sanctioned_frac": col["sanctioned_now"] / size,
     }
     return {g: {k: float(v[i]) for k, v in stats.items()} for i, g in enumerate(nm.groups)}

@@ -2,9 +2,11 @@
 
 Every array scoresim holds grows linearly with the number of agents (ties with the mean
 degree, groups with the mean group size), so a small sample measures the bytes per agent of
-each array exactly; the build's transient peak is measured on the sample with tracemalloc
-(NumPy reports its allocations to it), and the time per agent-day by running the sample for a
-few days with warm kernels. A plan scales those to the requested size, so nothing big is
+each array exactly; the one exception, the tie rows (a near neighbour takes 2 bytes, a far one
+6: engine.ties), is scaled by the expected share of far ties at the planned size; the
+build's transient peak is measured on the sample with tracemalloc (NumPy reports its
+allocations to it), and the time per agent-day by running the sample for a few days with
+warm kernels. A plan scales those to the requested size, so nothing big is
 allocated to find out that it will not fit.
 """
 
@@ -20,6 +22,7 @@ import psutil
 
 from ..engine.compile import compile_params, names_of
 from ..engine.state import init_state
+from ..engine.ties import NEAR
 from ..scenario import Scenario
 from ..sim import Sim, build_population
 
@@ -38,6 +41,7 @@ class Plan:
     build_peak_per_agent: float  # bytes per agent at the build's highest point
     seconds_per_agent_day: float
     threads: int
+    sample: int = 0  # the agents the arrays were measured on (tie rows are rescaled from it)
 
     @property
     def bytes_per_agent(self) -> float:
@@ -70,6 +74,35 @@ class Plan:
         }
 
 
+def tie_bytes_per_agent(scenario: Scenario, agents: int) -> float:
+    """Expected bytes per agent of the tie rows at this size (all tie layers)."""
+    return sum(tie_layer_bytes(scenario, agents))
+
+
+def tie_layer_bytes(scenario: Scenario, agents: int) -> list[float]:
+    """Expected bytes per agent of each tie layer's rows: 2 per tie, 6 per far tie (more
+    than NEAR places away). Local ties are near; a random tie in a region of w agents joins
+    agents x and y uniformly, near with probability NEAR (2w - NEAR - 1) / (w (w - 1)) once
+    w > NEAR (the sum over x of the partners within NEAR on either side). A local tie wraps
+    around the region's ends (far, once w > NEAR + h) with probability about h / 2w, h being
+    half the local window."""
+    shares = np.array([r.share for r in scenario.population.regions.values()], np.float64)
+    shares = shares / shares.sum()
+    out = []
+    for layer in scenario.layers.values():
+        if layer.kind != "ties":
+            continue
+        h = layer.local_window // 2
+        local = layer.local_share if h <= NEAR else 0.0
+        w = np.maximum(shares * agents, NEAR + 1.0)
+        near = NEAR * (2 * w - NEAR - 1) / (w * (w - 1))
+        far = float(np.sum(shares * np.clip(1.0 - near, 0.0, 1.0)))
+        width = shares * agents
+        wrap = float(np.sum(shares * np.where(width > NEAR + h, h / 2 / width, 0.0)))
+        out.append(layer.mean_degree * 2.0 * (1.0 + 2.0 * ((1.0 - local) * far + local * wrap)))
+    return out
+
+
 def _array_sizes(objs: dict[str, Any], n: int) -> list[tuple[str, str, float]]:
     out = []
     for prefix, obj in objs.items():
@@ -97,6 +130,24 @@ def _sample(scenario: Scenario, sample: int, seed: int):
     return pop, arrays, peak / sample
 
 
+def _rescale_ties(scenario: Scenario, arrays, sample: int, agents: int):
+    """The measured arrays, with the tie rows scaled from the sample's size to ``agents``, and
+    the row offsets widened to int64 where a layer will pass 2**31 slots (2 bytes each)."""
+    if not sample:
+        return arrays
+    ratio = tie_bytes_per_agent(scenario, agents) / max(
+        tie_bytes_per_agent(scenario, sample), 1e-12)
+    wide = max(tie_layer_bytes(scenario, agents), default=0.0) / 2 * agents >= 2**31 - 1
+    out = []
+    for a, d, b in arrays:
+        if a == "network.tie_indices":
+            b *= ratio
+        elif a == "network.tie_indptr" and wide and d == "int32":
+            d, b = "int64", 2 * b
+        out.append((a, d, b))
+    return out
+
+
 def _seconds_per_day(scenario: Scenario, agents: int, days: int, seed: int) -> float:
     pop = build_population(scenario, agents, seed)
     t0 = time.perf_counter()
@@ -117,12 +168,16 @@ def measure(scenario: Scenario, seed: int = 0, sample: int = SAMPLE, days: int =
     t_small = _seconds_per_day(scenario, small, days, seed)
     t_large = _seconds_per_day(scenario, large, days, seed)
     per = max((t_large - t_small) / (large - small), t_large / large / 4)
-    return Plan(scenario.name, sample, arrays, peak, per, numba.get_num_threads())
+    return Plan(scenario.name, sample, arrays, peak, per, numba.get_num_threads(), sample)
 
 
-def for_agents(plan: Plan, agents: int) -> Plan:
-    return Plan(plan.scenario, agents, plan.arrays, plan.build_peak_per_agent,
-                plan.seconds_per_agent_day, plan.threads)
+def for_agents(plan: Plan, agents: int, scenario: Scenario | None = None) -> Plan:
+    """The plan at another size; with the scenario, the tie rows are rescaled to it."""
+    arrays = (_rescale_ties(scenario, plan.arrays, plan.sample, agents) if scenario is not None
+              else plan.arrays)
+    return Plan(plan.scenario, agents, arrays, plan.build_peak_per_agent,
+                plan.seconds_per_agent_day, plan.threads,
+                agents if scenario is not None else plan.sample)
 
 
 def available_memory() -> float:
@@ -143,4 +198,5 @@ def check_fits(plan: Plan, memory: float | None = None) -> str | None:
 def quick_estimate(scenario: Scenario, agents: int, seed: int = 0) -> Plan:
     """A cheap plan for the memory check before a run: a small sample, no timing."""
     _, arrays, peak = _sample(scenario, 20_000, seed)
-    return Plan(scenario.name, agents, arrays, peak, 0.0, 0)
+    return Plan(scenario.name, agents, _rescale_ties(scenario, arrays, 20_000, agents), peak,
+                0.0, 0, agents)

@@ -12,23 +12,25 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..groups import member_at
+from ..groups import group_id, member_at
 from ..state import ASSOCIATION, OWN
 from .listing import enter_list
 
 
 @nb.njit(cache=True)
-def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, group_of,
-                group_off, group_start, group_members, member_base, firm_rating, l_grace,
-                l_expire, list_state, list_cause, ever_listed, listings, lo, hi):
+def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, group_row,
+                group_ids, group_off, group_start, group_members, member_base, firm_rating,
+                l_grace, l_expire, list_state, list_cause, ever_listed, listings, lo, hi):
     """Only the firms whose owner is in [lo, hi) (a partition's firms) are rated here (lo
     None: one process, every firm)."""
     L = l_grace.shape[0]
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
         for l in range(weight.shape[0]):
-            g = group_of[l, a]
-            if weight[l] <= 0 or g < 0:
+            if weight[l] <= 0:
+                continue
+            g = group_id(l, a, group_row, group_ids, group_off, group_start)
+            if g < 0:
                 continue
             gg = group_off[l] + g
             if lo is not None:  # pruned at compile time in one process
@@ -54,7 +56,7 @@ def rate_firms(pen_agent, pen_points, day, p, net, s, lo=0, hi=None) -> np.ndarr
     if s.firm_rating.shape[0] == 0 or not p.association or pen_agent.shape[0] == 0:
         return listings
     _rate_firms(pen_agent, pen_points, day, p.g_rating_weight, p.g_rating_threshold,
-                p.g_rating_lists, net.group_of, net.group_off, net.group_start,
+                p.g_rating_lists, net.group_row, net.group_ids, net.group_off, net.group_start,
                 net.group_members, net.member_base, s.firm_rating, p.l_grace, p.l_expire,
                 s.list_state, s.list_cause, s.ever_listed, listings,
                 None if hi is None else lo, hi)

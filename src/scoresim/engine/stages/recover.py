@@ -1,9 +1,13 @@
 """Stage 5, recover: scores (and corporate ratings) drift back toward the initial score,
-never past it."""
+never past it. The same pass over the scores marks the agents the sanction stage must look at
+(stages/busy.py)."""
 
 from __future__ import annotations
 
 import numba as nb
+import numpy as np
+
+from .busy import busy_agents
 
 
 @nb.njit(parallel=True, cache=True)
@@ -15,8 +19,8 @@ def _recover(score, initial, step):
         score[i] = up if x < initial else down
 
 
-def recover(p, s) -> None:
-    if p.recovery > 0:
-        _recover(s.score, p.initial, p.recovery)
-        if s.firm_rating.shape[0]:
-            _recover(s.firm_rating, p.initial, p.recovery)  # corporate ratings recover alike
+def recover(p, s) -> np.ndarray:
+    """Recover scores and ratings; returns the agents busy for the sanction stage."""
+    if p.recovery > 0 and s.firm_rating.shape[0]:
+        _recover(s.firm_rating, p.initial, p.recovery)  # corporate ratings recover alike
+    return busy_agents(p, s, p.recovery if p.recovery > 0 else 0)

@@ -20,7 +20,7 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from ..groups import member_at
+from ..groups import group_id, member_at
 from ..state import (
     ASSOC_LIST_SHIFT,
     ASSOCIATION,
@@ -33,26 +33,12 @@ from ..state import (
     OWN,
     SANCTIONED_TODAY,
 )
+from ..ties import tie_at
+from .busy import busy_agents
 from .listing import clear_cause
 
 CHUNK = 65536
 NEVER = 2**31 - 1
-
-
-@nb.njit(parallel=True, cache=True)
-def _mark_busy(floor, appeals, score, own_mask, list_state, appeal_day, busy):
-    """busy[i] = 1 where anything can change: a sanction, a listing, a score below a
-    threshold or a pending appeal. Flat loops over agents, so they vectorise."""
-    n = score.shape[0]
-    for i in nb.prange(n):
-        busy[i] = (own_mask[i] != 0) | (score[i] < floor)
-    for l in range(list_state.shape[0]):
-        row = list_state[l]
-        for i in nb.prange(n):
-            busy[i] |= row[i] != 0
-    if appeals:
-        for i in nb.prange(n):
-            busy[i] |= appeal_day[i] >= 0
 
 
 @nb.njit(parallel=True, cache=True)
@@ -155,8 +141,8 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
 
 
 @nb.njit(cache=True)
-def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
+def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr,
+            tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w):
     """Effective sanctions of these agents: count, account by cause, push visibility (to
     ties in [lo, hi) here; to the others through out_* from position w on, returned)."""
@@ -178,8 +164,9 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_indptr
         if ((old & visible_bits) != 0) != ((new & visible_bits) != 0):
             delta = 1 if new & visible_bits else -1
             for l in range(tie_indptr.shape[0]):
-                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    t = tie_indices[j]
+                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+                while j < end:
+                    t, j = tie_at(tie_indices, j, i)
                     if lo <= t < hi:
                         sanctioned_ties[t] += delta
                     else:
@@ -197,7 +184,7 @@ def apply_ties(tie, delta, sanctioned_ties):
 
 
 @nb.njit(cache=True)
-def reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
+def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, group_start,
                 group_members, member_base, own_mask):
     """(member, sanction bit) for every other member of each reacher's group that one of its
     sanctions reaches, in the reachers' order."""
@@ -206,7 +193,8 @@ def reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
     for k in range(reachers.shape[0]):
         for s in range(S):
             if own_mask[reachers[k]] & reach_bits & (1 << s):
-                g = group_of[s_reach[s], reachers[k]]
+                g = group_id(s_reach[s], reachers[k], group_row, group_ids, group_off,
+                             group_start)
                 if g >= 0:
                     gg = group_off[s_reach[s]] + g
                     size += group_start[gg + 1] - group_start[gg]
@@ -217,7 +205,7 @@ def reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
         for s in range(S):
             bit = 1 << s
             if own_mask[a] & reach_bits & bit:
-                g = group_of[s_reach[s], a]
+                g = group_id(s_reach[s], a, group_row, group_ids, group_off, group_start)
                 if g < 0:
                     continue
                 gg = group_off[s_reach[s]] + g
@@ -248,14 +236,14 @@ def apply_reach(prev_reached, pm, pbit, reach_mask):
 
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_of, group_off, group_start, group_members, member_base,
-            tie_indptr, tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today,
-            appeal_day, sanctioned_ties, sanctioned_count, by_cause):
-    pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_of, group_off, group_start,
-                           group_members, member_base, own_mask)
+            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_members,
+            member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
+            list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+    pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off,
+                           group_start, group_members, member_base, own_mask)
     reached = apply_reach(prev_reached, pm, pbit, reach_mask)
     e32 = np.zeros(0, np.int32)
-    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_indptr, tie_indices,
+    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
             sanctioned_ties, sanctioned_count, by_cause, 0, own_mask.shape[0], e32, e32, 0)
     _settle(changed, *args)
@@ -265,36 +253,30 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
 
 
 @nb.njit(cache=True)
-def _recount_ties(eff_mask, visible_bits, tie_indptr, tie_indices, sanctioned_ties):
+def _recount_ties(eff_mask, visible_bits, tie_base, tie_indptr, tie_indices, sanctioned_ties):
     sanctioned_ties[:] = 0
     for i in range(eff_mask.shape[0]):
         if eff_mask[i] & visible_bits:
             for l in range(tie_indptr.shape[0]):
-                for j in range(tie_indptr[l, i], tie_indptr[l, i + 1]):
-                    sanctioned_ties[tie_indices[j]] += 1
+                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+                while j < end:
+                    m, j = tie_at(tie_indices, j, i)
+                    sanctioned_ties[m] += 1
 
 
 def recount_visible_ties(p, net, s) -> None:
     """Recount every agent's visibly sanctioned ties from scratch: needed when a timeline
     change makes a sanction visible or hidden (the daily pushes only follow changes)."""
-    _recount_ties(s.eff_mask, p.visible_bits, net.tie_indptr, net.tie_indices,
+    _recount_ties(s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr, net.tie_indices,
                   s.sanctioned_ties)
 
 
-def sanction_own(day, seed, p, s, n_lists, lo=0, hi=None):
-    """The agents' own part of the stage, for agents [lo, hi) (default all): list transitions,
-    appeals, own sanctions. Returns the counts (``_pass_a``'s totals), the agents whose own
-    sanctions changed, and those whose sanctions reach others."""
+def sanction_own(day, seed, p, s, n_lists, busy):
+    """The agents' own part of the stage, for the busy agents (the recover stage marks them,
+    stages/busy.py): list transitions, appeals, own sanctions. Returns the counts
+    (``_pass_a``'s totals), the agents whose own sanctions changed, and those whose
+    sanctions reach others."""
     L = n_lists
-    hi = s.score.shape[0] if hi is None else hi
-    grade = p.s_threshold[p.s_list < 0]
-    floor = int(grade.max()) if grade.size else -(2**31)
-    _mark_busy(floor, p.appeals, s.score[lo:hi], s.own_mask[lo:hi], s.list_state[:, lo:hi],
-               s.appeal_day[lo:hi], s.scratch[lo:hi])
-    # marks are 0 or 1 here: a bool view lets NumPy scan them a word at a time (10x faster)
-    busy = np.flatnonzero(s.scratch[lo:hi].view(np.bool_)).astype(np.int32)
-    if lo:
-        busy += lo
     out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
@@ -306,17 +288,20 @@ def sanction_own(day, seed, p, s, n_lists, lo=0, hi=None):
     return tot, changed, reachers
 
 
-def sanction(day, seed, p, net, s, n_lists):
-    """Update sanctions. Returns a dict of the day's counts."""
+def sanction(day, seed, p, net, s, n_lists, busy=None):
+    """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
+    not given). Returns a dict of the day's counts."""
     L = n_lists
-    tot, changed, reachers = sanction_own(day, seed, p, s, L)
+    if busy is None:
+        busy = busy_agents(p, s, 0)
+    tot, changed, reachers = sanction_own(day, seed, p, s, L, busy)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
-                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_of,
-                        net.group_off, net.group_start, net.group_members, net.member_base,
-                        net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
-                        s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
-                        s.sanctioned_count, by_cause)
+                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_row,
+                        net.group_ids, net.group_off, net.group_start, net.group_members,
+                        net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
+                        s.own_mask, s.reach_mask, s.eff_mask, s.list_cause, s.flags, s.today,
+                        s.appeal_day, s.sanctioned_ties, s.sanctioned_count, by_cause)
     return {
         "appeals_won": int(tot[2]),
         "listings": tot[3 : 3 + L],

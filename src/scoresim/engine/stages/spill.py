@@ -1,6 +1,7 @@
 """Stage 4, spill: a penalty also lands, times the layer's spillover, on each neighbour of the
 penalised agent in every layer (one hop): the "interconnecting repercussions" on family,
-colleagues and friends. Sequential in the penalties' order, so pushes never race. A spilled
+colleagues and friends. Each thread lands the hits on its own stripe of agents, so pushes
+never race. A spilled
 penalty lowers the score but does not count as the neighbour's own penalty for caution
 (respond): caution answers to what is pinned on the agent itself and to visible sanctions.
 """
@@ -10,8 +11,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..groups import member_at
+from ..groups import group_id, member_at
 from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, FROM_ABROAD, KEEP_FLAGS
+from ..ties import tie_at
 
 
 @nb.njit(inline="always", cache=True)
@@ -39,52 +41,92 @@ def apply_hits(agent, amount, from_abroad, score, flags):
         _hit(agent[k], amount[k], score, flags, from_abroad[k])
 
 
+@nb.njit(inline="always", cache=True)
+def _land(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount, out_abroad, w):
+    """One hit: lands when m is in [lo, hi); else is written out (a partition's neighbour
+    elsewhere) or, with no out arrays (a thread's stripe), left to the stripe that holds m.
+    Returns (hits counted, next out position)."""
+    if out_agent is None:  # pruned at compile time
+        if lo <= m < hi:
+            _hit(m, amount, score, flags, from_abroad)
+            return 1, w
+        return 0, w
+    return 1, _push(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount,
+                    out_abroad, w)
+
+
 @nb.njit(cache=True)
-def _spill(pen_agent, pen_points, g_spill, t_spill, group_of, group_off, group_start,
-           group_members, member_base, tie_indptr, tie_indices, score, flags, region,
-           r_abroad, lo, hi, out_agent, out_amount, out_abroad):
-    """Hits on agents in [lo, hi) land here; the others (a partition's neighbours elsewhere)
-    are written to out_* for their partition (out_* None: one process, every hit lands
-    here). Returns (hits, hits written out)."""
+def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, group_ids,
+                  group_off, group_start, group_members, member_base, tie_base, tie_indptr,
+                  tie_indices, score, flags, region, r_abroad, out_agent, out_amount,
+                  out_abroad):
+    """The day's spilled penalties for the receivers in [lo, hi). Without out arrays (a
+    thread's stripe) the hits elsewhere are skipped and counted by their own stripe; with
+    them (a partition spilling its own penalties) they are written out. Returns (hits, hits
+    written out)."""
     hits = w = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
         abroad = r_abroad[region[a]]
         for l in range(g_spill.shape[0]):
             amount = np.int32(round(pts * g_spill[l]))
-            g = group_of[l, a]
-            if amount == 0 or g < 0:
+            if amount == 0:
+                continue
+            g = group_id(l, a, group_row, group_ids, group_off, group_start)
+            if g < 0:
                 continue
             gg = group_off[l] + g
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
                 if m != a:
-                    if out_agent is None:  # one process: pruned at compile time
-                        _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
-                    else:
-                        w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags,
-                                  lo, hi, out_agent, out_amount, out_abroad, w)
-                    hits += 1
+                    h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags,
+                                 lo, hi, out_agent, out_amount, out_abroad, w)
+                    hits += h
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
                 continue
-            for k in range(tie_indptr[l, a], tie_indptr[l, a + 1]):
-                m = tie_indices[k]
-                if out_agent is None:
-                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
-                else:
-                    w = _push(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
-                              hi, out_agent, out_amount, out_abroad, w)
-                hits += 1
+            k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
+            while k < end:
+                m, k = tie_at(tie_indices, k, a)
+                h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
+                             hi, out_agent, out_amount, out_abroad, w)
+                hits += h
     return hits, w
+
+
+@nb.njit(parallel=True, cache=True)
+def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
+           group_start, group_members, member_base, tie_base, tie_indptr, tie_indices, score,
+           flags, region, r_abroad, stripes):
+    """Each thread owns a stripe of receivers and walks every penalty, landing only the hits
+    in its stripe: no two threads touch one agent, each receiver gets its hits in the
+    penalties' order, and the result is the same for any number of stripes."""
+    n = score.shape[0]
+    width = (n + stripes - 1) // stripes
+    hits = np.zeros(stripes, np.int64)
+    for t in nb.prange(stripes):
+        hits[t] = _spill_stripe(t * width, min(n, (t + 1) * width), pen_agent, pen_points,
+                                g_spill, t_spill, group_row, group_ids, group_off, group_start,
+                                group_members, member_base, tie_base, tie_indptr, tie_indices,
+                                score, flags, region, r_abroad, None, None, None)[0]
+    return hits.sum()
+
+
+def spill_routed(pen_agent, pen_points, p, net, s, people, lo: int, hi: int, out):
+    """A partition's spill of its own penalties: hits in [lo, hi) land, the others are
+    written to ``out`` (agent, amount, from abroad). Returns (hits, hits written out)."""
+    return _spill_stripe(lo, hi, pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row,
+                         net.group_ids, net.group_off, net.group_start, net.group_members,
+                         net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
+                         s.score, s.flags, people.region, p.r_abroad, *out)
 
 
 def spill(pen_agent, pen_points, p, net, s, people) -> int:
     """Spread the day's penalties; returns the number of spilled penalties."""
     if not p.association or pen_agent.shape[0] == 0:
         return 0
-    return _spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_of, net.group_off,
-                  net.group_start, net.group_members, net.member_base, net.tie_indptr,
-                  net.tie_indices, s.score, s.flags, people.region, p.r_abroad, 0,
-                  people.n, None, None, None)[0]
+    return int(_spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
+                      net.group_off, net.group_start, net.group_members, net.member_base,
+                      net.tie_base, net.tie_indptr, net.tie_indices, s.score, s.flags,
+                      people.region, p.r_abroad, nb.get_num_threads()))
