@@ -133,7 +133,7 @@ def engine_rows(n, score, caution, today, masks, sanctioned_ties, indptr, floor,
 
     def respond_and_measure():
         rows.fill(0)
-        _respond(0.0, 0.0, 0.05, 0.01, tie_base, indptr[None, :], no_ties, caution, today,
+        _respond(0.0, 0.0, 0.05, 0.01, tie_base, indptr[None, :], no_ties, 0, caution, today,
                  sanctioned_ties, score, masks["eff"], masks["group"], bounds, rows)
 
     return [

@@ -99,6 +99,11 @@ def run(
     threads: Annotated[int | None, typer.Option(
         help="Worker threads (default: all cores).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    partitions: Annotated[int | None, typer.Option(
+        min=1, help="Split the agents across K Ray actors (the same result as one process; "
+        "docs/partitions.md).")] = None,
+    address: Annotated[str | None, typer.Option(
+        help="Ray cluster for --partitions, e.g. HEAD:6379 (default: a local Ray).")] = None,
 ) -> None:
     """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
     to --out."""
@@ -118,14 +123,26 @@ def run(
         fail(str(e))
     except ValueError as e:
         fail(str(e))
-    from .scale.plan import check_fits, quick_estimate
+    from .scale.plan import available_memory, check_fits, quick_estimate
 
-    too_big = check_fits(quick_estimate(sim.scenario, agents, seed))
+    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
+    share = partitions if partitions and not address else 1
+    too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory() / share)
     if too_big:
         fail(too_big)
 
     t0 = time.perf_counter()
     go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if partitions:
+        if counterfactual or profile:
+            fail("--partitions runs neither --counterfactual nor --profile")
+        from .experiments.partitioned import partition_bounds, run_partitioned
+
+        try:
+            partition_bounds(sim, partitions)
+        except ValueError as e:
+            fail(str(e))
+        go = lambda s, p=None: run_partitioned(s, partitions, address, p, threads)  # noqa: E731
     if not _show_progress(quiet):
         results = go(sim)
     else:
@@ -273,99 +290,6 @@ def _compare_table(comp) -> Table:
 
 
 @app.command()
-def calibrate(
-    scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
-    targets: Annotated[str, typer.Option(
-        "--targets", help="Targets file, or a built-in one (e.g. national-spc): the parameters "
-        "to fit, with ranges, and the published figures.", show_default=False)],
-    trials: Annotated[int, typer.Option("--trials", "-k", min=1, help="Optuna trials.")] = 30,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path(
-        "out/calibrate"),
-    agents: Annotated[int | None, typer.Option(
-        "--agents", "-n", min=1, help="Agents (default: the targets file's, else 100,000).")
-    ] = None,
-    days: Annotated[int | None, typer.Option(
-        "--days", "-t", min=1, help="Days (default: the last day a target reads).")] = None,
-    seed: Annotated[int | None, typer.Option(
-        "--seed", "-s", min=0, help="Seed of the runs and the sampler.")] = None,
-    seeds: Annotated[int, typer.Option(
-        "--seeds", min=1, help="Runs per trial (seed, seed+1, ...); metrics are averaged.")
-    ] = 1,
-    set_: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override a value before fitting: path.to.key=value.")] = None,
-    sampler: Annotated[str, typer.Option(
-        help="auto (CMA-ES for 2+ parameters, else TPE), cmaes or tpe.")] = "auto",
-    step: Annotated[float | None, typer.Option(
-        help="CMA-ES initial step, a share of each range (default: the file's, else 1/6).")
-    ] = None,
-    threads: Annotated[int | None, typer.Option(
-        help="Worker threads (default: all cores).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
-) -> None:
-    """Fit the parameters a targets file names to its aggregate targets (Optuna); print the fit
-    and write the calibrated scenario.yaml, fit.json and the best run to --out."""
-    import optuna
-
-    from .experiments.calibrate import calibrate as fit
-    from .experiments.calibrate import write_calibration
-    from .experiments.targets import TargetsError
-    from .results.outputs import OutputError, check_out_dir
-    from .scenario import ScenarioError
-
-    _set_threads(threads)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    args = dict(agents=agents, days=days, seed=seed, seeds=seeds, overrides=set_ or [],
-                sampler=sampler, step=step)
-    t0 = time.perf_counter()
-    try:
-        check_out_dir(out)
-        if not _show_progress(quiet):
-            cal = fit(scenario, targets, trials, **args)
-        else:
-            with _progress_bar("trials") as bar:
-                task = bar.add_task(f"calibrating {scenario}", total=trials)
-
-                def progress(done: int, total: int, value: float, best: float) -> None:
-                    bar.update(task, completed=done,
-                               description=f"calibrating {scenario}: best loss {best:.4g}")
-
-                cal = fit(scenario, targets, trials, progress=progress, **args)
-        written = write_calibration(out, cal, _command())
-    except (ScenarioError, TargetsError, OutputError, ValueError) as e:
-        fail(str(e))
-    if not quiet:
-        out_console.print(_fit_table(cal))
-        out_console.print(f"wrote {', '.join(p.name for p in written)} to {out} "
-                          f"in {time.perf_counter() - t0:.1f} s")
-
-
-def _fit_table(cal) -> Table:
-    pop = cal.targets.population
-    t = Table(title=f"{cal.source} fitted to {cal.targets.file}: {cal.agents:,} agents x "
-              f"{cal.days} days, seed {cal.seed}" + (f"-{cal.seed + cal.seeds - 1} (mean)"
-              if cal.seeds > 1 else "") + f", {len(cal.trials)} trials, {cal.sampler} "
-              f"(loss {cal.loss:.4g})", show_header=True)
-    for col in ("target", "target value", "simulated", "relative error"):
-        t.add_column(col, justify="left" if col == "target" else "right")
-    for r in cal.fit:
-        scale = pop if r.per_capita and pop else 1.0
-        fmt = (lambda x: f"{x / 1e6:,.3f} M") if scale > 1 else (lambda x: f"{x:.4g}")  # noqa: E731
-        t.add_row(r.name + ("" if r.weight > 0 else " (not fitted)"), fmt(r.target * scale),
-                  fmt(r.simulated * scale), f"{r.rel_error:+.1%}")
-    p = Table(title="fitted values", show_header=True)
-    for col in ("parameter", "path", "was", "now"):
-        p.add_column(col, justify="left" if col in ("parameter", "path") else "right")
-    for name, spec in cal.targets.parameters.items():
-        p.add_row(name, spec.path, f"{cal.start[name]:.4g}", f"{cal.values[name]:.4g}")
-    for path, expr in cal.targets.derived.items():
-        p.add_row(f"= {expr}", path, "", f"{cal.applied[path]:.4g}")
-    grid = Table.grid()
-    grid.add_row(t)
-    grid.add_row(p)
-    return grid
-
-
-@app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
     from .scenario import builtin_scenarios
@@ -402,8 +326,10 @@ def version() -> None:
     out_console.print(__version__)
 
 
+from .cli_calibrate import calibrate  # noqa: E402
 from .cli_scale import plan  # noqa: E402
 
+app.command()(calibrate)
 app.command()(plan)
 from .cli_sweep import query, sweep  # noqa: E402
 

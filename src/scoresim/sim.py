@@ -138,9 +138,8 @@ class Sim:
         rows = np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)
         return {d: replace(p, s_min_row=rows.astype(np.int64)) for d, p in compiled.items()}
 
-    def run(self, progress: Progress | None = None) -> Results:
-        t0 = time.perf_counter()
-        pop = self.population or build_population(self.scenario, self.agents, self.seed)
+    def prepare(self, pop: Population) -> tuple[Names, dict[int, Params], State]:
+        """The names, the parameters from each change day on, and a fresh state."""
         people, net = pop.people, pop.network
         max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
                     else np.zeros(0, np.float32))
@@ -151,6 +150,14 @@ class Sim:
                            since_rows=int(np.sum(params.s_min_row >= 0)),
                            appeals=any(p.appeals for p in plans.values()),
                            ratings=any(bool(p.g_rating_weight.any()) for p in plans.values()))
+        return nm, plans, state
+
+    def run(self, progress: Progress | None = None) -> Results:
+        t0 = time.perf_counter()
+        pop = self.population or build_population(self.scenario, self.agents, self.seed)
+        people, net = pop.people, pop.network
+        nm, plans, state = self.prepare(pop)
+        params = plans[0]
         t1 = time.perf_counter()
         rows, stage_times = [], []
         for day in range(self.days):

@@ -69,9 +69,10 @@ def chunk_rows(n: int, n_bounds: int, n_groups: int) -> np.ndarray:
     return np.zeros(((n + CHUNK - 1) // CHUNK, columns(n_bounds, n_groups)), np.int64)
 
 
-def totals(out: np.ndarray, n: int, n_bounds: int) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """(mean score in fixed point, mean caution, agents per grade, sanctioned per group)."""
-    tot = out.sum(axis=0)
+def totals(tot: np.ndarray, n: int, n_bounds: int) -> tuple[float, float, np.ndarray,
+                                                             np.ndarray]:
+    """From the summed row of counts: (mean score in fixed point, mean caution, agents per
+    grade, sanctioned per group)."""
     k = n_bounds
     return (float(tot[0]) / max(n, 1), float(tot[1]) / CAUTION_UNIT / max(n, 1),
             tot[2 : 3 + k], tot[3 + k :])
@@ -83,7 +84,14 @@ def measure(grade_bounds: np.ndarray, n_groups: int, s, group):
 
     ``grade_bounds``: fixed-point lower bounds of every grade but the last, highest first.
     """
-    n, k = s.score.shape[0], grade_bounds.shape[0]
-    out = chunk_rows(n, k, n_groups)
-    _measure(s.score, s.caution, s.eff_mask, group, grade_bounds, out)
-    return totals(out, n, k)
+    n = s.score.shape[0]
+    return totals(measure_counts(grade_bounds, n_groups, s.score, s.caution, s.eff_mask, group),
+                  n, grade_bounds.shape[0])
+
+
+def measure_counts(grade_bounds: np.ndarray, n_groups: int, score, caution, eff_mask,
+                   group) -> np.ndarray:
+    """The summed row of counts of these agents (any range of them: the counts add up)."""
+    out = chunk_rows(score.shape[0], grade_bounds.shape[0], n_groups)
+    _measure(score, caution, eff_mask, group, grade_bounds, out)
+    return out.sum(axis=0)

@@ -58,6 +58,15 @@ class Network:
         sizes = np.diff(self.group_start[lo : hi + 1])
         return np.repeat(np.arange(hi - lo, dtype=np.int32), sizes)
 
+    def group_of_agents(self, l: int, agents: np.ndarray) -> np.ndarray:
+        """The group ids in group layer l of these agents (-1: none), without a full row."""
+        r = int(self.group_row[l])
+        if r >= 0:
+            return self.group_ids[r, agents]
+        lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
+        return (np.searchsorted(self.group_start[lo : hi + 1], agents, side="right") - 1).astype(
+            np.int32)
+
     def neighbours(self, l: int, a: int) -> np.ndarray:
         """Agent a's neighbours in tie layer l, in row order."""
         return tie_rows.row(self.tie_base, self.tie_indptr, self.tie_indices, l, a)

@@ -24,26 +24,32 @@ def act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution):
 
 
 @nb.njit(parallel=True, cache=True)
-def _acts(offsets, caps, counts, out_agent, out_beh, n, seed, day, b_rate, b_bound, b_prop,
-          b_deter, b_requires, propensity, caution, list_state):
+def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rate, b_bound,
+          b_prop, b_deter, b_requires, propensity, caution, list_state):
     """Task t = (behaviour, block) writes at most caps[t] acts from offsets[t] on and counts
-    all of them in counts[t] (a count above the cap means: rerun with exact room)."""
-    nb_ = (n + BLOCK - 1) // BLOCK
+    all of them in counts[t] (a count above the cap means: rerun with exact room).
+
+    Only agents in [lo, hi) act (a partition's range); the blocks are still the global ones,
+    walked from their start, so an agent's candidates do not depend on the range."""
+    k0 = lo // BLOCK
+    nb_ = (hi - 1) // BLOCK + 1 - k0 if hi > lo else 0
     for t in nb.prange(b_rate.shape[0] * nb_):
-        b, k = t // nb_, t % nb_
+        b, k = t // nb_, k0 + t % nb_
         q = b_bound[b]
         key = rng.stream(seed, day, rng.ACT, b)
         akey = rng.stream(seed, day, rng.ACT_ACCEPT, b)
-        hi = min(n, (k + 1) * BLOCK)
+        end = min(n, hi, (k + 1) * BLOCK)
         pos, j, w, cap = k * BLOCK, 0, offsets[t], caps[t]
         count = 0
         while True:
-            pos += gap(key, k, j, q, hi - pos)
+            pos += gap(key, k, j, q, end - pos)
             j += 1
-            if pos >= hi:
+            if pos >= end:
                 break
             i = pos
             pos += 1
+            if i < lo:
+                continue
             if b_requires[b] >= 0 and list_state[b_requires[b], i] == 0:
                 continue
             p = act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution)
@@ -74,16 +80,21 @@ def _room(n: int, bound: np.ndarray) -> np.ndarray:
     return np.ceil(mean + 10 * np.sqrt(mean) + 10).astype(np.int64)
 
 
-def act(n, seed, day, p, propensity, caution, list_state):
-    """The day's acts: (agent int32[k], behaviour uint8[k]) and acts per behaviour."""
+def act(n, seed, day, p, propensity, caution, list_state, lo=0, hi=None):
+    """The day's acts of agents [lo, hi) (default: all): (agent int32[k], behaviour uint8[k])
+    and acts per behaviour."""
     B = p.b_rate.shape[0]
+    hi = n if hi is None else hi
     caps = _room(n, p.b_bound)
+    if lo > 0 or hi < n:  # a partition: the room of its blocks only
+        k0, k1 = lo // BLOCK, (hi - 1) // BLOCK + 1 if hi > lo else lo // BLOCK
+        caps = caps.reshape(B, -1)[:, k0:k1].ravel().copy()
     offsets = np.zeros_like(caps)
     np.cumsum(caps[:-1], out=offsets[1:])
     counts = np.zeros_like(caps)
     room = int(caps.sum())
     agent, beh = np.empty(room, np.int32), np.empty(room, np.uint8)
-    args = (n, seed, day, p.b_rate, p.b_bound, p.b_prop, p.b_deter, p.b_requires,
+    args = (n, lo, hi, seed, day, p.b_rate, p.b_bound, p.b_prop, p.b_deter, p.b_requires,
             propensity, caution, list_state)
     _acts(offsets, caps, counts, agent, beh, *args)
     if np.any(counts > caps):  # practically never: redo with the exact counts as room

@@ -66,15 +66,26 @@ def _gather(marks, counts, starts, out):
                 j += 1
 
 
-def busy_agents(p, s, step: int) -> np.ndarray:
-    """Recover scores by ``step`` and return the busy agents (int32, ascending); their marks
-    are left in ``s.scratch`` (0 or 1) for the sanction stage."""
+def busy_agents(p, s, step: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
+    """Recover the scores of agents [lo, hi) (default all) by ``step`` and return the busy
+    ones (int32, ascending); their marks are left in ``s.scratch`` (0 or 1) for the sanction
+    stage."""
     n = s.score.shape[0]
-    counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
-    _recover_and_mark(s.score, p.initial, step, busy_floor(p), p.appeals, s.own_mask,
-                      s.list_state, s.appeal_day, s.scratch, counts)
+    if lo == 0 and hi in (None, n):  # the whole arrays (contiguous, as one process runs)
+        arrays = (s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
+    else:
+        arrays = (s.score[lo:hi], s.own_mask[lo:hi], s.list_state[:, lo:hi],
+                  s.appeal_day[lo:hi] if s.appeal_day.shape[0] else s.appeal_day,
+                  s.scratch[lo:hi])
+    score, own_mask, list_state, appeal_day, marks = arrays
+    m = score.shape[0]
+    counts = np.zeros((m + CHUNK - 1) // CHUNK, np.int64)
+    _recover_and_mark(score, p.initial, step, busy_floor(p), p.appeals, own_mask, list_state,
+                      appeal_day, marks, counts)
     starts = np.zeros_like(counts)
     np.cumsum(counts[:-1], out=starts[1:])
     out = np.empty(int(counts.sum()), np.int32)
-    _gather(s.scratch, counts, starts, out)
+    _gather(marks, counts, starts, out)
+    if lo:
+        out += lo
     return out

@@ -19,8 +19,10 @@ from .listing import enter_list
 
 @nb.njit(cache=True)
 def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, group_row,
-                group_ids, group_off, group_start, group_members, member_base, firm_rating, l_grace,
-                l_expire, list_state, list_cause, ever_listed, listings):
+                group_ids, group_off, group_start, group_members, member_base, firm_rating,
+                l_grace, l_expire, list_state, list_cause, ever_listed, listings, lo, hi):
+    """Only the firms whose owner is in [lo, hi) (a partition's firms) are rated here (lo
+    None: one process, every firm)."""
     L = l_grace.shape[0]
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
@@ -31,6 +33,10 @@ def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, gro
             if g < 0:
                 continue
             gg = group_off[l] + g
+            if lo is not None:  # pruned at compile time in one process
+                owner = member_at(group_start[gg], member_base, group_members)
+                if not lo <= owner < hi:
+                    continue
             before = firm_rating[gg]
             after = before + np.int32(round(pts * weight[l]))
             firm_rating[gg] = after
@@ -43,13 +49,15 @@ def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, gro
                                                   list_state, list_cause, ever_listed)
 
 
-def rate_firms(pen_agent, pen_points, day, p, net, s) -> np.ndarray:
-    """Lower the ratings of the penalised agents' firms; returns listings per list today."""
+def rate_firms(pen_agent, pen_points, day, p, net, s, lo=0, hi=None) -> np.ndarray:
+    """Lower the ratings of the penalised agents' firms (those owned by agents [lo, hi),
+    default all), in the penalties' order; returns listings per list today."""
     listings = np.zeros(p.l_grace.shape[0], np.int64)
     if s.firm_rating.shape[0] == 0 or not p.association or pen_agent.shape[0] == 0:
         return listings
     _rate_firms(pen_agent, pen_points, day, p.g_rating_weight, p.g_rating_threshold,
                 p.g_rating_lists, net.group_row, net.group_ids, net.group_off, net.group_start,
                 net.group_members, net.member_base, s.firm_rating, p.l_grace, p.l_expire,
-                s.list_state, s.list_cause, s.ever_listed, listings)
+                s.list_state, s.list_cause, s.ever_listed, listings,
+                None if hi is None else lo, hi)
     return listings

@@ -20,7 +20,8 @@ from ..ties import tie_degree
 
 @nb.njit(parallel=True, cache=True)
 def _respond(from_penalty, from_sanction, from_ties, decay, tie_base, tie_indptr, tie_indices,
-             caution, today, sanctioned_ties, score, eff_mask, group, bounds, out):
+             first, caution, today, sanctioned_ties, score, eff_mask, group, bounds, out):
+    """The per-agent arrays hold agents first, first + 1, ... (a partition's range)."""
     n = caution.shape[0]
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
@@ -46,22 +47,32 @@ def _respond(from_penalty, from_sanction, from_ties, decay, tie_base, tie_indptr
                 t = today[i]
                 x += from_penalty * (t & PENALISED_TODAY) + from_sanction * (
                     (t & SANCTIONED_TODAY) >> 1)
-                deg = tie_degree(tie_base, tie_indptr, tie_indices, i)
+                deg = tie_degree(tie_base, tie_indptr, tie_indices, first + i)
                 x += from_ties * sanctioned_ties[i] / max(deg, 1)
                 caution[i] = min(1.0, max(0.0, x))
                 today[i] = 0
         count_chunk(lo, hi, score, caution, eff_mask, group, bounds, out[c])
 
 
+def respond_counts(p, net, s, group, n_groups: int, lo: int = 0,
+                   hi: int | None = None) -> np.ndarray:
+    """Update the caution of agents [lo, hi) (default all) and return their measurements as
+    integer totals (engine/measure.py's columns: exact, so ranges add up)."""
+    hi = s.caution.shape[0] if hi is None else hi
+    part = (lambda a: a) if lo == 0 and hi == s.caution.shape[0] else (lambda a: a[lo:hi])
+    out = chunk_rows(hi - lo, p.grade_bounds.shape[0], n_groups)
+    _respond(p.caution_from_penalty, p.caution_from_sanction, p.caution_from_ties,
+             p.caution_decay, net.tie_base, net.tie_indptr, net.tie_indices, lo,
+             part(s.caution), part(s.today), part(s.sanctioned_ties), part(s.score),
+             part(s.eff_mask), part(group), p.grade_bounds, out)
+    return out.sum(axis=0)
+
+
 def respond_and_measure(p, net, s, group, n_groups: int):
     """Update caution and take the day's measurements in one pass: (mean score (fixed point),
     mean caution, agents per grade highest first, sanctioned agents per group)."""
-    n, k = s.caution.shape[0], p.grade_bounds.shape[0]
-    out = chunk_rows(n, k, n_groups)
-    _respond(p.caution_from_penalty, p.caution_from_sanction, p.caution_from_ties,
-             p.caution_decay, net.tie_base, net.tie_indptr, net.tie_indices, s.caution, s.today,
-             s.sanctioned_ties, s.score, s.eff_mask, group, p.grade_bounds, out)
-    return totals(out, n, k)
+    n = s.caution.shape[0]
+    return totals(respond_counts(p, net, s, group, n_groups), n, p.grade_bounds.shape[0])
 
 
 def respond(p, net, s) -> tuple[float, float]:

@@ -142,10 +142,10 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
 
 @nb.njit(cache=True)
 def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr,
-            tie_indices,
-            own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause):
-    """Effective sanctions of these agents: count, account by cause, push visibility."""
+            tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
+            sanctioned_ties, sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w):
+    """Effective sanctions of these agents: count, account by cause, push visibility (to
+    ties in [lo, hi) here; to the others through out_* from position w on, returned)."""
     S = s_list.shape[0]
     for k in range(agents.shape[0]):
         i = agents[k]
@@ -166,19 +166,29 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, 
             for l in range(tie_indptr.shape[0]):
                 j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
                 while j < end:
-                    m, j = tie_at(tie_indices, j, i)
-                    sanctioned_ties[m] += delta
+                    t, j = tie_at(tie_indices, j, i)
+                    if lo <= t < hi:
+                        sanctioned_ties[t] += delta
+                    else:
+                        out_tie[w], out_delta[w] = t, delta
+                        w += 1
         eff_mask[i] = new
+    return w
 
 
 @nb.njit(cache=True)
-def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_members,
-            member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
-            list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
-    S = s_list.shape[0]
-    for k in range(prev_reached.shape[0]):
-        reach_mask[prev_reached[k]] = 0
+def apply_ties(tie, delta, sanctioned_ties):
+    """Visibility changes that another partition sent here (integer adds: any order)."""
+    for k in range(tie.shape[0]):
+        sanctioned_ties[tie[k]] += delta[k]
+
+
+@nb.njit(cache=True)
+def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, group_start,
+                group_members, member_base, own_mask):
+    """(member, sanction bit) for every other member of each reacher's group that one of its
+    sanctions reaches, in the reachers' order."""
+    S = s_reach.shape[0]
     size = 0
     for k in range(reachers.shape[0]):
         for s in range(S):
@@ -188,8 +198,8 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                 if g >= 0:
                     gg = group_off[s_reach[s]] + g
                     size += group_start[gg + 1] - group_start[gg]
-    reached = np.empty(size, np.int32)
-    n_reached = 0
+    pm, pbit = np.empty(size, np.int32), np.empty(size, np.uint8)
+    w = 0
     for k in range(reachers.shape[0]):
         a = reachers[k]
         for s in range(S):
@@ -202,17 +212,44 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
                 for j in range(group_start[gg], group_start[gg + 1]):
                     m = member_at(j, member_base, group_members)
                     if m != a:
-                        if reach_mask[m] == 0:
-                            reached[n_reached] = m
-                            n_reached += 1
-                        reach_mask[m] |= bit
+                        pm[w], pbit[w] = m, bit
+                        w += 1
+    return pm[:w], pbit[:w]
+
+
+@nb.njit(cache=True)
+def apply_reach(prev_reached, pm, pbit, reach_mask):
+    """Yesterday's reach is lifted, today's (member, bit) pairs set; returns the agents
+    reached today, each once."""
+    for k in range(prev_reached.shape[0]):
+        reach_mask[prev_reached[k]] = 0
+    reached = np.empty(pm.shape[0], np.int32)
+    n_reached = 0
+    for k in range(pm.shape[0]):
+        m = pm[k]
+        if reach_mask[m] == 0:
+            reached[n_reached] = m
+            n_reached += 1
+        reach_mask[m] |= pbit[k]
+    return reached[:n_reached]
+
+
+@nb.njit(cache=True)
+def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
+            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_members,
+            member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
+            list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+    pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off,
+                           group_start, group_members, member_base, own_mask)
+    reached = apply_reach(prev_reached, pm, pbit, reach_mask)
+    e32 = np.zeros(0, np.int32)
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
             own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause)
+            sanctioned_ties, sanctioned_count, by_cause, 0, own_mask.shape[0], e32, e32, 0)
     _settle(changed, *args)
     _settle(prev_reached, *args)
-    _settle(reached[:n_reached], *args)
-    return reached[:n_reached]
+    _settle(reached, *args)
+    return reached
 
 
 @nb.njit(cache=True)
@@ -234,12 +271,12 @@ def recount_visible_ties(p, net, s) -> None:
                   s.sanctioned_ties)
 
 
-def sanction(day, seed, p, net, s, n_lists, busy=None):
-    """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
-    not given). Returns a dict of the day's counts."""
+def sanction_own(day, seed, p, s, n_lists, busy):
+    """The agents' own part of the stage, for the busy agents (the recover stage marks them,
+    stages/busy.py): list transitions, appeals, own sanctions. Returns the counts
+    (``_pass_a``'s totals), the agents whose own sanctions changed, and those whose
+    sanctions reach others."""
     L = n_lists
-    if busy is None:
-        busy = busy_agents(p, s, 0)
     out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
@@ -248,14 +285,23 @@ def sanction(day, seed, p, net, s, n_lists, busy=None):
     changed = np.empty(int(tot[0]), np.int32)
     reachers = np.empty(int(tot[1]), np.int32)
     _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
+    return tot, changed, reachers
+
+
+def sanction(day, seed, p, net, s, n_lists, busy=None):
+    """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
+    not given). Returns a dict of the day's counts."""
+    L = n_lists
+    if busy is None:
+        busy = busy_agents(p, s, 0)
+    tot, changed, reachers = sanction_own(day, seed, p, s, L, busy)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_row,
                         net.group_ids, net.group_off, net.group_start, net.group_members,
                         net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
-                        s.own_mask, s.reach_mask, s.eff_mask,
-                        s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
-                        s.sanctioned_count, by_cause)
+                        s.own_mask, s.reach_mask, s.eff_mask, s.list_cause, s.flags, s.today,
+                        s.appeal_day, s.sanctioned_ties, s.sanctioned_count, by_cause)
     return {
         "appeals_won": int(tot[2]),
         "listings": tot[3 : 3 + L],

@@ -26,21 +26,28 @@ from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
 @nb.njit(cache=True)
 def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_enter,
            b_leave, l_grace, l_expire, score, flags, today, list_state, list_cause,
-           ever_listed, fm_penalty, pen_agent, pen_points, counts):
-    """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L]."""
+           ever_listed, fm_penalty, pen_agent, pen_points, pen_event, counts, lo, hi):
+    """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L].
+
+    A partition [lo, hi) does the actor's part of the acts of its agents (committed, observed,
+    dismissed) and the attributed agent's part of the acts pinned on its agents; pen_event[k]
+    is the act (its position in ``agent``) behind the k-th penalty."""
     B, L = b_points.shape[1], l_grace.shape[0]
     n_pen = 0
     for e in range(agent.shape[0]):
         i, b, st = agent[e], beh[e], status[e]
-        if b_penalised[region[i], b]:  # scored where the actor lives
-            flags[i] |= COMMITTED
-        if st & OBSERVED:
-            counts[b] += 1
-        if st & DISMISSED:
-            counts[B + 1] += 1
+        if lo <= i < hi:
+            if b_penalised[region[i], b]:  # scored where the actor lives
+                flags[i] |= COMMITTED
+            if st & OBSERVED:
+                counts[b] += 1
+            if st & DISMISSED:
+                counts[B + 1] += 1
         if not (st & OBSERVED) or (st & (DISMISSED | UNIDENTIFIED)):
             continue
         t = target[e]
+        if not lo <= t < hi:
+            continue
         wrong = (st & FALSE) != 0
         if wrong:
             flags[t] |= FALSE_ATTRIBUTED
@@ -56,6 +63,7 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
                     fm_penalty[t] -= pts
                 pen_agent[n_pen] = t
                 pen_points[n_pen] = pts
+                pen_event[n_pen] = e
                 n_pen += 1
         for l in range(L):
             bit = 1 << l
@@ -71,14 +79,20 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
     return n_pen
 
 
-def score_and_list(agent, beh, target, status, day, p, s, region):
-    """Apply the day's attributed acts. Returns (penalties (agent, points), counts)."""
+def score_and_list(agent, beh, target, status, day, p, s, region, lo=0, hi=None,
+                   events=False):
+    """Apply the day's attributed acts (the parts of agents [lo, hi), default all). Returns
+    (penalties (agent, points), counts), and with ``events`` the act behind each penalty."""
     B, L = p.b_points.shape[1], p.l_grace.shape[0]
     counts = np.zeros(B + 2 + 2 * L, np.int64)
     pen_agent = np.empty(agent.shape[0], np.int32)
     pen_points = np.empty(agent.shape[0], np.int32)
+    pen_event = np.empty(agent.shape[0], np.int64)
+    hi = region.shape[0] if hi is None else hi
     k = _score(agent, beh, target, status, day, region, p.b_points, p.b_penalised, p.b_enter,
                p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
                s.list_state, s.list_cause, s.ever_listed, s.fm_penalty, pen_agent,
-               pen_points, counts)
+               pen_points, pen_event, counts, lo, hi)
+    if events:
+        return pen_agent[:k], pen_points[:k], counts, pen_event[:k]
     return pen_agent[:k], pen_points[:k], counts

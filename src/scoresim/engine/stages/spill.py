@@ -24,12 +24,47 @@ def _hit(m, amount, score, flags, from_abroad):
         flags[m] |= FROM_ABROAD
 
 
+@nb.njit(inline="always", cache=True)
+def _push(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount, out_abroad, w):
+    if lo <= m < hi:
+        _hit(m, amount, score, flags, from_abroad)
+        return w
+    out_agent[w], out_amount[w], out_abroad[w] = m, amount, from_abroad
+    return w + 1
+
+
+@nb.njit(cache=True)
+def apply_hits(agent, amount, from_abroad, score, flags):
+    """Spilled penalties that another partition sent here (their order does not matter: every
+    hit sets the same bits and adds an integer)."""
+    for k in range(agent.shape[0]):
+        _hit(agent[k], amount[k], score, flags, from_abroad[k])
+
+
+@nb.njit(inline="always", cache=True)
+def _land(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount, out_abroad, w):
+    """One hit: lands when m is in [lo, hi); else is written out (a partition's neighbour
+    elsewhere) or, with no out arrays (a thread's stripe), left to the stripe that holds m.
+    Returns (hits counted, next out position)."""
+    if out_agent is None:  # pruned at compile time
+        if lo <= m < hi:
+            _hit(m, amount, score, flags, from_abroad)
+            return 1, w
+        return 0, w
+    return 1, _push(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount,
+                    out_abroad, w)
+
+
 @nb.njit(cache=True)
 def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, group_ids,
                   group_off, group_start, group_members, member_base, tie_base, tie_indptr,
-                  tie_indices, score, flags, region, r_abroad):
-    """Land the day's spilled penalties on the receivers in [lo, hi); returns how many."""
-    hits = 0
+                  tie_indices, score, flags, region, r_abroad, out_agent, out_amount,
+                  out_abroad):
+    """The day's spilled penalties for the receivers in [lo, hi). Without out arrays (a
+    thread's stripe) the hits elsewhere are skipped and counted by their own stripe; with
+    them (a partition spilling its own penalties) they are written out. Returns (hits, hits
+    written out)."""
+    hits = w = 0
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
         abroad = r_abroad[region[a]]
@@ -43,9 +78,10 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
             gg = group_off[l] + g
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
-                if m != a and lo <= m < hi:
-                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
-                    hits += 1
+                if m != a:
+                    h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags,
+                                 lo, hi, out_agent, out_amount, out_abroad, w)
+                    hits += h
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
@@ -53,10 +89,10 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
             k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
             while k < end:
                 m, k = tie_at(tie_indices, k, a)
-                if lo <= m < hi:
-                    _hit(m, amount, score, flags, abroad and not r_abroad[region[m]])
-                    hits += 1
-    return hits
+                h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
+                             hi, out_agent, out_amount, out_abroad, w)
+                hits += h
+    return hits, w
 
 
 @nb.njit(parallel=True, cache=True)
@@ -73,8 +109,17 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_
         hits[t] = _spill_stripe(t * width, min(n, (t + 1) * width), pen_agent, pen_points,
                                 g_spill, t_spill, group_row, group_ids, group_off, group_start,
                                 group_members, member_base, tie_base, tie_indptr, tie_indices,
-                                score, flags, region, r_abroad)
+                                score, flags, region, r_abroad, None, None, None)[0]
     return hits.sum()
+
+
+def spill_routed(pen_agent, pen_points, p, net, s, people, lo: int, hi: int, out):
+    """A partition's spill of its own penalties: hits in [lo, hi) land, the others are
+    written to ``out`` (agent, amount, from abroad). Returns (hits, hits written out)."""
+    return _spill_stripe(lo, hi, pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row,
+                         net.group_ids, net.group_off, net.group_start, net.group_members,
+                         net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
+                         s.score, s.flags, people.region, p.r_abroad, *out)
 
 
 def spill(pen_agent, pen_points, p, net, s, people) -> int:

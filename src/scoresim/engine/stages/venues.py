@@ -26,8 +26,9 @@ from .observe import AT_VENUE, FALSE, OBSERVED, UNIDENTIFIED
 
 @nb.njit(cache=True)
 def _visits(fill, seed, day, v_region, v_count, v_tables, v_capture, v_open, v_visit,
-            cell_start, agent, kind, instance, table, captured):
-    """Count (fill=False) or list the day's visits, by kind, then group, then agent."""
+            cell_start, lo_, hi_, agent, kind, instance, table, captured):
+    """Count (fill=False) or list the day's visits of agents [lo, hi), by kind, then group,
+    then agent."""
     G = v_visit.shape[1]
     w = 0
     for k in range(v_visit.shape[0]):
@@ -45,6 +46,9 @@ def _visits(fill, seed, day, v_region, v_count, v_tables, v_capture, v_open, v_v
                 j += 1
                 if pos >= hi:
                     break
+                if not lo_ <= pos < hi_:
+                    pos += 1
+                    continue
                 if fill:
                     agent[w] = pos
                     kind[w] = k
@@ -98,14 +102,18 @@ def _patron(v, start, end, agent, group, g_enrolled, exclude, u):
 @nb.njit(cache=True)
 def _identify(seed, day, v_region, v_feed, v_channel, c_recognition, c_false_match,
               g_false_match, g_enrolled, group, cell_start, agent, kind, vstart, vend,
-              captured, flags, out):
-    """Faces in the feeds: out[k] = [identified, false matches, records home by group...]."""
+              captured, flags, out, lo, hi, victims):
+    """Faces in the feeds: out[k] = [identified, false matches, records home by group...].
+
+    Only patrons in [lo, hi) (a partition's); a false match onto someone outside is written to
+    ``victims`` (returns how many) for that person's partition to mark."""
     key = rng.stream(seed, day, rng.VISIT, 2 * 65536)
+    w = 0
     for x in range(agent.shape[0]):
         k = kind[x]
-        if not (captured[x] and v_feed[k]):
-            continue
         i = agent[x]
+        if not (captured[x] and v_feed[k]) or not lo <= i < hi:
+            continue
         out[k, 2 + group[i]] += 1
         flags[i] |= CAPTURED_ABROAD
         c = v_channel[k]
@@ -118,7 +126,12 @@ def _identify(seed, day, v_region, v_feed, v_channel, c_recognition, c_false_mat
                         vstart, vend, group, g_enrolled)
             if v >= 0:
                 out[k, 1] += 1
-                flags[v] |= IDENTIFIED_ABROAD
+                if lo <= v < hi:
+                    flags[v] |= IDENTIFIED_ABROAD
+                else:
+                    victims[w] = v
+                    w += 1
+    return w
 
 
 @nb.njit(cache=True)
@@ -173,18 +186,39 @@ def _acts_at_venues(seed, day, act_agent, act_beh, target, status, region, r_abr
         target[e], status[e] = t, st
 
 
-def venue_day(act_agent, act_beh, target, status, seed, day, p, people, s) -> dict:
-    """The day at the venues abroad; rewrites the observation of acts done there."""
-    K, G = p.v_region.shape[0], len(people.group_names)
-    if K == 0:
-        return {}
+def venue_visits(seed, day, p, people, lo=0, hi=None) -> tuple[np.ndarray, ...]:
+    """The day's visits of agents [lo, hi) (default all): agent, kind, instance, table,
+    captured, each in the order of the visits."""
+    hi = people.n if hi is None else hi
     args = (seed, day, p.v_region, p.v_count, p.v_tables, p.v_capture, p.v_open, p.v_visit,
-            people.cell_start)
+            people.cell_start, lo, hi)
     e32, e64, eb = np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0, np.bool_)
     n = _visits(False, *args, e32, e32, e64, e64, eb)
     agent, kind = np.empty(n, np.int32), np.empty(n, np.int32)
     instance, table, captured = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool)
     _visits(True, *args, agent, kind, instance, table, captured)
+    return agent, kind, instance, table, captured
+
+
+def table_associations(visits, p) -> int:
+    """Patrons captured at one table, feed home: each pair is a recorded association."""
+    _, kind, _, table, captured = visits
+    home = captured & p.v_feed[kind]
+    _, at_table = np.unique(kind[home].astype(np.int64) * (1 << 40) + table[home],
+                            return_counts=True)
+    return int(np.sum(at_table * (at_table - 1) // 2))
+
+
+def venue_observe(visits, act_agent, act_beh, target, status, seed, day, p, people, s,
+                  lo=0, hi=None) -> tuple[dict, np.ndarray]:
+    """Identification at the venues and the acts done there, given all the day's visits: the
+    parts of patrons and actors in [lo, hi) (default all). Returns the counts and the
+    falsely matched people outside [lo, hi) (to mark in their partition)."""
+    K, G = p.v_region.shape[0], len(people.group_names)
+    hi = people.n if hi is None else hi
+    agent, kind, instance, table, captured = visits
+    n = agent.shape[0]
+    e64 = np.zeros(0, np.int64)
     # group the visits by venue (kind, instance): each visit knows its venue's range
     order = np.lexsort((agent, instance, kind))
     agent, kind, instance = agent[order], kind[order], instance[order]
@@ -196,9 +230,11 @@ def venue_day(act_agent, act_beh, target, status, seed, day, p, people, s) -> di
     run = np.repeat(np.arange(len(starts)), ends - starts) if n else np.zeros(0, np.int64)
     vstart, vend = starts[run] if n else e64, ends[run] if n else e64
     out = np.zeros((K, 2 + G), np.int64)
-    _identify(seed, day, p.v_region, p.v_feed, p.v_channel, p.c_recognition, p.c_false_match,
-              p.g_false_match, p.g_enrolled, people.group, people.cell_start, agent, kind,
-              vstart, vend, captured, s.flags, out)
+    victims = np.empty(n, np.int32)
+    w = _identify(seed, day, p.v_region, p.v_feed, p.v_channel, p.c_recognition,
+                  p.c_false_match, p.g_false_match, p.g_enrolled, people.group,
+                  people.cell_start, agent, kind, vstart, vend, captured, s.flags, out, lo, hi,
+                  victims)
     by_agent = np.argsort(agent, kind="stable")
     counts = np.zeros(3, np.int64)
     _acts_at_venues(seed, day, act_agent, act_beh, target, status, people.region, p.r_abroad,
@@ -206,12 +242,18 @@ def venue_day(act_agent, act_beh, target, status, seed, day, p, people, s) -> di
                     p.g_false_match, p.g_enrolled, people.group, people.cell_start, p.v_region,
                     p.v_feed, p.v_act_share, p.v_channel, agent[by_agent],
                     by_agent.astype(np.int64), agent, kind, vstart, vend, captured, counts)
-    # patrons captured at one table, feed home: each pair is a recorded association
-    home = captured & p.v_feed[kind]
-    _, at_table = np.unique(kind[home].astype(np.int64) * (1 << 40) + table[home],
-                            return_counts=True)
-    visits = np.bincount(kind, minlength=K)
-    return {"visits": visits, "identified": out[:, 0], "false_matches": out[:, 1],
-            "records": out[:, 2:], "associations": int(np.sum(at_table * (at_table - 1) // 2)),
+    own = (agent >= lo) & (agent < hi)
+    return {"visits": np.bincount(kind[own], minlength=K), "identified": out[:, 0],
+            "false_matches": out[:, 1], "records": out[:, 2:],
             "acts_at_venues": int(counts[0]), "observed_at_venues": int(counts[1]),
-            "pinned_at_venues": int(counts[2])}
+            "pinned_at_venues": int(counts[2])}, victims[:w]
+
+
+def venue_day(act_agent, act_beh, target, status, seed, day, p, people, s) -> dict:
+    """The day at the venues abroad; rewrites the observation of acts done there."""
+    if p.v_region.shape[0] == 0:
+        return {}
+    visits = venue_visits(seed, day, p, people)
+    out, _ = venue_observe(visits, act_agent, act_beh, target, status, seed, day, p, people, s)
+    out["associations"] = table_associations(visits, p)
+    return out

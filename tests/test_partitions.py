@@ -1,0 +1,183 @@
+"""One population across K Ray actors (``scoresim run --partitions K``) gives the same
+summary.json and daily.parquet as the single process, bit for bit, and really splits the work.
+
+Runs on a local Ray instance (2 CPUs; the actors take no CPU reservation, so 4 fit).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import ray
+from typer.testing import CliRunner
+
+from scoresim import build_population, load_scenario
+from scoresim.cli import app
+from scoresim.engine.partitions import respond_part, route, split
+from scoresim.engine.stages.respond import respond_counts
+from scoresim.experiments.partitioned import partition_bounds, run_partitioned, start_workers
+from scoresim.sim import Sim
+
+# summary.json fields that measure the machine (or the command line), not the model: the only
+# fields allowed to differ between a partitioned and a single-process run
+TIMING = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second")
+NOT_MODEL = (*TIMING, "command")
+
+N, DAYS = 16_000, 20  # 4 blocks of 4,096 agents: enough for 4 partitions
+
+# the overseas scenario pushed so that every cross-partition path is taken with 4 partitions:
+# the city abroad spans partitions (false matches at its venues land elsewhere), list
+# sanctions reach work teams (which span partitions), work firms are rated (and owned
+# elsewhere than some of their members), and visibility is switched off and on again
+CROSS = {
+    "overseas.vancouver.share": 0.4,
+    "behaviours.debt_default.rate": 0.01,
+    "lists.dishonest_debtors.grace_days": 0,
+    "sanctions.school_ban.reaches": "work",
+    "layers.work.rating": {"weight": 1.0, "threshold": 990},
+    "lists.firm_list": {"enter_on_rating": "work", "grace_days": 0},
+    "timeline": [{"day": 7, "set": {"sanctions.travel_ban.visible": False}},
+                 {"day": 14, "set": {"sanctions.travel_ban.visible": True}}],
+}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def actors(local_ray):
+    """Four partition actors, reused by every run here (each run sets them up afresh)."""
+    workers = start_workers(4)
+    yield workers
+    for w in workers:
+        ray.kill(w)
+
+
+def _model(summary: dict) -> str:
+    return json.dumps({k: v for k, v in summary.items() if k not in NOT_MODEL}, sort_keys=True)
+
+
+def _check_same(got, want) -> None:
+    assert _model(got.summary) == _model(want.summary)
+    pd.testing.assert_frame_equal(got.daily, want.daily, check_exact=True)
+
+
+def _run_and_inspect(sim: Sim, k: int, actors: list) -> tuple[object, list[dict], list[bool]]:
+    res = run_partitioned(sim, k, workers=actors)
+    finals = ray.get([w.final.remote() for w in actors[:k]])
+    untouched = ray.get([w.outside_untouched.remote() for w in actors[:k]])
+    return res, [f["work"] for f in finals], untouched
+
+
+def _check_split(work: list[dict], untouched: list[bool], bounds: np.ndarray, days: int,
+                 total_acts: int) -> None:
+    """Each actor did only its own agents' part: it measured exactly its range each day, the
+    acts are divided among the actors, and no agent outside its range was touched there."""
+    assert all(untouched)
+    assert [w["agent_days"] for w in work] == list(np.diff(bounds) * days)
+    assert sum(w["acts"] for w in work) == total_acts
+    assert all(0 < w["acts"] < total_acts for w in work) or len(work) == 1
+
+
+# ------------------------------------------------------------------ pure parts
+def test_split_takes_whole_regions_else_blocks() -> None:
+    starts = np.array([0, 3000, 9000, 20000])
+    np.testing.assert_array_equal(split(starts, 1), [0, 20000])
+    np.testing.assert_array_equal(split(starts, 2), [0, 9000, 20000])
+    np.testing.assert_array_equal(split(starts, 3), [0, 3000, 9000, 20000])
+    four = split(starts, 4)  # fewer regions than partitions: block boundaries
+    assert four[0] == 0 and four[-1] == 20000 and np.all(four[1:-1] % 4096 == 0)
+    with pytest.raises(ValueError):
+        split(np.array([0, 5000]), 4)
+
+
+def test_route_keeps_order_within_each_destination() -> None:
+    dest = np.array([1, 0, 1, 2, 0])
+    out = route(dest, 3, np.arange(5))
+    assert [list(o[0]) for o in out] == [[1, 4], [0, 2], [3]]
+
+
+@pytest.mark.parametrize("cuts", [[0, 20_000], [0, 5000, 9000, 20_000],
+                                  [0, 4096, 4097, 12_000, 20_000]])
+def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
+    """respond and the day's measurements over ranges of agents: the same caution and the
+    same integer totals (score, caution, grades, groups) as over the whole population."""
+    sc = load_scenario("default")
+    pop = build_population(sc, cuts[-1], 3)
+    _, plans, whole = Sim(sc, agents=cuts[-1], days=1, seed=3).prepare(pop)
+    p, net, group, G = plans[0], pop.network, pop.people.group, len(pop.people.group_names)
+    gen = np.random.default_rng(1)
+    n = cuts[-1]
+    whole.caution[:] = (gen.random(n) ** 4).astype(np.float32)
+    whole.today[:] = gen.integers(0, 4, n).astype(np.uint8)
+    whole.sanctioned_ties[:] = (gen.random(n) < 0.01) * gen.integers(1, 3, n)
+    whole.score[:] += gen.integers(-20_000, 1, n).astype(np.int32)
+    whole.eff_mask[:] = gen.random(n) < 0.05
+    _, _, parts = Sim(sc, agents=n, days=1, seed=3).prepare(pop)
+    for name in ("caution", "today", "sanctioned_ties", "score", "eff_mask"):
+        getattr(parts, name)[:] = getattr(whole, name)
+    expected = respond_counts(p, net, whole, group, G)
+    got = sum(respond_part(p, net, parts, group, G, lo, hi)
+              for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(parts.caution, whole.caution)
+    np.testing.assert_array_equal(parts.today, whole.today)
+    assert expected[1] > 0 and np.all(whole.today[whole.sanctioned_ties == 0] == 0)
+
+
+# ------------------------------------------------------------------ whole runs
+@pytest.fixture(scope="module")
+def default_single():
+    return Sim("default", agents=N, days=DAYS, seed=7).run()
+
+
+@pytest.mark.parametrize("k", [1, 2, 4])
+def test_default_partitioned_is_bit_identical(actors, default_single, k: int) -> None:
+    sim = Sim("default", agents=N, days=DAYS, seed=7)
+    res, work, untouched = _run_and_inspect(sim, k, actors)
+    _check_same(res, default_single)
+    total = sum(default_single.summary["final"]["acts"].values())
+    _check_split(work, untouched, partition_bounds(sim, k), DAYS, total)
+
+
+def test_cli_partitions_writes_identical_files(local_ray, tmp_path: Path) -> None:
+    """``scoresim run --partitions 2`` and the single process write the same summary.json
+    (but for the timing fields and the command) and the same daily.parquet; here with a city
+    abroad, whose diaspora's kin ties home cross from one partition to the other."""
+    runner = CliRunner()
+    args = ["run", "overseas-venue", "--agents", "8000", "--days", "10", "--seed", "7", "-q"]
+    one, two = tmp_path / "one", tmp_path / "two"
+    r = runner.invoke(app, [*args, "--out", str(one)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, [*args, "--out", str(two), "--partitions", "2"])
+    assert r.exit_code == 0, r.output
+    a, b = (json.loads((d / "summary.json").read_text()) for d in (one, two))
+    assert set(a) == set(b) and {k for k in a if a[k] != b[k]} <= set(NOT_MODEL)
+    assert (one / "daily.parquet").read_bytes() == (two / "daily.parquet").read_bytes()
+
+
+def test_cross_partition_paths_are_bit_identical(actors) -> None:
+    k = 4
+    sim = lambda: Sim("overseas-venue", agents=N, days=DAYS, seed=5, overrides=CROSS)  # noqa: E731
+    want = sim().run()
+    res, work, untouched = _run_and_inspect(sim(), k, actors)
+    _check_same(res, want)
+    total = sum(want.summary["final"]["acts"].values())
+    _check_split(work, untouched, partition_bounds(sim(), k), DAYS, total)
+    sent = {key: sum(w.get(key, 0) for w in work) for key in
+            ("sent_spill", "sent_visibility", "sent_reach", "sent_firm_penalties",
+             "sent_victims")}
+    assert all(v > 0 for v in sent.values()), sent  # every kind of message went across
+    assert want.summary["final"]["ever_listed"]["firm_list"] > 0
+    assert want.summary["overseas"]["false_matches_onto_enrolled"] > 0
