@@ -167,7 +167,8 @@ def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, busy: np.ndarra
     """Own sanctions of the range's busy agents; the (member, bit) pairs they reach."""
     tot, changed, reachers = sanction_own(day, seed, p, s, n_lists, busy)
     pm, pbit = reach_pairs(reachers, p.s_reach, p.reach_bits, net.group_row, net.group_ids,
-                           net.group_off, net.group_start, net.group_members, net.member_base,
+                           net.group_off, net.group_start, net.group_hint, net.group_members,
+                           net.member_base,
                            s.own_mask)
     return tot, changed, (pm, pbit)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine import rng
 from ..engine import ties as tie_rows
+from ..engine.groups import HINT_SHIFT
 from ..engine.ties import put_tie, tie_slots
 from ..scenario.schema import Layer, Scenario, ZipfSize
 from .people import People, build_rng
@@ -33,6 +34,8 @@ class Network:
     group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
     group_start: np.ndarray  # int32 (int64 past 2**31)[total groups + 1]: member positions
     group_members: np.ndarray  # int32[memberships past member_base]
+    # the runs layer's group of agents 0, 64, 128, ... (engine.groups.group_id)
+    group_hint: np.ndarray  # int32[n / 64 + 1]
     # member positions below member_base are the agents themselves (the first group layer,
     # households, is laid out as runs of consecutive agents); see engine.groups.member_at
     member_base: int
@@ -46,7 +49,8 @@ class Network:
         return sum(
             a.nbytes
             for a in (self.group_row, self.group_ids, self.group_off, self.group_start,
-                      self.group_members, self.tie_base, self.tie_indptr, self.tie_indices)
+                      self.group_members, self.group_hint, self.tie_base, self.tie_indptr,
+                      self.tie_indices)
         )
 
     def groups_of(self, l: int) -> np.ndarray:
@@ -244,9 +248,15 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     if group_start[-1] < np.iinfo(np.int32).max:  # member positions fit: half the bytes
         group_start = group_start.astype(np.int32)
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
+    group_hint = np.zeros(0, np.int32)
+    if member_base == n and groups:  # households: the group of every 64th agent
+        every = np.arange(0, n, 1 << HINT_SHIFT, dtype=np.int64)
+        group_hint = (np.searchsorted(group_start[: offs[1] + 1], every, side="right") - 1
+                      ).astype(np.int32)
     tie_base, tie_indptr, tie_indices = _build_ties(scenario, people, ties, seed)
     return Network(n, groups, ties, group_row, group_ids, np.array(offs, np.int64),
-                   group_start, group_members, member_base, tie_base, tie_indptr, tie_indices)
+                   group_start, group_members, group_hint, member_base, tie_base, tie_indptr,
+                   tie_indices)
 
 
 def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):

@@ -19,7 +19,8 @@ from .listing import enter_list
 
 @nb.njit(cache=True)
 def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, group_row,
-                group_ids, group_off, group_start, group_members, member_base, firm_rating,
+                group_ids, group_off, group_start, group_hint, group_members, member_base,
+                firm_rating,
                 l_grace, l_expire, list_state, list_cause, ever_listed, listings, lo, hi):
     """Only the firms whose owner is in [lo, hi) (a partition's firms) are rated here (lo
     None: one process, every firm)."""
@@ -29,7 +30,7 @@ def _rate_firms(pen_agent, pen_points, day, weight, threshold, rating_lists, gro
         for l in range(weight.shape[0]):
             if weight[l] <= 0:
                 continue
-            g = group_id(l, a, group_row, group_ids, group_off, group_start)
+            g = group_id(l, a, group_row, group_ids, group_off, group_start, group_hint)
             if g < 0:
                 continue
             gg = group_off[l] + g
@@ -57,6 +58,7 @@ def rate_firms(pen_agent, pen_points, day, p, net, s, lo=0, hi=None) -> np.ndarr
         return listings
     _rate_firms(pen_agent, pen_points, day, p.g_rating_weight, p.g_rating_threshold,
                 p.g_rating_lists, net.group_row, net.group_ids, net.group_off, net.group_start,
+                net.group_hint,
                 net.group_members, net.member_base, s.firm_rating, p.l_grace, p.l_expire,
                 s.list_state, s.list_cause, s.ever_listed, listings,
                 None if hi is None else lo, hi)

@@ -185,6 +185,7 @@ def apply_ties(tie, delta, sanctioned_ties):
 
 @nb.njit(cache=True)
 def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, group_start,
+                group_hint,
                 group_members, member_base, own_mask):
     """(member, sanction bit) for every other member of each reacher's group that one of its
     sanctions reaches, in the reachers' order."""
@@ -194,7 +195,7 @@ def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, 
         for s in range(S):
             if own_mask[reachers[k]] & reach_bits & (1 << s):
                 g = group_id(s_reach[s], reachers[k], group_row, group_ids, group_off,
-                             group_start)
+                             group_start, group_hint)
                 if g >= 0:
                     gg = group_off[s_reach[s]] + g
                     size += group_start[gg + 1] - group_start[gg]
@@ -205,7 +206,8 @@ def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, 
         for s in range(S):
             bit = 1 << s
             if own_mask[a] & reach_bits & bit:
-                g = group_id(s_reach[s], a, group_row, group_ids, group_off, group_start)
+                g = group_id(s_reach[s], a, group_row, group_ids, group_off, group_start,
+                             group_hint)
                 if g < 0:
                     continue
                 gg = group_off[s_reach[s]] + g
@@ -236,11 +238,12 @@ def apply_reach(prev_reached, pm, pbit, reach_mask):
 
 @nb.njit(cache=True)
 def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_members,
+            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_hint,
+            group_members,
             member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
             list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
     pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off,
-                           group_start, group_members, member_base, own_mask)
+                           group_start, group_hint, group_members, member_base, own_mask)
     reached = apply_reach(prev_reached, pm, pbit, reach_mask)
     e32 = np.zeros(0, np.int32)
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
@@ -298,7 +301,8 @@ def sanction(day, seed, p, net, s, n_lists, busy=None):
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
                         p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_row,
-                        net.group_ids, net.group_off, net.group_start, net.group_members,
+                        net.group_ids, net.group_off, net.group_start, net.group_hint,
+                        net.group_members,
                         net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
                         s.own_mask, s.reach_mask, s.eff_mask, s.list_cause, s.flags, s.today,
                         s.appeal_day, s.sanctioned_ties, s.sanctioned_count, by_cause)

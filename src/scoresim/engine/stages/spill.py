@@ -59,7 +59,8 @@ def _land(m, amount, from_abroad, lo, hi, buf_m, buf_amount, buf_abroad, b, out_
 
 @nb.njit(cache=True)
 def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, group_ids,
-                  group_off, group_start, group_members, member_base, tie_base, tie_indptr,
+                  group_off, group_start, group_hint, group_members, member_base, tie_base,
+                  tie_indptr,
                   tie_indices, score, flags, region, r_abroad, out_agent, out_amount,
                   out_abroad):
     """The day's spilled penalties for the receivers in [lo, hi), landing in the penalties'
@@ -77,7 +78,7 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
             amount = np.int32(round(pts * g_spill[l]))
             if amount == 0:
                 continue
-            g = group_id(l, a, group_row, group_ids, group_off, group_start)
+            g = group_id(l, a, group_row, group_ids, group_off, group_start, group_hint)
             if g < 0:
                 continue
             gg = group_off[l] + g
@@ -110,7 +111,8 @@ def _spill_stripe(lo, hi, pen_agent, pen_points, g_spill, t_spill, group_row, gr
 
 @nb.njit(parallel=True, cache=True)
 def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
-           group_start, group_members, member_base, tie_base, tie_indptr, tie_indices, score,
+           group_start, group_hint, group_members, member_base, tie_base, tie_indptr, tie_indices,
+           score,
            flags, region, r_abroad, stripes):
     """Each thread owns a stripe of receivers and walks every penalty, landing only the hits
     in its stripe: no two threads touch one agent, each receiver gets its hits in the
@@ -121,6 +123,7 @@ def _spill(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_
     for t in nb.prange(stripes):
         hits[t] = _spill_stripe(t * width, min(n, (t + 1) * width), pen_agent, pen_points,
                                 g_spill, t_spill, group_row, group_ids, group_off, group_start,
+                                group_hint,
                                 group_members, member_base, tie_base, tie_indptr, tie_indices,
                                 score, flags, region, r_abroad, None, None, None)[0]
     return hits.sum()
@@ -130,7 +133,8 @@ def spill_routed(pen_agent, pen_points, p, net, s, people, lo: int, hi: int, out
     """A partition's spill of its own penalties: hits in [lo, hi) land, the others are
     written to ``out`` (agent, amount, from abroad). Returns (hits, hits written out)."""
     return _spill_stripe(lo, hi, pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row,
-                         net.group_ids, net.group_off, net.group_start, net.group_members,
+                         net.group_ids, net.group_off, net.group_start, net.group_hint,
+                         net.group_members,
                          net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
                          s.score, s.flags, people.region, p.r_abroad, *out)
 
@@ -140,6 +144,7 @@ def spill(pen_agent, pen_points, p, net, s, people) -> int:
     if not p.association or pen_agent.shape[0] == 0:
         return 0
     return int(_spill(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
-                      net.group_off, net.group_start, net.group_members, net.member_base,
+                      net.group_off, net.group_start, net.group_hint, net.group_members,
+                      net.member_base,
                       net.tie_base, net.tie_indptr, net.tie_indices, s.score, s.flags,
                       people.region, p.r_abroad, nb.get_num_threads()))
