@@ -11,7 +11,7 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from .candidates import BLOCK, gap, n_blocks
+from .candidates import BLOCK, gap, log_miss, n_blocks
 
 
 @nb.njit(inline="always", cache=True)
@@ -36,13 +36,14 @@ def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rat
     for t in nb.prange(b_rate.shape[0] * nb_):
         b, k = t // nb_, k0 + t % nb_
         q = b_bound[b]
+        lq = log_miss(q)
         key = rng.stream(seed, day, rng.ACT, b)
         akey = rng.stream(seed, day, rng.ACT_ACCEPT, b)
         end = min(n, hi, (k + 1) * BLOCK)
         pos, j, w, cap = k * BLOCK, 0, offsets[t], caps[t]
         count = 0
         while True:
-            pos += gap(key, k, j, q, end - pos)
+            pos += gap(key, k, j, q, end - pos, lq)
             j += 1
             if pos >= end:
                 break

@@ -19,13 +19,20 @@ BLOCK = 4096
 
 
 @nb.njit(inline="always", cache=True)
-def gap(key, block: int, j: int, q: float, room: int) -> int:
-    """Agents skipped before the j-th candidate of a block; ``room`` or more means none left."""
+def log_miss(q: float) -> float:
+    """log(1 - q): computed once per block walk and passed to ``gap``."""
+    return math.log1p(-q) if 0.0 < q < 1.0 else 0.0
+
+
+@nb.njit(inline="always", cache=True)
+def gap(key, block: int, j: int, q: float, room: int, lq: float = 0.0) -> int:
+    """Agents skipped before the j-th candidate of a block; ``room`` or more means none left.
+    ``lq``: log_miss(q), if the caller has it (one logarithm a candidate instead of two)."""
     if q >= 1.0:
         return 0
     if q <= 0.0:
         return room
-    g = math.log1p(-rng.uniform(key, block, j)) / math.log1p(-q)
+    g = math.log1p(-rng.uniform(key, block, j)) / (lq if lq != 0.0 else math.log1p(-q))
     if g >= room:
         return room
     return int(g)

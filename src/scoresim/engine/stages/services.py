@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 from .. import rng
-from .candidates import BLOCK, gap, n_blocks
+from .candidates import BLOCK, gap, log_miss, n_blocks
 
 
 @nb.njit(parallel=True, cache=True)
@@ -21,10 +21,11 @@ def _services(n, lo, hi, seed, day, v_demand, v_denied_by, eff_mask, group, out)
     for t in nb.prange(v_demand.shape[0] * nb_):
         v, k = t // nb_, k0 + t % nb_
         key = rng.stream(seed, day, rng.SERVICE, v)
+        lq = log_miss(v_demand[v])
         end = min(n, hi, (k + 1) * BLOCK)
         pos, j = k * BLOCK, 0
         while True:
-            pos += gap(key, k, j, v_demand[v], end - pos)
+            pos += gap(key, k, j, v_demand[v], end - pos, lq)
             j += 1
             if pos >= end:
                 break
