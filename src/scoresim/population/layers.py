@@ -8,7 +8,7 @@ held beside the CSR and the build peak stays near the final size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numba as nb
 import numpy as np
@@ -44,6 +44,7 @@ class Network:
     tie_base: np.ndarray  # int64[Lt + 1]
     tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
     tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
+    _ties: dict = field(default_factory=dict, repr=False)  # directed ties per layer, once counted
 
     def nbytes(self) -> int:
         return sum(
@@ -88,7 +89,10 @@ class Network:
             sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
             out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
         for l, name in enumerate(self.tie_layers):
-            out[name] = float(self.degrees(l).sum() / n) if n else 0.0
+            if l not in self._ties:  # one walk over the layer's slots, then remembered
+                rows = self.tie_indices[self.tie_base[l] : self.tie_base[l + 1]]
+                self._ties[l] = tie_rows.count_ties(rows)
+            out[name] = self._ties[l] / n if n else 0.0
         return out
 
 
