@@ -71,7 +71,8 @@ def plan(
               _duration(p.seconds_per_day()))
     s.add_row(f"time for {days} days", _duration(p.seconds_per_day() * days))
     if partitions > 1:
-        s.add_row(f"memory per partition (K = {partitions})",
+        s.add_row(f"memory per partition (K = {partitions}), once actors hold only their "
+                  "range (today each holds the whole population: docs/partitions.md)",
                   _gib(p.peak_bytes / partitions))
         s.add_row(f"time per day (K = {partitions}, compute only)",
                   _duration(p.seconds_per_day() / partitions))
