@@ -32,7 +32,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_hash
-from ..scenario.load import _parse_yaml, _Source, _split, _validation_errors
+from ..scenario.paths import split_path, validation_errors
+from ..scenario.source import Source, parse_yaml
 
 __all__ = ["RangeSpec", "Sweep", "SweepSpec", "load_sweep", "run_id_of"]
 
@@ -190,7 +191,7 @@ def _walk(data: Any, path: tuple[str, ...]) -> str | None:
     return None
 
 
-def _check_parameters(spec: SweepSpec, where: _Source, base: Scenario
+def _check_parameters(spec: SweepSpec, where: Source, base: Scenario
                       ) -> tuple[dict[str, list[Any]], dict[str, RangeSpec]]:
     data = base.model_dump(mode="json")
     values: dict[str, list[Any]] = {}
@@ -198,7 +199,7 @@ def _check_parameters(spec: SweepSpec, where: _Source, base: Scenario
     for name, given in spec.parameters.items():
         key = ("parameters", name)
         try:
-            problem = _walk(data, _split(name))
+            problem = _walk(data, split_path(name))
         except ValueError as exc:
             problem = str(exc)
         if problem:
@@ -215,7 +216,7 @@ def _check_parameters(spec: SweepSpec, where: _Source, base: Scenario
         try:
             r = RangeSpec.model_validate(given)
         except ValidationError as exc:
-            sub, msg = _validation_errors(exc, given)[0]
+            sub, msg = validation_errors(exc, given)[0]
             raise where.error((*key, *sub), msg) from None
         lo, hi = r.range
         if not lo < hi or (r.log and lo <= 0):
@@ -225,7 +226,7 @@ def _check_parameters(spec: SweepSpec, where: _Source, base: Scenario
     return values, ranges
 
 
-def _samples(spec: SweepSpec, where: _Source, values: dict[str, list[Any]],
+def _samples(spec: SweepSpec, where: Source, values: dict[str, list[Any]],
              ranges: dict[str, RangeSpec]) -> list[dict[str, Any]]:
     if spec.sampler == "grid":
         if spec.samples is not None:
@@ -242,7 +243,7 @@ def _samples(spec: SweepSpec, where: _Source, values: dict[str, list[Any]],
     return sobol_samples(ranges, n, spec.second_order, spec.sampler_seed)
 
 
-def _base_scenario(spec: SweepSpec, where: _Source, folder: Path) -> Scenario:
+def _base_scenario(spec: SweepSpec, where: Source, folder: Path) -> Scenario:
     source: str | Path = spec.scenario
     if (folder / spec.scenario).is_file():
         source = folder / spec.scenario
@@ -268,14 +269,14 @@ def load_sweep(file: str | Path) -> Sweep:
     if not path.is_file():
         raise ScenarioError("no such sweep file", file=name)
     try:
-        data, where = _parse_yaml(path.read_text(encoding="utf-8"), name)
+        data, where = parse_yaml(path.read_text(encoding="utf-8"), name)
     except ScenarioError as exc:
         exc.message = exc.message.replace("a scenario file", "a sweep file")
         raise ScenarioError(exc.message, file=exc.file, line=exc.line, key=exc.key) from None
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        errors = [where.error(p, m) for p, m in _validation_errors(exc, data)]
+        errors = [where.error(p, m) for p, m in validation_errors(exc, data)]
         errors.sort(key=lambda e: e.line is None)  # an error with a line first
         errors[0].more = errors[1:]
         raise errors[0] from None
