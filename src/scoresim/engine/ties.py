@@ -66,16 +66,6 @@ def tie_degree(tie_base, tie_indptr, tie_indices, a):
 
 
 @nb.njit(cache=True)
-def count_ties(rows):
-    """The ties in a run of whole rows (their slots walked in order)."""
-    k = ties = 0
-    while k < rows.shape[0]:
-        k += 1 if rows[k] != FAR else 3
-        ties += 1
-    return ties
-
-
-@nb.njit(cache=True)
 def layer_degrees(tie_base, tie_indptr, tie_indices, l):
     """Every agent's number of ties in layer l."""
     n = tie_indptr.shape[1] - 1

@@ -8,7 +8,7 @@ held beside the CSR and the build peak stays near the final size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
@@ -44,14 +44,14 @@ class Network:
     tie_base: np.ndarray  # int64[Lt + 1]
     tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
     tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
-    _ties: dict = field(default_factory=dict, repr=False)  # directed ties per layer, once counted
+    tie_count: np.ndarray  # int64[Lt]: directed ties (both ends) per layer
 
     def nbytes(self) -> int:
         return sum(
             a.nbytes
             for a in (self.group_row, self.group_ids, self.group_off, self.group_start,
                       self.group_members, self.group_hint, self.tie_base, self.tie_indptr,
-                      self.tie_indices)
+                      self.tie_indices, self.tie_count)
         )
 
     def groups_of(self, l: int) -> np.ndarray:
@@ -89,10 +89,7 @@ class Network:
             sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
             out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
         for l, name in enumerate(self.tie_layers):
-            if l not in self._ties:  # one walk over the layer's slots, then remembered
-                rows = self.tie_indices[self.tie_base[l] : self.tie_base[l + 1]]
-                self._ties[l] = tie_rows.count_ties(rows)
-            out[name] = self._ties[l] / n if n else 0.0
+            out[name] = float(self.tie_count[l] / n) if n else 0.0
         return out
 
 
@@ -148,7 +145,8 @@ def _build_groups(people: People, layer: Layer, l: int, seed: int):
 @nb.njit(cache=True)
 def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, local_share,
               window):
-    """Count degrees (fill=False) or place both ends of each tie (fill=True).
+    """Count degrees (fill=False) or place both ends of each tie (fill=True); returns the
+    number of ties started.
 
     Agent a starts floor(half_degree) ties, one more with probability frac(half_degree), so its
     degree is about half_degree + Poisson(half_degree). Walking the agents in order keeps the
@@ -158,12 +156,14 @@ def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, l
     key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
     width = hi - lo
     if width < 2:
-        return
+        return 0
     h = min(window // 2, (width - 1) // 2)
     whole = int(half_degree)
     frac = half_degree - whole
+    started = 0
     for a in range(lo, hi):
         k = whole + (1 if rng.uniform(key, a, 0) < frac else 0)
+        started += k
         for j in range(k):
             u = rng.uniform(key, a, 3 * j + 1)
             if h >= 1 and rng.uniform(key, a, 3 * j + 2) < local_share:
@@ -178,6 +178,7 @@ def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, l
             else:
                 indptr[a + 1] += tie_slots(a, b)
                 indptr[b + 1] += tie_slots(b, a)
+    return started
 
 
 @nb.njit(cache=True)
@@ -257,10 +258,10 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
         every = np.arange(0, n, 1 << HINT_SHIFT, dtype=np.int64)
         group_hint = (np.searchsorted(group_start[: offs[1] + 1], every, side="right") - 1
                       ).astype(np.int32)
-    tie_base, tie_indptr, tie_indices = _build_ties(scenario, people, ties, seed)
+    tie_base, tie_indptr, tie_indices, tie_count = _build_ties(scenario, people, ties, seed)
     return Network(n, groups, ties, group_row, group_ids, np.array(offs, np.int64),
                    group_start, group_members, group_hint, member_base, tie_base, tie_indptr,
-                   tie_indices)
+                   tie_indices, tie_count)
 
 
 def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
@@ -270,13 +271,16 @@ def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
     halves = [scenario.layers[name].mean_degree / 2 for name in ties]
     cross = _cross_ties(scenario, people, ties)
     tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32)  # slots per row fit int32
+    tie_count = np.zeros(len(ties), np.int64)  # directed ties (both ends) per layer
     for l, name in enumerate(ties):
         layer = scenario.layers[name]
         for r in range(len(rs) - 1):
-            _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r], rs[r + 1], halves[l], seed,
-                      l, r, layer.local_share, layer.local_window)
+            tie_count[l] += 2 * _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r],
+                                          rs[r + 1], halves[l], seed, l, r, layer.local_share,
+                                          layer.local_window)
     for l, lo, hi, k, home, sub in cross:
-        _cross_pass(tie_indptr[l], tie_indptr[l], False, lo, hi, k, 0, home, seed, l, sub)
+        tie_count[l] += 2 * _cross_pass(tie_indptr[l], tie_indptr[l], False, lo, hi, k, 0,
+                                        home, seed, l, sub)
     slots = [int(np.sum(tie_indptr[l], dtype=np.int64)) for l in range(len(ties))]
     if max(slots, default=0) >= np.iinfo(np.int32).max:  # a layer past 2**31 slots
         tie_indptr = tie_indptr.astype(np.int64)
@@ -295,4 +299,4 @@ def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
                 _cross_pass(cursor, rows, True, lo, hi, k, 0, home, seed, l, sub)
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0
-    return tie_base, tie_indptr, tie_indices
+    return tie_base, tie_indptr, tie_indices, tie_count
