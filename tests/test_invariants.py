@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,8 @@ import pytest
 from conftest import TIMING_FIELDS, minimal_scenario, run_sim
 from scoresim import ScenarioError, Sim, build_population, load_scenario
 from scoresim.engine.compile import FIXED, compile_params
+from scoresim.engine.day import run_day
+from scoresim.engine.measure import measure
 from scoresim.engine.state import (
     COMMITTED,
     EVER_ASSOC,
@@ -25,6 +28,7 @@ from scoresim.engine.state import (
     EVER_OWN,
     EVER_SANCTIONED,
     FALSE_ATTRIBUTED,
+    LIVE_SHIFT,
 )
 
 # the default scenario made busier, so that lists, appeals, review and minimum durations all
@@ -387,6 +391,40 @@ def test_final_state_is_consistent(busy_pair):
     assert fin["innocent_sanctioned_frac"] == np.count_nonzero(ever & ((f & COMMITTED) == 0)) / n
     assert fin["sanctioned_frac"] == np.count_nonzero(s.eff_mask) / n
     assert fin["mean_score"] == pytest.approx(float(s.score.astype(np.int64).sum()) / FIXED / n)
+
+
+@pytest.mark.parametrize("scenario", ["default", "benchmarks/peers/workload.yaml"])
+def test_the_days_measurements_equal_a_sweep_of_the_state(scenario):
+    """The day's figures are taken where their data passes (scores in recover's pass plus what
+    appeals restore, caution in respond's pass over the live blocks, sanctioned agents per
+    group kept by the sanction stage): each day they equal one sweep over the state, and each
+    block that respond may skip has no caution, no mark today and no sanctioned tie."""
+    path = Path(__file__).parents[1] / scenario if scenario.endswith(".yaml") else scenario
+    n, days, seed = 30_000, 20, 7
+    sim = Sim(str(path), agents=n, days=days, seed=seed,
+              overrides=BUSY if scenario == "default" else
+              {"behaviours.infraction.rate": 0.02})
+    pop = build_population(sim.scenario, n, seed)
+    _, plans, s = sim.prepare(pop)
+    p, people, G = plans[0], pop.people, len(pop.people.group_names)
+    appeals = skipped = 0
+    for day in range(days):
+        c = run_day(day, seed, p, people, pop.network, s)
+        score, caution, grades, by_group = measure(p.grade_bounds, G, s, people.group)
+        assert c.mean_score == score / FIXED and c.mean_caution == caution
+        np.testing.assert_array_equal(c.grades, grades[: len(c.grades)])
+        np.testing.assert_array_equal(c.sanctioned_by_group, by_group)
+        np.testing.assert_array_equal(
+            s.sanctioned_group, np.bincount(people.group[s.eff_mask != 0], minlength=G))
+        idle = np.repeat(s.live == 0, 1 << LIVE_SHIFT)[:n]
+        assert not np.any(s.caution[idle]) and not np.any(s.today[idle])
+        assert not np.any(s.sanctioned_ties[idle])
+        appeals += c.appeals_won
+        skipped += int(idle.sum())
+    if scenario == "default":
+        assert appeals > 0 and s.caution.max() > 0  # appeals and caution exercised
+    else:
+        assert skipped > 0 and s.sanctioned_ties.max() > 0  # blocks skipped, ties in view
 
 
 def test_daily_counts_agree_with_the_summary(busy_pair):

@@ -6,6 +6,7 @@ Runs on a local Ray instance (2 CPUs; the actors take no CPU reservation, so 4 f
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -17,8 +18,11 @@ from typer.testing import CliRunner
 
 from scoresim import build_population, load_scenario
 from scoresim.cli import app
+from scoresim.engine.measure import measure_counts
 from scoresim.engine.partitions import respond_part, route, split
-from scoresim.engine.stages.respond import respond_counts
+from scoresim.engine.stages.busy import busy_agents
+from scoresim.engine.stages.respond import respond
+from scoresim.engine.state import LIVE_SHIFT
 from scoresim.experiments.partitioned import partition_bounds, run_partitioned, start_workers
 from scoresim.sim import Sim
 
@@ -111,8 +115,9 @@ def test_route_keeps_order_within_each_destination() -> None:
 @pytest.mark.parametrize("cuts", [[0, 20_000], [0, 5000, 9000, 20_000],
                                   [0, 4096, 4097, 12_000, 20_000]])
 def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
-    """respond and the day's measurements over ranges of agents: the same caution and the
-    same integer totals (score, caution, grades, groups) as over the whole population."""
+    """recover (with the scores' measurements) and respond (with caution's) over ranges of
+    agents: the same scores, caution and busy agents, and rows of integer totals that add up
+    to the whole population's, which equal one sweep's measurement of the final state."""
     sc = load_scenario("default")
     pop = build_population(sc, cuts[-1], 3)
     _, plans, whole = Sim(sc, agents=cuts[-1], days=1, seed=3).prepare(pop)
@@ -120,20 +125,37 @@ def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
     gen = np.random.default_rng(1)
     n = cuts[-1]
     whole.caution[:] = (gen.random(n) ** 4).astype(np.float32)
+    whole.caution[:7000] = 0  # blocks where nothing happens: skipped, and must stay 0
     whole.today[:] = gen.integers(0, 4, n).astype(np.uint8)
+    whole.today[:7000] = 0
     whole.sanctioned_ties[:] = (gen.random(n) < 0.01) * gen.integers(1, 3, n)
+    whole.sanctioned_ties[:7000] = 0
     whole.score[:] += gen.integers(-20_000, 1, n).astype(np.int32)
     whole.eff_mask[:] = gen.random(n) < 0.05
-    _, _, parts = Sim(sc, agents=n, days=1, seed=3).prepare(pop)
-    for name in ("caution", "today", "sanctioned_ties", "score", "eff_mask"):
-        getattr(parts, name)[:] = getattr(whole, name)
-    expected = respond_counts(p, net, whole, group, G)
-    got = sum(respond_part(p, net, parts, group, G, lo, hi)
-              for lo, hi in zip(cuts[:-1], cuts[1:], strict=True))
+    whole.sanctioned_group[:] = np.bincount(group[whole.eff_mask != 0], minlength=G)
+    whole.mark_live()
+    whole.live[: 7000 >> LIVE_SHIFT] = 0
+    start = copy.deepcopy(whole)
+    step = p.recovery if p.recovery > 0 else 0
+    busy, expected = busy_agents(p, whole, step)
+    expected = expected + respond(p, net, whole)
+    got, got_busy = 0, []
+    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+        part = copy.deepcopy(start)  # each partition's actor has its own state
+        part.sanctioned_group[:] = np.bincount(group[lo:hi][part.eff_mask[lo:hi] != 0],
+                                               minlength=G)
+        b, row = busy_agents(p, part, step, lo, hi)
+        got = got + row + respond_part(p, net, part, lo, hi)
+        got_busy.append(b)
+        for name in ("caution", "today", "score"):
+            np.testing.assert_array_equal(getattr(part, name)[lo:hi],
+                                          getattr(whole, name)[lo:hi])
     np.testing.assert_array_equal(got, expected)
-    np.testing.assert_array_equal(parts.caution, whole.caution)
-    np.testing.assert_array_equal(parts.today, whole.today)
+    np.testing.assert_array_equal(np.concatenate(got_busy), busy)
+    sweep = measure_counts(p.grade_bounds, G, whole.score, whole.caution, whole.eff_mask, group)
+    np.testing.assert_array_equal(expected, sweep)
     assert expected[1] > 0 and np.all(whole.today[whole.sanctioned_ties == 0] == 0)
+    assert np.all(whole.caution[:7000] == 0)
 
 
 # ------------------------------------------------------------------ whole runs

@@ -7,6 +7,7 @@ rules (grace, expiry, repayment) go through Sim with a timeline, which makes the
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numba as nb
 import numpy as np
@@ -25,6 +26,7 @@ from conftest import (
 )
 from scoresim.engine import rng
 from scoresim.engine.compile import FIXED, NEVER
+from scoresim.engine.measure import CAUTION_UNIT
 from scoresim.engine.stages.act import act
 from scoresim.engine.stages.observe import DISMISSED, FALSE, OBSERVED, observe
 from scoresim.engine.stages.recover import recover
@@ -434,8 +436,15 @@ def test_score_applies_points_to_the_attributed_agent():
     committed = (s.flags & COMMITTED) != 0
     assert committed.tolist() == [True, True, False, False, True, True, True] + [False] * 5
     assert s.flags[7] & FALSE_ATTRIBUTED and not s.flags[4] & FALSE_ATTRIBUTED
-    today = (s.today & PENALISED_TODAY) != 0
+    # caution does not answer to penalties here: no marks (they would only cost respond work)
+    assert not np.any(s.today) and not np.any(s.live)
+    marked = _score_setup()
+    score_and_list(agent, beh, target, status, 4,
+                   replace(marked.params, caution_from_penalty=0.1), marked.state,
+                   marked.people.region)
+    today = (marked.state.today & PENALISED_TODAY) != 0
     assert np.flatnonzero(today).tolist() == [0, 6, 7]
+    assert marked.state.live[0] == 1  # the block is visited by respond
     # listing: pending until day 4 + 2 for the attributed agents of 'bad', not on day 4
     assert np.flatnonzero(s.list_state[0]).tolist() == [0, 7]
     assert s.list_state[0, 0] == s.list_state[0, 7] == -(4 + 2 + 1)
@@ -566,6 +575,45 @@ def test_spill_lands_exact_amounts_on_group_members_and_tie_neighbours():
     assert np.all(s.flags[untouched] == 0)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_spill_of_many_penalties_equals_the_reference(threads):
+    """Hundreds of penalties (some on one agent twice), far ties (a random network over
+    100,000 agents: most neighbours take the three-slot encoding), households and work teams:
+    each receiver gets the sum of its hits and the association mark, whatever the number of
+    threads (each lands its own stripe of receivers)."""
+    sc = minimal_scenario(layers={
+        "household": {"kind": "group", "size": {3: 1.0}, "spillover": 0.3},
+        "work": {"kind": "group", "size": {4: 1.0}, "spillover": 0.5, "coverage": 0.5},
+        "kin": {"kind": "ties", "mean_degree": 6, "spillover": 0.1, "local_share": 0.0}})
+    pp = prepare(sc, 100_000, seed=8)
+    net, s = pp.net, pp.state
+    gen = np.random.default_rng(5)
+    pen_agent = gen.integers(0, pp.n, 600).astype(np.int32)
+    pen_agent[1] = pen_agent[0]
+    pen_points = (-100 * gen.integers(1, 50, 600)).astype(np.int32)
+    expected, hits, far = np.zeros(pp.n, np.int64), 0, 0
+    for who, pts in zip(pen_agent.tolist(), pen_points.tolist(), strict=True):
+        for layer, sp in ((0, 0.3), (1, 0.5)):
+            m = _members(net, layer, who)
+            expected[m] += round(pts * sp)
+            hits += len(m)
+        nb_ = _neighbours(net, 0, who)
+        np.add.at(expected, nb_, round(pts * 0.1))
+        hits += len(nb_)
+        far += int(np.sum(np.abs(nb_ - who) > 32767))
+    before = s.score.copy()
+    old = nb.get_num_threads()
+    nb.set_num_threads(threads)
+    try:
+        got = spill(pen_agent, pen_points, pp.params, net, s, pp.people)
+    finally:
+        nb.set_num_threads(old)
+    np.testing.assert_array_equal(s.score.astype(np.int64) - before, expected)
+    assert got == hits and far > hits // 4
+    hit = expected != 0
+    assert np.all(s.flags[hit] & ASSOC_PENALISED) and not np.any(s.flags[~hit])
+
+
 def test_spill_is_off_without_association_penalties():
     pp = _spill_setup(association=False)
     before = pp.state.score.copy()
@@ -639,8 +687,10 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     # cause of a grade sanction = cause of the penalty that last moved the score
     assert s.flags[5] & EVER_FALSE and s.flags[6] & EVER_ASSOC and s.flags[4] & EVER_OWN
     assert not s.flags[5] & (EVER_OWN | EVER_ASSOC)
-    assert np.all(s.flags & EVER_SANCTIONED) and np.all(s.today & SANCTIONED_TODAY)
+    # no caution answers to a new sanction here: no marks for respond (see the caution path)
+    assert np.all(s.flags & EVER_SANCTIONED) and not np.any(s.today)
     assert out["newly_sanctioned"].sum() == 8 + 6 + 4 + 2
+    assert s.sanctioned_group.tolist() == [8]  # one group: everyone is sanctioned
     # scores back up: the grade sanctions lift, the count follows
     s.score[:] = 100000
     sanction(1, SEED, pp.params, pp.net, s, 0)
@@ -818,10 +868,11 @@ def test_caution_follows_the_respond_formula():
     x += 0.2 * ((today & PENALISED_TODAY) != 0) + 0.5 * ((today & SANCTIONED_TODAY) != 0)
     x += np.where(deg > 0, 0.3 * st / np.maximum(deg, 1), 0.0)
     expected = np.clip(x, 0.0, 1.0).astype(np.float32)
-    mean_score, mean_caution = respond(pp.params, net, s)
+    s.mark_live()  # caution, today and ties were set by hand, not by the stages
+    row = respond(pp.params, net, s)
     np.testing.assert_allclose(s.caution, expected, rtol=0, atol=1e-6)
     assert np.all(s.today == 0)
-    assert mean_score == pytest.approx(float(s.score.astype(np.int64).sum()) / n)
+    mean_caution = row[1] / CAUTION_UNIT / n
     assert mean_caution == pytest.approx(float(s.caution.astype(np.float64).mean()))
     assert np.any(expected == 1.0) and np.any(expected == 0.0)  # both clips exercised
 

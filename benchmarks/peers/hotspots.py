@@ -75,7 +75,7 @@ def sketch_measure(score, eff_mask, bound):
 
 @nb.njit
 def sequential_spill(pen_agent, pen_points, spill, indptr, indices, score, flags, mark):
-    """The engine's spill loop for one tie layer (without its abroad check)."""
+    """The spill loop the engine had until 27 November, for one tie layer (no abroad check)."""
     for e in range(pen_agent.shape[0]):
         a = pen_agent[e]
         amt = np.int32(round(pen_points[e] * spill))
@@ -116,6 +116,7 @@ def engine_rows(n, score, caution, today, masks, sanctioned_ties, indptr, floor,
     from scoresim.engine.stages.busy import CHUNK, _gather, _recover_and_mark
     from scoresim.engine.stages.recover import _recover
     from scoresim.engine.stages.respond import _respond
+    from scoresim.engine.state import live_blocks
 
     list_state, no_appeal = np.zeros((0, n), np.int32), np.zeros(0, np.int32)
     bounds = np.array([floor], np.int64)
@@ -123,23 +124,29 @@ def engine_rows(n, score, caution, today, masks, sanctioned_ties, indptr, floor,
     no_ties = np.zeros(0, np.int16)  # degrees are decoded only for agents with sanctioned ties
     rows = chunk_rows(n, 1, 1)
     counts = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+    units = np.zeros((n + CHUNK - 1) // CHUNK, np.int64)
+    idle, live = np.zeros(live_blocks(n), np.uint8), np.ones(live_blocks(n), np.uint8)
 
-    def recover_and_busy_list():
+    def recover_busy_and_measure():
         _recover_and_mark(score, 100_000, 50, floor, False, masks["own"], list_state, no_appeal,
-                          masks["busy"], counts)
+                          masks["busy"], counts, bounds, rows)
         starts = np.zeros_like(counts)
         np.cumsum(counts[:-1], out=starts[1:])
         _gather(masks["busy"], counts, starts, np.empty(int(counts.sum()), np.int32))
 
-    def respond_and_measure():
-        rows.fill(0)
-        _respond(0.0, 0.0, 0.05, 0.01, tie_base, indptr[None, :], no_ties, 0, caution, today,
-                 sanctioned_ties, score, masks["eff"], masks["group"], bounds, rows)
+    def respond(blocks):
+        def run():
+            blocks_now = blocks.copy()
+            _respond(0.0, 0.0, 0.05, 0.01, tie_base, indptr[None, :], no_ties, 0, n, caution,
+                     today, sanctioned_ties, blocks_now, units)
+        return run
 
     return [
         ("engine: recover", 8, lambda: _recover(score, 100_000, 50)),
-        ("engine: recover + the sanction stage's busy list", 10, recover_and_busy_list),
-        ("engine: respond + the day's measurements", 20, respond_and_measure),
+        ("engine: recover + busy list + the scores' measurements", 10,
+         recover_busy_and_measure),
+        ("engine: respond, every block live", 11, respond(live)),
+        ("engine: respond, the workload's blocks (none live)", 0, respond(idle)),
     ]
 
 
@@ -192,8 +199,9 @@ def main() -> None:
          lambda: sketch_measure(score, masks["eff"], floor)),
         ("NumPy: mean caution (float32 summed in float64)", 4,
          lambda: np.sum(caution, dtype=np.float64)),
-        ("spill, sequential (as the engine)", 0, lambda: sequential_spill(
-            pen_agent, pen_points, 1 / 6, indptr, indices, score, flags, mark)),
+        ("sketch: spill, one thread walking every row (the engine before 27 Nov)", 0,
+         lambda: sequential_spill(pen_agent, pen_points, 1 / 6, indptr, indices, score, flags,
+                                  mark)),
         ("sketch: spill, score and flags packed in one array", 0, lambda: packed_spill(
             pen_agent, pen_points, 1 / 6, indptr, indices, packed, np.int64(mark))),
     ]

@@ -149,7 +149,8 @@ class Sim:
         state = init_state(people.n, params, len(nm.lists), len(nm.sanctions),
                            since_rows=int(np.sum(params.s_min_row >= 0)),
                            appeals=any(p.appeals for p in plans.values()),
-                           ratings=any(bool(p.g_rating_weight.any()) for p in plans.values()))
+                           ratings=any(bool(p.g_rating_weight.any()) for p in plans.values()),
+                           n_groups=len(people.group_names))
         return nm, plans, state
 
     def run(self, progress: Progress | None = None) -> Results:

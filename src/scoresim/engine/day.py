@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compile import FIXED, Params
-from .measure import measure
+from .measure import measure, totals
 from .stages.act import act
 from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import recover
-from .stages.respond import respond_and_measure
+from .stages.respond import respond
 from .stages.sanction import sanction
 from .stages.score import score_and_list
 from .stages.services import use_services
@@ -29,8 +29,8 @@ from .stages.venues import venue_day
 from .state import State
 
 STAGES = ("act", "observe", "score", "spill", "recover", "sanction", "services", "respond")
-# the profile's columns: the stages, then the rest of the day's measurements (the counts per
-# grade and group and the means are taken inside respond's pass over the agents)
+# the profile's columns: the stages, then the rest of the day's measurements (on a scored day
+# the scores are measured in recover's pass, caution in respond's: engine/measure.py)
 TIMED = (*STAGES, "measure")
 
 
@@ -94,9 +94,11 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         spilled = spill(pen_agent, pen_points, p, net, s, people)
         listings += rate_firms(pen_agent, pen_points, day, p, net, s)
         clock.lap("spill")
-        busy = recover(p, s)  # the same pass marks the agents the sanction stage looks at
+        # the same pass marks the agents the sanction stage looks at and measures the scores
+        busy, measured = recover(p, s)
         clock.lap("recover")
-        sc = sanction(day, seed, p, net, s, L, busy)
+        sc = sanction(day, seed, p, net, s, L, busy, people.group)
+        measured += sc["measured"]  # points restored by appeals
         listings += sc["listings"]
         delistings += sc["expiries"]
         listed_now, newly, appeals_won = sc["listed_now"], sc["newly_sanctioned"], sc["appeals_won"]
@@ -104,9 +106,10 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
     requests, denied = use_services(n, seed, day, p, people, s)
     clock.lap("services")
     G = len(people.group_names)
-    if p.scoring_enabled:  # the day's measurements are taken in respond's pass
-        mean_score, mean_caution, grades, by_group = respond_and_measure(p, net, s,
-                                                                         people.group, G)
+    if p.scoring_enabled:
+        measured += respond(p, net, s)  # caution, and the sanctioned per group
+        mean_score, mean_caution, grades, by_group = totals(measured, n,
+                                                            p.grade_bounds.shape[0])
     else:
         mean_score, mean_caution, grades, by_group = measure(p.grade_bounds, G, s, people.group)
     clock.lap("respond")

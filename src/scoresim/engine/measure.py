@@ -1,11 +1,16 @@
 """The day's measurements: mean score and caution, agents per grade, sanctioned per group.
 
-Taken in fixed chunks of agents, each with its own row of counts, combined afterwards: every
-figure is an integer sum (scores are fixed point; caution is summed in fixed point of 2**-30),
-so it is the same whatever the number of threads, and whatever partition of the agents into
-chunk-aligned pieces. The respond stage takes them in the same pass as it updates caution
-(stages/respond.py), while the chunk is in cache; ``measure`` takes them alone (a counterfactual
-day, when nobody responds).
+Every figure is an integer sum (scores are fixed point; caution is summed in fixed point of
+2**-30), so it is the same whatever the number of threads and whatever partition of the agents
+into pieces. On a scored day each is taken where its data already passes: the scores in the
+recover stage's pass (stages/busy.py; the sanction stage adds the appeals' restored points),
+caution in the respond stage's pass over the blocks where it can change (stages/respond.py),
+and the sanctioned agents per group kept up to date by the sanction stage (state
+``sanctioned_group``). ``measure`` takes them all in one sweep (a counterfactual day, when
+nobody is scored or responds).
+
+A row of counts: [score sum | caution sum | agents per grade, highest first | sanctioned per
+group].
 """
 
 from __future__ import annotations
@@ -23,32 +28,74 @@ def columns(n_bounds: int, n_groups: int) -> int:
 
 
 @nb.njit(inline="always", cache=True)
-def count_chunk(lo, hi, score, caution, eff_mask, group, bounds, row):
-    """Fill one chunk's row: [score sum | caution sum | agents per grade | sanctioned per group].
+def bound32(bounds, j):
+    """Grade bound j as an int32 (bounds outside int32's range clamp to its ends)."""
+    return np.int32(min(max(bounds[j], -(2**31)), 2**31 - 1))
 
-    On slices of the chunk, in narrow integers (loops from 0 over a slice vectorise; see
-    stages/busy.py). Per bound, one flat pass counts the agents below it; grade j holds those
-    below bound j-1 but not below bound j."""
+
+@nb.njit(inline="always", cache=True)
+def grades_from(sc, bounds, row, total, below_first):
+    """Score sum and agents per grade of a slice of scores into row[0] and row[2:3 + k], given
+    the sum and the agents below the first bound (0 without bounds), which a caller takes in
+    its own pass over the scores. Per further bound, one flat pass counts the agents below it;
+    grade j holds those below bound j-1 but not below bound j."""
     k = bounds.shape[0]
-    sc, cz, em, gr = score[lo:hi], caution[lo:hi], eff_mask[lo:hi], group[lo:hi]
-    total = np.int64(0)
-    for i in range(sc.shape[0]):
-        total += sc[i]
     row[0] = total
-    units = np.int64(0)
-    unit = np.float32(CAUTION_UNIT)
-    for i in range(cz.shape[0]):  # float32 -> int32 converts eight at a time
-        units += np.int32(cz[i] * unit)
-    row[1] = units
-    above = np.int64(hi - lo)  # agents at or above the previous bound
-    for j in range(k):
-        b = np.int32(min(max(bounds[j], -(2**31)), 2**31 - 1))
+    if k == 0:
+        row[2] = sc.shape[0]
+        return
+    row[2] = sc.shape[0] - below_first
+    above = np.int64(below_first)  # agents below the previous bound
+    for j in range(1, k):
+        b = bound32(bounds, j)
         below = np.int32(0)
         for i in range(sc.shape[0]):
             below += np.int32(sc[i] < b)
         row[2 + j] = above - below
         above = below
     row[2 + k] = above
+
+
+@nb.njit(inline="always", cache=True)
+def count_scores(sc, bounds, row):
+    """Score sum and agents per grade of a slice of scores, into row[0] and row[2:3 + k].
+
+    In narrow integers over a slice (loops from 0 over a slice vectorise; see stages/busy.py)."""
+    b = bound32(bounds, 0) if bounds.shape[0] else np.int32(-(2**31))
+    total = np.int64(0)
+    below = np.int32(0)
+    for i in range(sc.shape[0]):
+        total += sc[i]
+        below += np.int32(sc[i] < b)
+    grades_from(sc, bounds, row, total, below)
+
+
+@nb.njit(inline="always", cache=True)
+def grade_of(x, bounds):
+    """The grade column (0: highest) of score x: the number of bounds above it."""
+    g = 0
+    for j in range(bounds.shape[0]):
+        g += x < bound32(bounds, j)
+    return g
+
+
+@nb.njit(inline="always", cache=True)
+def caution_units(cz):
+    """Caution summed in integers of 2**-30 (exact in any order)."""
+    units = np.int64(0)
+    unit = np.float32(CAUTION_UNIT)
+    for i in range(cz.shape[0]):  # float32 -> int32 converts eight at a time
+        units += np.int32(cz[i] * unit)
+    return units
+
+
+@nb.njit(inline="always", cache=True)
+def count_chunk(lo, hi, score, caution, eff_mask, group, bounds, row):
+    """Fill one chunk's row: [score sum | caution sum | agents per grade | sanctioned per group]."""
+    k = bounds.shape[0]
+    count_scores(score[lo:hi], bounds, row)
+    row[1] = caution_units(caution[lo:hi])
+    em, gr = eff_mask[lo:hi], group[lo:hi]
     for g in range(row.shape[0] - 3 - k):  # one flat pass per group: no branch per agent
         gg = np.uint8(g)
         count = np.int32(0)
@@ -63,6 +110,11 @@ def _measure(score, caution, eff_mask, group, bounds, out):
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         count_chunk(c * CHUNK, min(n, (c + 1) * CHUNK), score, caution, eff_mask, group, bounds,
                     out[c])
+
+
+def row_of(s, n_bounds: int) -> np.ndarray:
+    """An empty row of counts for this state's groups."""
+    return np.zeros(columns(n_bounds, s.sanctioned_group.shape[0]), np.int64)
 
 
 def chunk_rows(n: int, n_bounds: int, n_groups: int) -> np.ndarray:

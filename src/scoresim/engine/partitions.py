@@ -23,10 +23,11 @@ from .stages.candidates import BLOCK
 from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import _recover
-from .stages.respond import respond_counts
-from .stages.sanction import _settle, apply_reach, reach_pairs, sanction_own
+from .stages.respond import respond
+from .stages.sanction import _settle, apply_reach, measured, reach_pairs, sanction_own
 from .stages.score import score_and_list
 from .stages.spill import spill_routed
+from .state import LIVE_SHIFT
 from .ties import tie_at
 
 
@@ -105,16 +106,7 @@ def spill_part(pen_agent, pen_points, p, net, s, people, lo: int, hi: int):
     e32 = np.zeros(0, np.int32)
     if not p.association or pen_agent.shape[0] == 0:
         return 0, (e32, e32, np.zeros(0, np.bool_))
-    room = 0  # an upper bound on the hits: group members, and tie slots (>= ties)
-    for l in range(p.g_spill.shape[0]):
-        g = net.group_of_agents(l, pen_agent)
-        gg = net.group_off[l] + g[g >= 0]
-        room += int(np.sum(net.group_start[gg + 1] - net.group_start[gg]))
-    for l in range(p.t_spill.shape[0]):
-        room += int(np.sum(net.tie_indptr[l, pen_agent + 1] - net.tie_indptr[l, pen_agent]))
-    out = np.empty(room, np.int32), np.empty(room, np.int32), np.empty(room, np.bool_)
-    hits, w = spill_routed(pen_agent, pen_points, p, net, s, people, lo, hi, out)
-    return hits, tuple(a[:w] for a in out)
+    return spill_routed(pen_agent, pen_points, p, net, s, people, lo, hi)
 
 
 def firm_owners(net, bounds: np.ndarray) -> np.ndarray:
@@ -153,9 +145,10 @@ def rate_part(firm_events: tuple[np.ndarray, ...], day: int, p, net, s, lo: int,
     return rate_firms(agent[order], points[order], day, p, net, s, lo, hi)
 
 
-def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> np.ndarray:
+def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Recovery of agents [lo, hi) and of the firms rated here; returns the agents of the
-    range that the sanction stage must look at (marked in the same pass)."""
+    range that the sanction stage must look at (marked in the same pass) and the range's
+    scores in a row of the day's counts (engine/measure.py)."""
     if p.recovery > 0 and s.firm_rating.shape[0] and firms.shape[0]:
         rating = s.firm_rating[firms]
         _recover(rating, p.initial, p.recovery)
@@ -164,7 +157,8 @@ def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> np.ndarray:
 
 
 def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, busy: np.ndarray):
-    """Own sanctions of the range's busy agents; the (member, bit) pairs they reach."""
+    """Own sanctions of the range's busy agents; the (member, bit) pairs they reach. The
+    totals' row of the day's counts is ``appeals_measured(tot, n_lists)``."""
     tot, changed, reachers = sanction_own(day, seed, p, s, n_lists, busy)
     pm, pbit = reach_pairs(reachers, p.s_reach, p.reach_bits, net.group_row, net.group_ids,
                            net.group_off, net.group_start, net.group_hint, net.group_members,
@@ -173,7 +167,10 @@ def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, busy: np.ndarra
     return tot, changed, (pm, pbit)
 
 
-def sanction_end(day: int, p, net, s, changed, pairs, lo: int, hi: int):
+appeals_measured = measured
+
+
+def sanction_end(day: int, p, net, s, changed, pairs, lo: int, hi: int, group: np.ndarray):
     """Reach (pairs from every partition), effective sanctions and accounting of agents
     [lo, hi); returns (by cause, visibility messages (tie, delta) for other partitions)."""
     before = s.reached
@@ -188,15 +185,18 @@ def sanction_end(day: int, p, net, s, changed, pairs, lo: int, hi: int):
     for a in lists:
         w = _settle(a, day, p.s_list, p.visible_bits, p.appeals, p.appeal_delay, net.tie_base,
                     net.tie_indptr, net.tie_indices, s.own_mask, s.reach_mask, s.eff_mask,
-                    s.list_cause, s.flags, s.today, s.appeal_day, s.sanctioned_ties,
-                    s.sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w)
+                    s.list_cause, s.flags, s.today, p.caution_from_sanction != 0, s.live,
+                    s.appeal_day, group, s.sanctioned_ties, s.sanctioned_count,
+                    s.sanctioned_group, by_cause, lo, hi, out_tie, out_delta, w)
     return by_cause, (out_tie[:w], out_delta[:w])
 
 
 @nb.njit(cache=True)
 def _recount_part(lo, hi, eff_mask, visible_bits, tie_base, tie_indptr, tie_indices,
-                  sanctioned_ties, out_tie):
+                  sanctioned_ties, live, out_tie):
     sanctioned_ties[lo:hi] = 0
+    if hi > lo:
+        live[lo >> LIVE_SHIFT:((hi - 1) >> LIVE_SHIFT) + 1] = 1
     w = 0
     for i in range(lo, hi):
         if eff_mask[i] & visible_bits:
@@ -218,14 +218,16 @@ def recount_part(p, net, s, lo: int, hi: int):
     room = int(net.tie_indptr[:, hi].sum() - net.tie_indptr[:, lo].sum())
     out = np.empty(room, np.int32)
     w = _recount_part(lo, hi, s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr,
-                      net.tie_indices, s.sanctioned_ties, out)
+                      net.tie_indices, s.sanctioned_ties, s.live, out)
     return out[:w], np.ones(w, np.int32)
 
 
-def respond_part(p, net, s, group, n_groups: int, lo: int, hi: int) -> np.ndarray:
-    """Caution of agents [lo, hi), and the range's measurements as integer totals (the
-    columns of engine/measure.py): the partitions' totals add up to the single process's."""
-    return respond_counts(p, net, s, group, n_groups, lo, hi)
+def respond_part(p, net, s, lo: int, hi: int) -> np.ndarray:
+    """Caution of agents [lo, hi); the range's caution sum and sanctioned agents per group as
+    integer totals (a row of engine/measure.py): with the scores' row from ``recover_part``
+    and the appeals' from ``sanction_begin``, the partitions' rows add up to the single
+    process's."""
+    return respond(p, net, s, lo, hi)
 
 
 def measure_part(p, s, group, n_groups: int, lo: int, hi: int) -> np.ndarray:

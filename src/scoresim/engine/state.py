@@ -29,9 +29,24 @@ KEEP_FLAGS = 0xFCFF  # every bit but the cause
 # list_cause: the cause of each listing (own unless one of these bits is set)
 ASSOC_LIST_SHIFT = 8
 
-# today: per-day marks that the respond stage reads and clears
+# today: per-day marks that the respond stage reads and clears (set only when the response
+# to them is not zero: a mark with no effect would make the respond stage visit its block)
 PENALISED_TODAY = 1
 SANCTIONED_TODAY = 2
+
+# live: one mark per block of 2**LIVE_SHIFT agents, set where an agent's caution may change
+# today (caution above 0, a visibly sanctioned tie, a mark in today); the respond stage visits
+# those blocks alone: in every other block caution is 0 and stays 0 (decay >= 0)
+LIVE_SHIFT = 10
+
+# fields that do not hold one value per agent: per-partition counts (a partitioned run adds
+# them up), block marks (a partitioned run ORs them) and short lists
+COUNTS = ("sanctioned_count", "sanctioned_group")
+NOT_PER_AGENT = ("reached", "firm_rating", "live", *COUNTS)
+
+
+def live_blocks(n: int) -> int:
+    return (n + (1 << LIVE_SHIFT) - 1) >> LIVE_SHIFT
 
 
 @dataclass
@@ -54,16 +69,24 @@ class State:
     fm_penalty: np.ndarray  # int32[n] (or empty): false-match points an appeal restores
     reached: np.ndarray  # int32[k]: agents reached by a group member's sanction today
     sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
+    sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
+    live: np.ndarray  # uint8[blocks]: blocks where caution may change (LIVE_SHIFT)
 
     def nbytes(self) -> int:
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
+    def mark_live(self) -> None:
+        """Every block may change: after caution, today or sanctioned ties were set other than
+        by the stages (a test, a recount), the respond stage visits all agents once."""
+        self.live[:] = 1
+
 
 def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
-               ratings: bool | None = None) -> State:
+               ratings: bool | None = None, n_groups: int = 1) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
-    (a timeline may switch minimum durations or appeals on later); by default, from params."""
+    (a timeline may switch minimum durations or appeals on later); by default, from params.
+    ``n_groups``: the population's groups (people.group takes values below it)."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
     n_min = int(np.sum(params.s_min_days > 0)) if since_rows is None else since_rows
     appeals = params.appeals if appeals is None else appeals
@@ -82,4 +105,6 @@ def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
         fm_penalty=np.zeros(n if appeals else 0, np.int32),
         reached=np.zeros(0, np.int32),
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
+        sanctioned_group=np.zeros(max(n_groups, 1), np.int64),
+        live=np.zeros(live_blocks(n), np.uint8),
     )

@@ -23,7 +23,7 @@ from ..engine.stages.sanction import apply_ties
 from ..engine.stages.services import use_services
 from ..engine.stages.spill import apply_hits
 from ..engine.stages.venues import table_associations, venue_observe, venue_visits
-from ..engine.state import IDENTIFIED_ABROAD, State
+from ..engine.state import IDENTIFIED_ABROAD, NOT_PER_AGENT, State
 from ..scenario import Scenario
 from ..sim import Sim, build_population
 
@@ -135,9 +135,10 @@ class PartitionWorker:
         if s.firm_rating.shape[0]:
             listings = pt.rate_part(pt.gather(firms), self.day, p, self.net, s, self.lo,
                                     self.hi)
-        busy = pt.recover_part(p, s, self.lo, self.hi, self.firms)
+        busy, self.measured = pt.recover_part(p, s, self.lo, self.hi, self.firms)
         tot, self.changed, (pm, pbit) = pt.sanction_begin(self.day, self.seed, p, self.net, s,
                                                           L, busy)
+        self.measured = self.measured + pt.appeals_measured(tot, L)
         return {"firm_listings": listings, "tot": tot, "reach": self._route("reach", pm, pbit)}
 
     # ------------------------------------------------------------ round 4
@@ -147,7 +148,7 @@ class PartitionWorker:
         if reach is not None:
             by_cause, (tie, delta) = pt.sanction_end(self.day, self.p, self.net, s,
                                                      self.changed, pt.gather(reach),
-                                                     self.lo, self.hi)
+                                                     self.lo, self.hi, self.people.group)
             ties = self._route("visibility", tie, delta)
         requests, denied = use_services(self.people.n, self.seed, self.day, self.p,
                                         self.people, s, self.lo, self.hi)
@@ -159,10 +160,10 @@ class PartitionWorker:
         """Visibility changes land; respond; this range's measurements."""
         s, p, lo, hi = self.s, self.p, self.lo, self.hi
         if ties:
-            apply_ties(*pt.gather(ties), s.sanctioned_ties)
+            apply_ties(*pt.gather(ties), s.sanctioned_ties, s.live)
         G, group = len(self.people.group_names), self.people.group
         if p.scoring_enabled:
-            counts = pt.respond_part(p, self.net, s, group, G, lo, hi)
+            counts = self.measured + pt.respond_part(p, self.net, s, lo, hi)
         else:
             counts = pt.measure_part(p, s, group, G, lo, hi)
         self._count("agent_days", hi - lo)
@@ -175,7 +176,7 @@ class PartitionWorker:
         out: dict[str, Any] = {}
         for f in fields(State):
             a = getattr(s, f.name)
-            if f.name in ("reached", "sanctioned_count", "firm_rating"):
+            if f.name in NOT_PER_AGENT:
                 out[f.name] = a.copy() if f.name != "firm_rating" else a[self.firms]
             else:
                 out[f.name] = a[..., lo:hi].copy()
@@ -193,7 +194,7 @@ class PartitionWorker:
         lo, hi = self.lo, self.hi
         for f in fields(State):
             a, b = getattr(self.s, f.name), getattr(fresh, f.name)
-            if f.name in ("reached", "sanctioned_count", "firm_rating"):
+            if f.name in NOT_PER_AGENT:
                 continue
             if a.shape[-1:] and (not np.array_equal(a[..., :lo], b[..., :lo])
                                  or not np.array_equal(a[..., hi:], b[..., hi:])):

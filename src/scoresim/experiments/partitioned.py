@@ -22,7 +22,7 @@ from ..engine.compile import FIXED
 from ..engine.day import DayCounts
 from ..engine.measure import totals
 from ..engine.partitions import global_order, owner, split
-from ..engine.state import State
+from ..engine.state import COUNTS, State
 from ..population.people import largest_remainder, shares
 from ..results.accounts import daily_row
 from ..sim import Progress, Results, Sim
@@ -200,8 +200,10 @@ def _assemble(finals: list[dict[str, Any]]) -> State:
     out = {}
     for f in fields(State):
         parts = [x[f.name] for x in finals]
-        if f.name == "sanctioned_count":
+        if f.name in COUNTS:
             out[f.name] = sum(parts)
+        elif f.name == "live":  # a block may change where any partition marked it
+            out[f.name] = np.bitwise_or.reduce(parts)
         elif f.name == "firm_rating":
             rating = np.zeros(sum(p.shape[0] for p in parts), np.int32)
             for x in finals:

@@ -124,7 +124,8 @@ def _sample(scenario: Scenario, sample: int, seed: int):
     params = compile_params(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
                             group_count=int(pop.network.group_off[-1]))
     nm = names_of(scenario)
-    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions))
+    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
+                       n_groups=len(pop.people.group_names))
     arrays = _array_sizes({"people": pop.people, "network": pop.network, "state": state},
                           sample)
     return pop, arrays, peak / sample

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-CHUNK = 65536
+from ..measure import CHUNK, bound32, chunk_rows, grades_from
 
 
 def busy_floor(p) -> int:
@@ -20,18 +20,22 @@ def busy_floor(p) -> int:
 
 @nb.njit(parallel=True, cache=True)
 def _recover_and_mark(score, initial, step, floor, appeals, own_mask, list_state, appeal_day,
-                      marks, counts):
+                      marks, counts, bounds, rows):
     """Scores drift back toward ``initial`` by ``step`` (0: unchanged); marks[i] = 1 where the
-    agent is busy; counts[c] = busy agents in chunk c.
+    agent is busy; counts[c] = busy agents in chunk c; rows[c]: the chunk's score sum and
+    agents per grade (engine/measure.py), taken while its scores are in cache.
 
     Each chunk works on slices, in int32: loops from 0 over a slice need no negative-index
     checks and narrow lanes fit eight to a vector (measured 16x faster than indexing the whole
     arrays with int64 arithmetic)."""
     n = score.shape[0]
     ini, stp, flo = np.int32(initial), np.int32(step), np.int32(max(floor, -(2**31)))
+    b0 = bound32(bounds, 0) if bounds.shape[0] else np.int32(-(2**31))
     for c in nb.prange((n + CHUNK - 1) // CHUNK):
         lo, hi = c * CHUNK, min(n, (c + 1) * CHUNK)
         sc, own, mk = score[lo:hi], own_mask[lo:hi], marks[lo:hi]
+        total = np.int64(0)
+        below = np.int32(0)
         for i in range(sc.shape[0]):
             x = sc[i]
             # both candidates, then a select: no branch
@@ -39,6 +43,9 @@ def _recover_and_mark(score, initial, step, floor, appeals, own_mask, list_state
             y = up if x < ini else down
             sc[i] = y
             mk[i] = np.uint8((own[i] != 0) | (y < flo))
+            total += y  # the day's measurements, while the score is in a register
+            below += np.int32(y < b0)
+        grades_from(sc, bounds, rows[c], total, below)
         for l in range(list_state.shape[0]):
             row = list_state[l, lo:hi]
             for i in range(row.shape[0]):
@@ -66,10 +73,11 @@ def _gather(marks, counts, starts, out):
                 j += 1
 
 
-def busy_agents(p, s, step: int, lo: int = 0, hi: int | None = None) -> np.ndarray:
-    """Recover the scores of agents [lo, hi) (default all) by ``step`` and return the busy
-    ones (int32, ascending); their marks are left in ``s.scratch`` (0 or 1) for the sanction
-    stage."""
+def busy_agents(p, s, step: int, lo: int = 0,
+                hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Recover the scores of agents [lo, hi) (default all) by ``step``. Returns the busy ones
+    (int32, ascending; their marks are left in ``s.scratch`` (0 or 1) for the sanction stage)
+    and a row of counts (engine/measure.py) with their score sum and agents per grade."""
     n = s.score.shape[0]
     if lo == 0 and hi in (None, n):  # the whole arrays (contiguous, as one process runs)
         arrays = (s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
@@ -80,12 +88,13 @@ def busy_agents(p, s, step: int, lo: int = 0, hi: int | None = None) -> np.ndarr
     score, own_mask, list_state, appeal_day, marks = arrays
     m = score.shape[0]
     counts = np.zeros((m + CHUNK - 1) // CHUNK, np.int64)
+    rows = chunk_rows(m, p.grade_bounds.shape[0], s.sanctioned_group.shape[0])
     _recover_and_mark(score, p.initial, step, busy_floor(p), p.appeals, own_mask, list_state,
-                      appeal_day, marks, counts)
+                      appeal_day, marks, counts, p.grade_bounds, rows)
     starts = np.zeros_like(counts)
     np.cumsum(counts[:-1], out=starts[1:])
     out = np.empty(int(counts.sum()), np.int32)
     _gather(marks, counts, starts, out)
     if lo:
         out += lo
-    return out
+    return out, rows.sum(axis=0)

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import rng
 from ..groups import group_id, member_at
+from ..measure import columns, grade_of
 from ..state import (
     ASSOC_LIST_SHIFT,
     ASSOCIATION,
@@ -30,6 +31,7 @@ from ..state import (
     EVER_OWN,
     EVER_SANCTIONED,
     FALSE_MATCH,
+    LIVE_SHIFT,
     OWN,
     SANCTIONED_TODAY,
 )
@@ -44,11 +46,13 @@ NEVER = 2**31 - 1
 @nb.njit(parallel=True, cache=True)
 def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_row,
             reach_bits, appeals, appeal_success, score, list_state, list_cause, ever_listed,
-            own_mask, scratch, since, appeal_day, fm_penalty, out):
+            own_mask, scratch, since, appeal_day, fm_penalty, bounds, out):
     """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
     (into scratch). out[chunk] = [changed, reachers, appeals won, listings L, expiries L,
-    listed now L]."""
+    listed now L | a row of the day's counts (engine/measure.py): the points appeals restore
+    and the agents they move between grades]."""
     L, S = list_state.shape[0], s_list.shape[0]
+    m0 = 3 + 3 * L
     akey = rng.stream(seed, day, rng.APPEAL, 0)
     k_all = agents.shape[0]
     for c in nb.prange((k_all + CHUNK - 1) // CHUNK):
@@ -58,8 +62,12 @@ def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_
             if appeals and appeal_day[i] >= 0 and day >= appeal_day[i]:
                 appeal_day[i] = -1
                 if rng.uniform(akey, i, 0) < appeal_success:
+                    old = score[i]
                     score[i] += fm_penalty[i]
                     fm_penalty[i] = 0
+                    row[m0] += score[i] - old
+                    row[m0 + 2 + grade_of(old, bounds)] -= 1
+                    row[m0 + 2 + grade_of(score[i], bounds)] += 1
                     for l in range(L):
                         if list_cause[i] & (1 << l) and list_state[l, i] != 0:
                             list_state[l, i] = 0
@@ -119,7 +127,7 @@ def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
 
 
 @nb.njit(cache=True)
-def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
+def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, mark, live, appeals,
               appeal_delay, appeal_day, by_cause):
     if own_mask[i] & (1 << s):
         if s_list[s] >= 0:
@@ -134,7 +142,9 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
         cause = ASSOCIATION
     flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
                                    EVER_FALSE if cause == FALSE_MATCH else EVER_ASSOC)
-    today[i] |= SANCTIONED_TODAY
+    if mark:  # only when caution responds to it (state.py)
+        today[i] |= SANCTIONED_TODAY
+        live[i >> LIVE_SHIFT] = 1
     by_cause[cause - 1] += 1
     if cause == FALSE_MATCH and appeals and appeal_day[i] < 0:
         appeal_day[i] = day + appeal_delay
@@ -142,10 +152,12 @@ def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, appeals,
 
 @nb.njit(cache=True)
 def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr,
-            tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause, lo, hi, out_tie, out_delta, w):
-    """Effective sanctions of these agents: count, account by cause, push visibility (to
-    ties in [lo, hi) here; to the others through out_* from position w on, returned)."""
+            tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today, mark, live,
+            appeal_day, group, sanctioned_ties, sanctioned_count, sanctioned_group, by_cause, lo,
+            hi, out_tie, out_delta, w):
+    """Effective sanctions of these agents: count (per sanction and per group), account by
+    cause, push visibility (to ties in [lo, hi) here; to the others through out_* from
+    position w on, returned)."""
     S = s_list.shape[0]
     for k in range(agents.shape[0]):
         i = agents[k]
@@ -156,11 +168,12 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, 
             bit = 1 << s
             if new & bit and not old & bit:
                 sanctioned_count[s] += 1
-                _activate(i, s, day, s_list, list_cause, own_mask, flags,
-                          today, appeals, appeal_delay, appeal_day, by_cause)
+                _activate(i, s, day, s_list, list_cause, own_mask, flags, today, mark, live,
+                          appeals, appeal_delay, appeal_day, by_cause)
             elif old & bit and not new & bit:
                 sanctioned_count[s] -= 1
         sanctioned_count[S] += (new != 0) - (old != 0)
+        sanctioned_group[group[i]] += (new != 0) - (old != 0)
         if ((old & visible_bits) != 0) != ((new & visible_bits) != 0):
             delta = 1 if new & visible_bits else -1
             for l in range(tie_indptr.shape[0]):
@@ -169,6 +182,7 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, 
                     t, j = tie_at(tie_indices, j, i)
                     if lo <= t < hi:
                         sanctioned_ties[t] += delta
+                        live[t >> LIVE_SHIFT] = 1
                     else:
                         out_tie[w], out_delta[w] = t, delta
                         w += 1
@@ -177,10 +191,11 @@ def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, 
 
 
 @nb.njit(cache=True)
-def apply_ties(tie, delta, sanctioned_ties):
+def apply_ties(tie, delta, sanctioned_ties, live):
     """Visibility changes that another partition sent here (integer adds: any order)."""
     for k in range(tie.shape[0]):
         sanctioned_ties[tie[k]] += delta[k]
+        live[tie[k] >> LIVE_SHIFT] = 1
 
 
 @nb.njit(cache=True)
@@ -241,14 +256,16 @@ def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits,
             appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_hint,
             group_members,
             member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
-            list_cause, flags, today, appeal_day, sanctioned_ties, sanctioned_count, by_cause):
+            list_cause, flags, today, mark, live, appeal_day, group, sanctioned_ties,
+            sanctioned_count, sanctioned_group, by_cause):
     pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off,
                            group_start, group_hint, group_members, member_base, own_mask)
     reached = apply_reach(prev_reached, pm, pbit, reach_mask)
     e32 = np.zeros(0, np.int32)
     args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_cause, flags, today, appeal_day,
-            sanctioned_ties, sanctioned_count, by_cause, 0, own_mask.shape[0], e32, e32, 0)
+            own_mask, reach_mask, eff_mask, list_cause, flags, today, mark, live, appeal_day,
+            group, sanctioned_ties, sanctioned_count, sanctioned_group, by_cause, 0,
+            own_mask.shape[0], e32, e32, 0)
     _settle(changed, *args)
     _settle(prev_reached, *args)
     _settle(reached, *args)
@@ -272,31 +289,42 @@ def recount_visible_ties(p, net, s) -> None:
     change makes a sanction visible or hidden (the daily pushes only follow changes)."""
     _recount_ties(s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr, net.tie_indices,
                   s.sanctioned_ties)
+    s.mark_live()
 
 
 def sanction_own(day, seed, p, s, n_lists, busy):
     """The agents' own part of the stage, for the busy agents (the recover stage marks them,
     stages/busy.py): list transitions, appeals, own sanctions. Returns the counts
-    (``_pass_a``'s totals), the agents whose own sanctions changed, and those whose
-    sanctions reach others."""
+    (``_pass_a``'s totals; ``measured(tot, L)`` is their row of the day's counts), the agents
+    whose own sanctions changed, and those whose sanctions reach others."""
     L = n_lists
-    out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, 3 + 3 * L), np.int64)
+    width = 3 + 3 * L + columns(p.grade_bounds.shape[0], s.sanctioned_group.shape[0])
+    out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, width), np.int64)
     _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
             p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
-            s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty, out)
-    tot = out.sum(axis=0) if out.shape[0] else np.zeros(3 + 3 * L, np.int64)
+            s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty,
+            p.grade_bounds, out)
+    tot = out.sum(axis=0) if out.shape[0] else np.zeros(width, np.int64)
     changed = np.empty(int(tot[0]), np.int32)
     reachers = np.empty(int(tot[1]), np.int32)
     _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
     return tot, changed, reachers
 
 
-def sanction(day, seed, p, net, s, n_lists, busy=None):
+def measured(tot: np.ndarray, n_lists: int) -> np.ndarray:
+    """The row of the day's counts in ``sanction_own``'s totals (what appeals changed)."""
+    return tot[3 + 3 * n_lists:]
+
+
+def sanction(day, seed, p, net, s, n_lists, busy=None, group=None):
     """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
-    not given). Returns a dict of the day's counts."""
+    not given); ``group``: each agent's group (all 0 when not given). Returns a dict of the
+    day's counts, with "measured": the change to the day's row of counts (appeals)."""
     L = n_lists
     if busy is None:
-        busy = busy_agents(p, s, 0)
+        busy = busy_agents(p, s, 0)[0]
+    if group is None:
+        group = np.zeros(s.score.shape[0], np.uint8)
     tot, changed, reachers = sanction_own(day, seed, p, s, L, busy)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
@@ -305,11 +333,13 @@ def sanction(day, seed, p, net, s, n_lists, busy=None):
                         net.group_members,
                         net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
                         s.own_mask, s.reach_mask, s.eff_mask, s.list_cause, s.flags, s.today,
-                        s.appeal_day, s.sanctioned_ties, s.sanctioned_count, by_cause)
+                        p.caution_from_sanction != 0, s.live, s.appeal_day, group,
+                        s.sanctioned_ties, s.sanctioned_count, s.sanctioned_group, by_cause)
     return {
         "appeals_won": int(tot[2]),
         "listings": tot[3 : 3 + L],
         "expiries": tot[3 + L : 3 + 2 * L],
         "listed_now": tot[3 + 2 * L : 3 + 3 * L],
         "newly_sanctioned": by_cause,
+        "measured": measured(tot, L),
     }

@@ -16,6 +16,7 @@ from ..state import (
     FALSE_ATTRIBUTED,
     FALSE_MATCH,
     KEEP_FLAGS,
+    LIVE_SHIFT,
     OWN,
     PENALISED_TODAY,
 )
@@ -25,13 +26,14 @@ from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
 
 @nb.njit(cache=True)
 def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_enter,
-           b_leave, l_grace, l_expire, score, flags, today, list_state, list_cause,
+           b_leave, l_grace, l_expire, score, flags, today, mark, live, list_state, list_cause,
            ever_listed, fm_penalty, pen_agent, pen_points, pen_event, counts, lo, hi):
     """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L].
 
     A partition [lo, hi) does the actor's part of the acts of its agents (committed, observed,
     dismissed) and the attributed agent's part of the acts pinned on its agents; pen_event[k]
-    is the act (its position in ``agent``) behind the k-th penalty."""
+    is the act (its position in ``agent``) behind the k-th penalty. ``mark``: penalties are
+    marked in ``today`` (only when caution responds to them: state.py)."""
     B, L = b_points.shape[1], l_grace.shape[0]
     n_pen = 0
     for e in range(agent.shape[0]):
@@ -58,7 +60,9 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
             if pts < 0:
                 cause = FALSE_MATCH if wrong else OWN
                 flags[t] = (flags[t] & KEEP_FLAGS) | (cause << CAUSE_SHIFT)
-                today[t] |= PENALISED_TODAY
+                if mark:
+                    today[t] |= PENALISED_TODAY
+                    live[t >> LIVE_SHIFT] = 1
                 if wrong and fm_penalty.shape[0] > 0:
                     fm_penalty[t] -= pts
                 pen_agent[n_pen] = t
@@ -91,8 +95,8 @@ def score_and_list(agent, beh, target, status, day, p, s, region, lo=0, hi=None,
     hi = region.shape[0] if hi is None else hi
     k = _score(agent, beh, target, status, day, region, p.b_points, p.b_penalised, p.b_enter,
                p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
-               s.list_state, s.list_cause, s.ever_listed, s.fm_penalty, pen_agent,
-               pen_points, pen_event, counts, lo, hi)
+               p.caution_from_penalty != 0, s.live, s.list_state, s.list_cause, s.ever_listed,
+               s.fm_penalty, pen_agent, pen_points, pen_event, counts, lo, hi)
     if events:
         return pen_agent[:k], pen_points[:k], counts, pen_event[:k]
     return pen_agent[:k], pen_points[:k], counts
