@@ -42,12 +42,13 @@ Z_AGREE = 4.0  # agree when the difference is within 4 standard errors
 
 # Bytes per agent and day of the scoresim engine's full sweeps on this workload, read off the
 # kernels (src/scoresim/engine): the event-driven parts (a few thousandths of the agents a
-# day) are left out. Used for the estimate of how far the engine is from the bound.
+# day) are left out. Used for the estimate of how far the engine is from the bound. Since
+# 27 November only recover sweeps everyone; it also marks the sanction stage's busy agents and
+# takes the day's score measurements in the same pass. respond visits only the blocks where
+# caution can change (none here, bar a sanctioned agent's neighbours), and the sanctioned
+# agents per group are kept up to date by the sanction stage.
 SWEEP_BYTES = {
-    "recover": 8,  # score int32 read and written
-    "sanction": 7,  # score 4 + own_mask 1 read, busy flag 1 written, busy flag 1 re-read
-    "respond": 20,  # caution 4+4, today 1+1, sanctioned_ties 2; then sums of score 4, caution 4
-    "measure": 6,  # score 4, eff_mask 1, group 1
+    "recover": 10,  # score int32 read and written, own_mask read, busy mark written
 }
 # What the workload itself needs per agent and day when swept densely: score read and written
 # (8), caution read and written (8), the sanctioned-ties counter (2) and a flag byte (2) --
