@@ -47,6 +47,9 @@ BUSY = {
 }
 
 
+PEERS = Path(__file__).parents[1] / "benchmarks" / "peers" / "workload.yaml"
+
+
 def _strip(summary: dict) -> dict:
     return {k: v for k, v in summary.items() if k not in TIMING_FIELDS}
 
@@ -104,8 +107,12 @@ _THREAD_SCRIPT = textwrap.dedent("""
 
     busy = pickle.loads(bytes.fromhex(sys.argv[2]))
     out = {"threads": numba.get_num_threads()}
-    for name, agents, over in (("default", 150_000, None), ("busy", 100_000, busy)):
-        r = Sim("default", agents=agents, days=12, seed=21, overrides=over).run()
+    # the peers workload: far ties, respond's skipped blocks, sanctions seen by ties
+    peers = (sys.argv[3], {"behaviours.infraction.rate": 0.02})
+    for name, scenario, agents, over in (("default", "default", 150_000, None),
+                                         ("busy", "default", 100_000, busy),
+                                         ("peers", peers[0], 100_000, peers[1])):
+        r = Sim(scenario, agents=agents, days=12, seed=21, overrides=over).run()
         s = r.state
         out[name] = {
             "daily": r.daily,
@@ -127,7 +134,8 @@ def test_thread_count_does_not_change_results(tmp_path):
         out = tmp_path / f"out{threads}.pkl"
         env = {**os.environ, "NUMBA_NUM_THREADS": str(threads)}
         procs.append((threads, out, subprocess.Popen(
-            [sys.executable, str(script), str(out), pickle.dumps(BUSY).hex()], env=env,
+            [sys.executable, str(script), str(out), pickle.dumps(BUSY).hex(), str(PEERS)],
+            env=env,
             stderr=subprocess.PIPE)))
     for threads, out, p in procs:
         _, err = p.communicate(timeout=300)
@@ -135,7 +143,7 @@ def test_thread_count_does_not_change_results(tmp_path):
         with open(out, "rb") as f:
             outs[threads] = pickle.load(f)
     assert outs[1]["threads"] == 1 and outs[2]["threads"] == 2
-    for name in ("default", "busy"):
+    for name in ("default", "busy", "peers"):
         one, two = outs[1][name], outs[2][name]
         # daily.parquet holds exactly this frame: compare it bit for bit, floats included
         pd.testing.assert_frame_equal(one["daily"], two["daily"], check_exact=True)
@@ -393,13 +401,13 @@ def test_final_state_is_consistent(busy_pair):
     assert fin["mean_score"] == pytest.approx(float(s.score.astype(np.int64).sum()) / FIXED / n)
 
 
-@pytest.mark.parametrize("scenario", ["default", "benchmarks/peers/workload.yaml"])
+@pytest.mark.parametrize("scenario", ["default", "peers"])
 def test_the_days_measurements_equal_a_sweep_of_the_state(scenario):
     """The day's figures are taken where their data passes (scores in recover's pass plus what
     appeals restore, caution in respond's pass over the live blocks, sanctioned agents per
     group kept by the sanction stage): each day they equal one sweep over the state, and each
     block that respond may skip has no caution, no mark today and no sanctioned tie."""
-    path = Path(__file__).parents[1] / scenario if scenario.endswith(".yaml") else scenario
+    path = PEERS if scenario == "peers" else scenario
     n, days, seed = 30_000, 20, 7
     sim = Sim(str(path), agents=n, days=days, seed=seed,
               overrides=BUSY if scenario == "default" else
