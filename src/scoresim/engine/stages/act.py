@@ -11,7 +11,10 @@ import numba as nb
 import numpy as np
 
 from .. import rng
+from ..prefetch import prefetch
 from .candidates import BLOCK, gap, log_miss, n_blocks
+
+AHEAD = 16  # candidates drawn (and their caution prefetched) before the first is decided
 
 
 @nb.njit(inline="always", cache=True)
@@ -42,24 +45,35 @@ def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rat
         end = min(n, hi, (k + 1) * BLOCK)
         pos, j, w, cap = k * BLOCK, 0, offsets[t], caps[t]
         count = 0
-        while True:
-            pos += gap(key, k, j, q, end - pos, lq)
-            j += 1
-            if pos >= end:
-                break
-            i = pos
-            pos += 1
-            if i < lo:
-                continue
-            if b_requires[b] >= 0 and list_state[b_requires[b], i] == 0:
-                continue
-            p = act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution)
-            if rng.uniform(akey, i, 0) * q < p:
-                if count < cap:
-                    out_agent[w] = i
-                    out_beh[w] = b
-                    w += 1
-                count += 1
+        cand = np.empty(AHEAD, np.int64)
+        done = False
+        while not done:
+            # a few candidates first, their caution prefetched (each is a cache miss, so
+            # several are in flight at once); then each is decided, in agent order
+            m = 0
+            while m < AHEAD:
+                pos += gap(key, k, j, q, end - pos, lq)
+                j += 1
+                if pos >= end:
+                    done = True
+                    break
+                cand[m] = pos
+                prefetch(caution, pos)
+                m += 1
+                pos += 1
+            for c in range(m):
+                i = cand[c]
+                if i < lo:
+                    continue
+                if b_requires[b] >= 0 and list_state[b_requires[b], i] == 0:
+                    continue
+                p = act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution)
+                if rng.uniform(akey, i, 0) * q < p:
+                    if count < cap:
+                        out_agent[w] = i
+                        out_beh[w] = b
+                        w += 1
+                    count += 1
         counts[t] = count
 
 

@@ -12,10 +12,12 @@ import numba as nb
 import numpy as np
 
 from .. import rng
+from ..prefetch import prefetch
 
 OBSERVED, FALSE, DISMISSED = 1, 2, 4
 UNIDENTIFIED = 8  # observed, but of no one in the home gallery: nothing to act on
 AT_VENUE = 16  # done at a venue abroad (seen, or missed, by its cameras)
+AHEAD = 16  # acts whose actors' attributes are prefetched ahead of the one observed
 
 
 @nb.njit(inline="always", cache=True)
@@ -30,7 +32,11 @@ def _observe(agent, beh, seed, day, b_channel, c_observe, c_recognition, c_false
              c_review, r_coverage, g_watch, g_false_match, g_enrolled, region, group,
              cell_start, target, status):
     G = g_watch.shape[0]
-    for e in nb.prange(agent.shape[0]):
+    k = agent.shape[0]
+    for e in nb.prange(k):
+        if e + AHEAD < k:  # the attributes of an actor further on: many misses in flight
+            prefetch(group, agent[e + AHEAD])
+            prefetch(region, agent[e + AHEAD])
         i, b = agent[e], beh[e]
         c = b_channel[b]
         key = rng.stream(seed, day, rng.OBSERVE, b)  # one act per agent, behaviour and day

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from ..prefetch import prefetch
 from ..state import (
     CAUSE_SHIFT,
     COMMITTED,
@@ -22,6 +23,8 @@ from ..state import (
 )
 from .listing import clear_cause, enter_list
 from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
+
+AHEAD = 16  # acts whose agents' state is prefetched ahead of the one scored
 
 
 @nb.njit(cache=True)
@@ -36,7 +39,14 @@ def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_ent
     marked in ``today`` (only when caution responds to them: state.py)."""
     B, L = b_points.shape[1], l_grace.shape[0]
     n_pen = 0
-    for e in range(agent.shape[0]):
+    k = agent.shape[0]
+    for e in range(k):
+        if e + AHEAD < k:  # an act further on: its actor's and target's lines in flight
+            prefetch(flags, agent[e + AHEAD])
+            prefetch(region, agent[e + AHEAD])
+            if target[e + AHEAD] >= 0:
+                prefetch(score, target[e + AHEAD])
+                prefetch(flags, target[e + AHEAD])
         i, b, st = agent[e], beh[e], status[e]
         if lo <= i < hi:
             if b_penalised[region[i], b]:  # scored where the actor lives
