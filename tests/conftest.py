@@ -85,7 +85,8 @@ def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = Tr
     max_prop = prop.max(axis=1) if prop.shape[0] else np.zeros(0, np.float32)
     params = compile_params(sc, max_prop, scoring)
     nm = names_of(sc)
-    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions))
+    state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
+                       n_groups=len(pop.people.group_names))
     return Prepared(sc, pop, params, state, nm)
 
 

@@ -158,6 +158,24 @@ def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
     assert np.all(whole.caution[:7000] == 0)
 
 
+def test_ranges_on_one_state_keep_the_marks_of_blocks_they_cut() -> None:
+    """A range that cuts one of respond's blocks of live marks leaves the mark for the part
+    it did not visit: ranges run one after another on one state update every agent."""
+    sc = load_scenario("default")
+    n = 20_000
+    pop = build_population(sc, n, 3)
+    _, plans, whole = Sim(sc, agents=n, days=1, seed=3).prepare(pop)
+    p, net = plans[0], pop.network
+    whole.caution[4097:5000] = 0.5  # in block 4 (agents 4096-5119), after the cut at 4097
+    whole.mark_live()
+    shared = copy.deepcopy(whole)
+    respond(p, net, whole)
+    for lo, hi in zip([0, 4096, 4097, 12_000], [4096, 4097, 12_000, n], strict=True):
+        respond_part(p, net, shared, lo, hi)
+    np.testing.assert_array_equal(shared.caution, whole.caution)
+    assert whole.caution[4097] < 0.5  # the decay was applied
+
+
 # ------------------------------------------------------------------ whole runs
 @pytest.fixture(scope="module")
 def default_single():

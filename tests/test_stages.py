@@ -674,7 +674,7 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
                  pp.people) == 1
     s.today[:] = 0
     s.score[:] = [100000, 90000, 89999, 80000, 79999, 70000, 69999, 0]
-    out = sanction(0, SEED, pp.params, pp.net, s, 0)
+    out = sanction(0, SEED, pp.params, pp.net, s, 0, pp.people.group)
     got = _masks(pp, "atA", "atB", "atC", "atD")
     # at most A: everyone; at most B: < 900; at most C: < 800; at most D: < 700
     assert [g[1] for g in got] == [False, False, True, True, True, True, True, True]
@@ -693,7 +693,7 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     assert s.sanctioned_group.tolist() == [8]  # one group: everyone is sanctioned
     # scores back up: the grade sanctions lift, the count follows
     s.score[:] = 100000
-    sanction(1, SEED, pp.params, pp.net, s, 0)
+    sanction(1, SEED, pp.params, pp.net, s, 0, pp.people.group)
     assert s.sanctioned_count[:S].tolist() == [8, 0, 0, 0]
     assert all(g == [True, False, False, False] for g in _masks(pp, "atA", "atB", "atC", "atD"))
 
@@ -708,7 +708,7 @@ def test_min_days_keeps_a_sanction_on():
     for day in range(6):
         if day == 1:
             s.score[2] = 100000  # back above the bound on day 1
-        sanction(day, SEED, pp.params, pp.net, s, 0)
+        sanction(day, SEED, pp.params, pp.net, s, 0, pp.people.group)
         active.append(bool(s.eff_mask[2] & (1 << c)))
     assert active == [True, True, True, False, False, False]
 
@@ -728,7 +728,7 @@ def test_sanction_reaching_the_household_is_by_association():
     others = np.setdiff1d(fam, [a])
     S_, T_ = 1 << 0, 1 << 1
     s.list_state[0, a] = NEVER
-    out = sanction(0, SEED, pp.params, net, s, 1)
+    out = sanction(0, SEED, pp.params, net, s, 1, pp.people.group)
     assert s.eff_mask[a] == S_ | T_
     assert np.all(s.eff_mask[others] == S_), "only the reaching sanction reaches"
     assert np.count_nonzero(s.eff_mask) == 4
@@ -738,13 +738,13 @@ def test_sanction_reaching_the_household_is_by_association():
     assert s.sanctioned_count.tolist() == [4, 1, 4]
     # b gets listed too: b's own sanction replaces the association, a stays reached by b
     s.list_state[0, b] = NEVER
-    sanction(1, SEED, pp.params, net, s, 1)
+    sanction(1, SEED, pp.params, net, s, 1, pp.people.group)
     s.list_state[0, a] = 0
-    sanction(2, SEED, pp.params, net, s, 1)
+    sanction(2, SEED, pp.params, net, s, 1, pp.people.group)
     assert s.eff_mask[a] == S_ and s.eff_mask[b] == S_ | T_
     assert s.sanctioned_count.tolist() == [4, 1, 4]
     s.list_state[0, b] = 0
-    sanction(3, SEED, pp.params, net, s, 1)
+    sanction(3, SEED, pp.params, net, s, 1, pp.people.group)
     assert np.count_nonzero(s.eff_mask) == 0 and s.sanctioned_count.tolist() == [0, 0, 0]
 
 
@@ -757,13 +757,13 @@ def test_visible_sanctions_are_pushed_to_tie_neighbours():
     s, net = pp.state, pp.net
     who = np.array([3, 40, 41, 900])
     s.list_state[0, who] = NEVER
-    sanction(0, SEED, pp.params, net, s, 1)
+    sanction(0, SEED, pp.params, net, s, 1, pp.people.group)
     expected = np.zeros(pp.n, np.int64)
     for a in who:
         np.add.at(expected, _neighbours(net, 0, a), 1)
     np.testing.assert_array_equal(s.sanctioned_ties.astype(np.int64), expected)
     s.list_state[0, who] = 0
-    sanction(1, SEED, pp.params, net, s, 1)
+    sanction(1, SEED, pp.params, net, s, 1, pp.people.group)
     assert np.all(s.sanctioned_ties == 0)
 
 

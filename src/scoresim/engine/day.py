@@ -73,6 +73,9 @@ class _Clock:
 
 def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool = False):
     n, L = people.n, s.list_state.shape[0]
+    if s.sanctioned_group.shape[0] != len(people.group_names):  # its counts are indexed by group
+        raise ValueError(f"the state counts {s.sanctioned_group.shape[0]} groups, the people "
+                         f"{len(people.group_names)}: init_state(..., n_groups=...)")
     B, S = p.b_rate.shape[0], p.s_list.shape[0]
     clock = _Clock(profile)
     agent, beh, acts = act(n, seed, day, p, people.propensity, s.caution, s.list_state)
@@ -97,7 +100,7 @@ def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool
         # the same pass marks the agents the sanction stage looks at and measures the scores
         busy, measured = recover(p, s)
         clock.lap("recover")
-        sc = sanction(day, seed, p, net, s, L, busy, people.group)
+        sc = sanction(day, seed, p, net, s, L, people.group, busy)
         measured += sc["measured"]  # points restored by appeals
         listings += sc["listings"]
         delistings += sc["expiries"]

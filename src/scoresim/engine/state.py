@@ -83,7 +83,7 @@ class State:
 
 def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
-               ratings: bool | None = None, n_groups: int = 1) -> State:
+               ratings: bool | None = None, *, n_groups: int) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
     (a timeline may switch minimum durations or appeals on later); by default, from params.
     ``n_groups``: the population's groups (people.group takes values below it)."""

@@ -70,9 +70,12 @@ def _respond(from_penalty, from_sanction, from_ties, decay, tie_base, tie_indptr
                 continue
             s0, s1 = max(a0, b * size), min(a1, (b + 1) * size)
             cz = caution[s0:s1]
-            live[b] = _respond_block(from_penalty, from_sanction, from_ties, decay, tie_base,
-                                     tie_indptr, tie_indices, s0, cz, today[s0:s1],
-                                     sanctioned_ties[s0:s1])
+            alive = _respond_block(from_penalty, from_sanction, from_ties, decay, tie_base,
+                                   tie_indptr, tie_indices, s0, cz, today[s0:s1],
+                                   sanctioned_ties[s0:s1])
+            # a block cut by the range keeps its mark for the part not visited here
+            whole = s0 == b * size and s1 == min(caution.shape[0], (b + 1) * size)
+            live[b] = alive if whole else live[b] | alive
             total += caution_units(cz)
         units[c] = total
 

@@ -316,15 +316,14 @@ def measured(tot: np.ndarray, n_lists: int) -> np.ndarray:
     return tot[3 + 3 * n_lists:]
 
 
-def sanction(day, seed, p, net, s, n_lists, busy=None, group=None):
-    """Update sanctions. ``busy``: the agents marked by the recover stage (found here when
-    not given); ``group``: each agent's group (all 0 when not given). Returns a dict of the
-    day's counts, with "measured": the change to the day's row of counts (appeals)."""
+def sanction(day, seed, p, net, s, n_lists, group, busy=None):
+    """Update sanctions. ``group``: each agent's group (below ``s.sanctioned_group``'s
+    length); ``busy``: the agents marked by the recover stage (found here when not given).
+    Returns a dict of the day's counts, with "measured": the change to the day's row of
+    counts (appeals)."""
     L = n_lists
     if busy is None:
         busy = busy_agents(p, s, 0)[0]
-    if group is None:
-        group = np.zeros(s.score.shape[0], np.uint8)
     tot, changed, reachers = sanction_own(day, seed, p, s, L, busy)
     by_cause = np.zeros(3, np.int64)
     s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
