@@ -24,7 +24,7 @@ from .stages.firms import rate_firms
 from .stages.observe import observe
 from .stages.recover import _recover
 from .stages.respond import respond
-from .stages.sanction import _settle, apply_reach, measured, reach_pairs, sanction_own
+from .stages.sanction import _settle, apply_reach, reach_pairs, sanction_own
 from .stages.score import score_and_list
 from .stages.spill import spill_routed
 from .state import LIVE_SHIFT
@@ -158,16 +158,13 @@ def recover_part(p, s, lo: int, hi: int, firms: np.ndarray) -> tuple[np.ndarray,
 
 def sanction_begin(day: int, seed: int, p, net, s, n_lists: int, busy: np.ndarray):
     """Own sanctions of the range's busy agents; the (member, bit) pairs they reach. The
-    totals' row of the day's counts is ``appeals_measured(tot, n_lists)``."""
+    totals' row of the day's counts is ``stages.sanction.appeals_row(tot, n_lists)``."""
     tot, changed, reachers = sanction_own(day, seed, p, s, n_lists, busy)
     pm, pbit = reach_pairs(reachers, p.s_reach, p.reach_bits, net.group_row, net.group_ids,
                            net.group_off, net.group_start, net.group_hint, net.group_members,
                            net.member_base,
                            s.own_mask)
     return tot, changed, (pm, pbit)
-
-
-appeals_measured = measured
 
 
 def sanction_end(day: int, p, net, s, changed, pairs, lo: int, hi: int, group: np.ndarray):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import partitions as pt
-from ..engine.stages.sanction import apply_ties
+from ..engine.stages.sanction import appeals_row, apply_ties
 from ..engine.stages.services import use_services
 from ..engine.stages.spill import apply_hits
 from ..engine.stages.venues import table_associations, venue_observe, venue_visits
@@ -138,7 +138,7 @@ class PartitionWorker:
         busy, self.measured = pt.recover_part(p, s, self.lo, self.hi, self.firms)
         tot, self.changed, (pm, pbit) = pt.sanction_begin(self.day, self.seed, p, self.net, s,
                                                           L, busy)
-        self.measured = self.measured + pt.appeals_measured(tot, L)
+        self.measured = self.measured + appeals_row(tot, L)
         return {"firm_listings": listings, "tot": tot, "reach": self._route("reach", pm, pbit)}
 
     # ------------------------------------------------------------ round 4

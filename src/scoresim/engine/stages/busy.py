@@ -76,8 +76,8 @@ def _gather(marks, counts, starts, out):
 def busy_agents(p, s, step: int, lo: int = 0,
                 hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Recover the scores of agents [lo, hi) (default all) by ``step``. Returns the busy ones
-    (int32, ascending; their marks are left in ``s.scratch`` (0 or 1) for the sanction stage)
-    and a row of counts (engine/measure.py) with their score sum and agents per grade."""
+    (int32, ascending) and a row of counts (engine/measure.py) with their score sum and agents
+    per grade. The marks go to ``s.scratch``, working space the sanction stage reuses."""
     n = s.score.shape[0]
     if lo == 0 and hi in (None, n):  # the whole arrays (contiguous, as one process runs)
         arrays = (s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)

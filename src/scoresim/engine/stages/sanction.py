@@ -295,7 +295,7 @@ def recount_visible_ties(p, net, s) -> None:
 def sanction_own(day, seed, p, s, n_lists, busy):
     """The agents' own part of the stage, for the busy agents (the recover stage marks them,
     stages/busy.py): list transitions, appeals, own sanctions. Returns the counts
-    (``_pass_a``'s totals; ``measured(tot, L)`` is their row of the day's counts), the agents
+    (``_pass_a``'s totals; ``appeals_row(tot, L)`` is their row of the day's counts), the agents
     whose own sanctions changed, and those whose sanctions reach others."""
     L = n_lists
     width = 3 + 3 * L + columns(p.grade_bounds.shape[0], s.sanctioned_group.shape[0])
@@ -311,7 +311,7 @@ def sanction_own(day, seed, p, s, n_lists, busy):
     return tot, changed, reachers
 
 
-def measured(tot: np.ndarray, n_lists: int) -> np.ndarray:
+def appeals_row(tot: np.ndarray, n_lists: int) -> np.ndarray:
     """The row of the day's counts in ``sanction_own``'s totals (what appeals changed)."""
     return tot[3 + 3 * n_lists:]
 
@@ -340,5 +340,5 @@ def sanction(day, seed, p, net, s, n_lists, group, busy=None):
         "expiries": tot[3 + L : 3 + 2 * L],
         "listed_now": tot[3 + 2 * L : 3 + 3 * L],
         "newly_sanctioned": by_cause,
-        "measured": measured(tot, L),
+        "measured": appeals_row(tot, L),
     }
