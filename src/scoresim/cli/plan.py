@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-out_console = Console()
+from .common import fail, out_console
 
 GiB = 2**30
+
 
 
 def _gib(x: float) -> str:
@@ -39,9 +39,8 @@ def plan(
 ) -> None:
     """Bytes per agent for each array, memory at build and during the run, and the expected
     time per simulated day on this machine (from a short calibration run)."""
-    from .cli import fail
-    from .scale.plan import available_memory, for_agents, measure
-    from .scenario import ScenarioError, load_scenario
+    from ..scale.plan import available_memory, for_agents, measure
+    from ..scenario import ScenarioError, load_scenario
 
     try:
         sc = load_scenario(scenario, set_ or [])
@@ -78,7 +77,7 @@ def plan(
                   _duration(p.seconds_per_day() / partitions))
     out_console.print(s)
     if json_out is not None:
-        from .results.outputs import write_json
+        from ..results.outputs import write_json
 
         write_json(json_out, {**p.to_dict(), "available_bytes": mem, "days": days,
                               "partitions": partitions})

@@ -9,6 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from .common import command_line, fail, out_console, progress_bar, set_threads, show_progress
+
 
 def calibrate(
     scenario: Annotated[str, typer.Argument(help="Built-in name or YAML file.")],
@@ -43,24 +45,23 @@ def calibrate(
     and write the calibrated scenario.yaml, fit.json and the best run to --out."""
     import optuna
 
-    from .cli import _command, _progress_bar, _set_threads, _show_progress, fail, out_console
-    from .experiments.calibrate import calibrate as fit
-    from .experiments.calibrate import write_calibration
-    from .experiments.targets import TargetsError
-    from .results.outputs import OutputError, check_out_dir
-    from .scenario import ScenarioError
+    from ..experiments.calibrate import calibrate as fit
+    from ..experiments.calibrate import write_calibration
+    from ..experiments.targets import TargetsError
+    from ..results.outputs import OutputError, check_out_dir
+    from ..scenario import ScenarioError
 
-    _set_threads(threads)
+    set_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     args = dict(agents=agents, days=days, seed=seed, seeds=seeds, overrides=set_ or [],
                 sampler=sampler, step=step)
     t0 = time.perf_counter()
     try:
         check_out_dir(out)
-        if not _show_progress(quiet):
+        if not show_progress(quiet):
             cal = fit(scenario, targets, trials, **args)
         else:
-            with _progress_bar("trials") as bar:
+            with progress_bar("trials") as bar:
                 task = bar.add_task(f"calibrating {scenario}", total=trials)
 
                 def progress(done: int, total: int, value: float, best: float) -> None:
@@ -68,7 +69,7 @@ def calibrate(
                                description=f"calibrating {scenario}: best loss {best:.4g}")
 
                 cal = fit(scenario, targets, trials, progress=progress, **args)
-        written = write_calibration(out, cal, _command())
+        written = write_calibration(out, cal, command_line())
     except (ScenarioError, TargetsError, OutputError, ValueError) as e:
         fail(str(e))
     if not quiet:

@@ -20,7 +20,10 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from .common import err_console, fail, out_console, show_progress
+
 EXIT_INTERRUPTED = 130
+
 
 
 def _cell(x: Any) -> str:
@@ -45,9 +48,8 @@ def frame_table(df: Any, title: str | None = None, caption: str | None = None,
 
 
 def _analyze(folder: Path, metric: str | None, sweep_id: str | None) -> None:
-    from .cli import fail, out_console
-    from .experiments.sweep_analysis import AnalysisError, analyze_sweep
-    from .results.store import StoreError, open_results
+    from ..experiments.sweep_analysis import AnalysisError, analyze_sweep
+    from ..results.store import StoreError, open_results
 
     if not metric:
         fail("--analyze needs --metric NAME (e.g. --metric chilling.overall)")
@@ -87,11 +89,10 @@ def sweep(
 ) -> None:
     """Run every (parameter set, seed) of a sweep file as a Ray task into DIR/results.duckdb
     (runs already done are skipped: killed sweeps resume), or --analyze a finished one."""
-    from .cli import _show_progress, err_console, fail, out_console
-    from .experiments.executors import RayExecutor
-    from .experiments.sweep import load_sweep
-    from .experiments.sweep_run import SweepBusy, SweepProgress, run_sweep
-    from .scenario import ScenarioError
+    from ..experiments.executors import RayExecutor
+    from ..experiments.sweep import load_sweep
+    from ..experiments.sweep_run import SweepBusy, SweepProgress, run_sweep
+    from ..scenario import ScenarioError
 
     if analyze is not None:
         if file is not None or out is not None:
@@ -118,7 +119,7 @@ def sweep(
 
     previous = signal.signal(signal.SIGINT, interrupt)
     try:
-        if not _show_progress(quiet):
+        if not show_progress(quiet):
             report = run_sweep(spec, out, executor)
         else:
             bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
@@ -170,8 +171,7 @@ def query(
     """Run SQL over DIR/results.duckdb (read-only) and print the result as a table."""
     import duckdb
 
-    from .cli import fail, out_console
-    from .results.store import StoreError, open_results
+    from ..results.store import StoreError, open_results
 
     try:
         with open_results(folder) as con:

@@ -1,0 +1,28 @@
+"""The command line: one module per command, the shared helpers in ``common``.
+
+Only this package knows the terminal; every command imports the floors below it lazily, so
+``scoresim --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from .calibrate import calibrate
+from .compare import compare
+from .plan import plan
+from .run import run
+from .scenarios import scenarios, validate, version
+from .sweep import query, sweep
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Simulate surveillance-driven social scoring systems on synthetic populations.",
+)
+for command in (run, compare, scenarios, validate, calibrate, plan, sweep, query, version):
+    app.command()(command)
+
+
+def main() -> None:  # pragma: no cover
+    """Entry point of the ``scoresim`` console script."""
+    app()
