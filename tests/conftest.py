@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from scoresim import Sim, build_population, load_scenario
-from scoresim.engine.compile import Names, Params, compile_params, names_of
+from scoresim.engine.compile import Names, Plan, compile_plan, names_of
 from scoresim.engine.state import State, init_state
 from scoresim.scenario import Scenario
 from scoresim.sim import Population
@@ -61,7 +61,7 @@ class Prepared:
 
     scenario: Scenario
     pop: Population
-    params: Params
+    params: Plan
     state: State
     names: Names
 
@@ -83,11 +83,24 @@ def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = Tr
     pop = build_population(sc, agents, seed)
     prop = pop.people.propensity
     max_prop = prop.max(axis=1) if prop.shape[0] else np.zeros(0, np.float32)
-    params = compile_params(sc, max_prop, scoring)
+    params = compile_plan(sc, max_prop, scoring, int(pop.network.group_off[-1]))
     nm = names_of(sc)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
                        n_groups=len(pop.people.group_names))
     return Prepared(sc, pop, params, state, nm)
+
+
+def one_day(day: int, seed: int, plan: Plan, pop: Population, state: State, names: Names,
+            previous: Plan | None = None):
+    """Run one day of the whole population in one process; returns its ``DayRecord``."""
+    from scoresim.engine.context import Day, Span
+    from scoresim.engine.day import run_day
+    from scoresim.engine.record import DayRecord
+
+    d = Day(day, seed, plan, previous, pop.people, pop.network, state,
+            Span(pop.n, 0, pop.n), DayRecord.zeros(names))
+    run_day(d)
+    return d.record
 
 
 def run_sim(scenario: dict | str, agents: int, days: int, seed: int = 0, **kw: Any):
@@ -156,3 +169,98 @@ def default_population():
     """The built-in default scenario's population: 200,000 agents, seed 3 (built once)."""
     sc = load_scenario("default")
     return sc, build_population(sc, 200_000, 3)
+
+
+# ---------------------------------------------------------------- one stage at a time
+# Each stage on a prepared population, the whole population as its range (tests call the
+# stages' functions directly where that isolates them).
+def _span(pp: Prepared):
+    from scoresim.engine.context import Span
+
+    return Span(pp.n, 0, pp.n)
+
+
+def act_of(pp: Prepared, day: int, seed: int, caution=None, list_state=None):
+    """(agent, behaviour, acts per behaviour) of one day."""
+    from scoresim.engine.context import DayKey
+    from scoresim.engine.stages.act import act
+
+    s = pp.state
+    return act(_span(pp), DayKey(seed, day), pp.params.act, pp.people.propensity,
+               s.caution if caution is None else caution,
+               s.list_state if list_state is None else list_state)
+
+
+def observe_of(pp: Prepared, agent, beh, day: int, seed: int):
+    """(target, status) of these acts."""
+    from scoresim.engine.context import DayKey
+    from scoresim.engine.stages.observe import observe
+
+    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)
+
+
+def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | None = None,
+             state: State | None = None):
+    """(penalties, counts) of attributed acts."""
+    from scoresim.engine.stages.score import Acts, score_and_list
+
+    p = plan or pp.params
+    st = (state or pp.state).arrays
+    return score_and_list(Acts(agent, beh, target, status), day, _span(pp), p.score, p.lists,
+                          pp.people.region, st)
+
+
+def spill_of(pp: Prepared, pen_agent, pen_points) -> int:
+    """Spill these penalties; returns the number of spilled penalties."""
+    from scoresim.engine.stages.score import Penalties
+    from scoresim.engine.stages.spill import spill
+
+    pen = Penalties(pen_agent, pen_points, np.arange(pen_agent.shape[0], dtype=np.int64))
+    got, _ = spill(pen, _span(pp), pp.params.spill, pp.net.groups, pp.net.ties,
+                   pp.people.region, pp.state.arrays)
+    return got
+
+
+def recover_of(pp: Prepared, state: State | None = None):
+    """Recover one day; returns the busy agents and the scores' row of counts."""
+    from scoresim.engine.stages.recover import recover
+
+    p = pp.params
+    return recover(_span(pp), p.scoring, p.sanction, (state or pp.state).arrays)
+
+
+def sanction_of(pp: Prepared, day: int, seed: int, state: State | None = None) -> dict:
+    """The sanction stage of one day (its busy agents found as recover finds them, without
+    recovering): the counts by name."""
+    from scoresim.engine.context import DayKey
+    from scoresim.engine.stages.busy import busy_agents
+    from scoresim.engine.stages.sanction import sanction_own, settle
+
+    s, p = state or pp.state, pp.params
+    busy, _ = busy_agents(_span(pp), p.scoring, p.sanction, s.arrays, 0)
+    own = sanction_own(DayKey(seed, day), p.sanction, p.lists, pp.net.groups, s.arrays, busy,
+                       len(pp.people.group_names))
+    s.reached, by_cause, _ = settle(day, _span(pp), p.sanction, pp.net.ties, s.arrays,
+                                   s.reached, own.changed, own.reach, pp.people.group)
+    return {"appeals_won": own.appeals_won, "listings": own.listings,
+            "expiries": own.expiries, "listed_now": own.listed_now,
+            "newly_sanctioned": by_cause}
+
+
+def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):
+    """(requests, denials) per service and group of one day."""
+    from scoresim.engine.context import DayKey
+    from scoresim.engine.stages.services import use_services
+
+    s = state or pp.state
+    return use_services(_span(pp), DayKey(seed, day), pp.params.services, s.eff_mask,
+                        pp.people.group, len(pp.people.group_names))
+
+
+def respond_of(pp: Prepared, state: State | None = None):
+    """The respond stage of one day; returns its row of counts."""
+    from scoresim.engine.stages.respond import respond
+
+    p = pp.params
+    return respond(_span(pp), p.respond, p.scoring.grade_bounds.shape[0], pp.net.ties,
+                   (state or pp.state).arrays)

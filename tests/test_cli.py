@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scoresim.cli import app
+from scoresim.engine.day import STAGE_NAMES
 
 runner = CliRunner()
 SMALL = ["--agents", "3000", "--days", "20", "--seed", "3", "--quiet"]
@@ -108,8 +109,9 @@ def test_profile_writes_stage_times(tmp_path: Path) -> None:
     r = runner.invoke(app, ["run", *SMALL, "--profile", "--out", str(out)])
     assert r.exit_code == 0, r.output
     prof = pd.read_parquet(out / "profile.parquet")
-    assert list(prof.columns) == ["day", "act", "observe", "score", "spill", "recover",
-                                  "sanction", "services", "respond", "measure"]
+    # the stages of the day, as the engine declares them (scoresim stages)
+    assert list(prof.columns) == ["day", *STAGE_NAMES]
+    assert STAGE_NAMES[:2] == ("retune", "act") and STAGE_NAMES[-1] == "measure"
     assert len(prof) == 20 and (prof.drop(columns="day") >= 0).all().all()
 
 

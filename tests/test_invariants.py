@@ -16,11 +16,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TIMING_FIELDS, minimal_scenario, run_sim
+from conftest import TIMING_FIELDS, minimal_scenario, one_day, run_sim
 from scoresim import ScenarioError, Sim, build_population, load_scenario
-from scoresim.engine.compile import FIXED, compile_params
-from scoresim.engine.day import run_day
-from scoresim.engine.measure import measure
+from scoresim.engine.compile import FIXED, compile_plan
+from scoresim.engine.measure import measure_counts, measured
 from scoresim.engine.state import (
     COMMITTED,
     EVER_ASSOC,
@@ -358,7 +357,7 @@ def test_final_state_is_consistent(busy_pair):
     pop = build_population(sc, n, 7)
     names = list(sc.sanctions)
     S = len(names)
-    params = compile_params(sc, pop.people.propensity.max(axis=1))
+    params = compile_plan(sc, pop.people.propensity.max(axis=1))
     np.testing.assert_array_equal(s.eff_mask, s.own_mask | s.reach_mask)
     for k in range(S):
         assert s.sanctioned_count[k] == np.count_nonzero(s.eff_mask & (1 << k)), names[k]
@@ -369,7 +368,7 @@ def test_final_state_is_consistent(busy_pair):
         if spec.when.on_list is not None:
             cond = s.list_state[lists.index(spec.when.on_list)] > 0
         else:
-            cond = s.score < params.s_threshold[k]
+            cond = s.score < params.sanction.threshold[k]
         if spec.min_days == 0:
             np.testing.assert_array_equal(own, cond, err_msg=name)
         else:
@@ -413,15 +412,17 @@ def test_the_days_measurements_equal_a_sweep_of_the_state(scenario):
               overrides=BUSY if scenario == "default" else
               {"behaviours.infraction.rate": 0.02})
     pop = build_population(sim.scenario, n, seed)
-    _, plans, s = sim.prepare(pop)
+    nm, plans, s = sim.prepare(pop)
     p, people, G = plans[0], pop.people, len(pop.people.group_names)
+    bounds = p.scoring.grade_bounds
     appeals = skipped = 0
     for day in range(days):
-        c = run_day(day, seed, p, people, pop.network, s)
-        score, caution, grades, by_group = measure(p.grade_bounds, G, s, people.group)
-        assert c.mean_score == score / FIXED and c.mean_caution == caution
-        np.testing.assert_array_equal(c.grades, grades[: len(c.grades)])
-        np.testing.assert_array_equal(c.sanctioned_by_group, by_group)
+        c = one_day(day, seed, p, pop, s, nm)
+        m = measured(measure_counts(bounds, G, s.score, s.caution, s.eff_mask, people.group),
+                     bounds.shape[0])
+        assert c.score_sum == m.score_sum and c.caution_units == m.caution_units
+        np.testing.assert_array_equal(c.grades, m.grades[: len(c.grades)])
+        np.testing.assert_array_equal(c.sanctioned_by_group, m.sanctioned_group)
         np.testing.assert_array_equal(
             s.sanctioned_group, np.bincount(people.group[s.eff_mask != 0], minlength=G))
         idle = np.repeat(s.live == 0, 1 << LIVE_SHIFT)[:n]

@@ -9,8 +9,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from scoresim import Sim, build_population, load_scenario
-from scoresim.engine.compile import compile_params, names_of
+from scoresim import ScenarioError, Sim, build_population, load_scenario
+from scoresim.engine.compile import compile_plan, names_of
 from scoresim.scenario import apply_changes, builtin_scenarios
 
 LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau")
@@ -147,13 +147,13 @@ def test_national_pilots_have_their_own_rules_until_the_merger():
     assert before.scoring.regional_rules and not after.scoring.regional_rules
     for sc, pilot_only in ((before, True), (after, False)):
         nm = names_of(sc)
-        p = compile_params(sc, np.ones(len(nm.traits), np.float32))
+        p = compile_plan(sc, np.ones(len(nm.traits), np.float32))
         b = nm.behaviours.index("debt_default")
         c = nm.behaviours.index("online_criticism")
-        pts = {r: int(p.b_points[k, b]) for k, r in enumerate(nm.regions)}
+        pts = {r: int(p.score.points[k, b]) for k, r in enumerate(nm.regions)}
         assert pts["pilot_cities"] < 0
         assert (pts["rest"] == 0) == pilot_only and (pts["dense_cities"] == 0) == pilot_only
-        assert all(p.b_points[:, c] < 0)  # criticism scored everywhere, all along
+        assert all(p.score.points[:, c] < 0)  # criticism scored everywhere, all along
 
 
 def test_national_joint_punishment_corporate_ratings_and_cameras():
@@ -212,3 +212,13 @@ def test_household_sizes_follow_the_2020_census():
     assert abs(sizes.mean() - 2.62) < 0.03
     assert abs(np.mean(sizes == 1) - 0.2539) < 0.01
 
+
+
+def test_a_list_has_no_visibility_of_its_own():
+    """What ties see of a listing is a visible sanction on the list: ``lists.<name>.visible``
+    (accepted once, never compiled) is refused, naming the key."""
+    with pytest.raises(ScenarioError, match="visible"):
+        load_scenario("default", ["lists.dishonest_debtors.visible=true"])
+    sc = load_scenario("default")
+    assert sc.sanctions["travel_ban"].visible and \
+        sc.sanctions["travel_ban"].when.on_list == "dishonest_debtors"

@@ -18,10 +18,13 @@ from typer.testing import CliRunner
 
 from scoresim import build_population, load_scenario
 from scoresim.cli import app
+from scoresim.engine.context import Span
 from scoresim.engine.measure import measure_counts
-from scoresim.engine.partitions import respond_part, route, split
+from scoresim.engine.partitions import merge, route, split
 from scoresim.engine.stages.busy import busy_agents
 from scoresim.engine.stages.respond import respond
+from scoresim.engine.stages.sanction import Visibility
+from scoresim.engine.stages.score import Acts
 from scoresim.engine.state import LIVE_SHIFT
 from scoresim.experiments.partitioned import partition_bounds, run_partitioned, start_workers
 from scoresim.sim import Sim
@@ -106,10 +109,21 @@ def test_split_takes_whole_regions_else_blocks() -> None:
         split(np.array([0, 5000]), 4)
 
 
-def test_route_keeps_order_within_each_destination() -> None:
-    dest = np.array([1, 0, 1, 2, 0])
-    out = route(dest, 3, np.arange(5))
-    assert [list(o[0]) for o in out] == [[1, 4], [0, 2], [3]]
+def test_route_sends_each_record_once_to_each_range_of_its_receivers() -> None:
+    bounds = np.array([0, 10, 20, 30])
+    vis = Visibility(np.array([12, 3, 15, 25, 4], np.int32), np.arange(5, dtype=np.int32))
+    out = route("visibility", vis, bounds)
+    assert [list(o.delta) for o in out] == [[1, 4], [0, 2], [3]]  # order kept
+    # an act goes to its actor's range and to the range of the agent it is pinned on, once
+    acts = Acts(np.array([3, 12, 25], np.int32), np.array([1, 0, 0], np.uint8),
+                np.array([15, 13, -1], np.int32), np.zeros(3, np.uint8))
+    out = route("acts", acts, bounds)
+    assert [list(o.agent) for o in out] == [[3], [3, 12], [25]]
+    # merged at a receiver in (behaviour, agent) order, the single process's
+    got = merge("acts", [out[1], Acts(np.array([11], np.int32), np.array([0], np.uint8),
+                                      np.array([-1], np.int32), np.zeros(1, np.uint8))])
+    assert list(zip(got.beh.tolist(), got.agent.tolist(), strict=True)) == [
+        (0, 11), (0, 12), (1, 3)]
 
 
 @pytest.mark.parametrize("cuts", [[0, 20_000], [0, 5000, 9000, 20_000],
@@ -136,23 +150,26 @@ def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
     whole.mark_live()
     whole.live[: 7000 >> LIVE_SHIFT] = 0
     start = copy.deepcopy(whole)
-    step = p.recovery if p.recovery > 0 else 0
-    busy, expected = busy_agents(p, whole, step)
-    expected = expected + respond(p, net, whole)
+    step = p.scoring.recovery if p.scoring.recovery > 0 else 0
+    k = p.scoring.grade_bounds.shape[0]
+    everyone = Span(n, 0, n)
+    busy, expected = busy_agents(everyone, p.scoring, p.sanction, whole.arrays, step)
+    expected = expected + respond(everyone, p.respond, k, net.ties, whole.arrays)
     got, got_busy = 0, []
     for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
         part = copy.deepcopy(start)  # each partition's actor has its own state
         part.sanctioned_group[:] = np.bincount(group[lo:hi][part.eff_mask[lo:hi] != 0],
                                                minlength=G)
-        b, row = busy_agents(p, part, step, lo, hi)
-        got = got + row + respond_part(p, net, part, lo, hi)
+        b, row = busy_agents(Span(n, lo, hi), p.scoring, p.sanction, part.arrays, step)
+        got = got + row + respond(Span(n, lo, hi), p.respond, k, net.ties, part.arrays)
         got_busy.append(b)
         for name in ("caution", "today", "score"):
             np.testing.assert_array_equal(getattr(part, name)[lo:hi],
                                           getattr(whole, name)[lo:hi])
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(np.concatenate(got_busy), busy)
-    sweep = measure_counts(p.grade_bounds, G, whole.score, whole.caution, whole.eff_mask, group)
+    sweep = measure_counts(p.scoring.grade_bounds, G, whole.score, whole.caution,
+                           whole.eff_mask, group)
     np.testing.assert_array_equal(expected, sweep)
     assert expected[1] > 0 and np.all(whole.today[whole.sanctioned_ties == 0] == 0)
     assert np.all(whole.caution[:7000] == 0)
@@ -169,9 +186,10 @@ def test_ranges_on_one_state_keep_the_marks_of_blocks_they_cut() -> None:
     whole.caution[4097:5000] = 0.5  # in block 4 (agents 4096-5119), after the cut at 4097
     whole.mark_live()
     shared = copy.deepcopy(whole)
-    respond(p, net, whole)
+    k = p.scoring.grade_bounds.shape[0]
+    respond(Span(n, 0, n), p.respond, k, net.ties, whole.arrays)
     for lo, hi in zip([0, 4096, 4097, 12_000], [4096, 4097, 12_000, n], strict=True):
-        respond_part(p, net, shared, lo, hi)
+        respond(Span(n, lo, hi), p.respond, k, net.ties, shared.arrays)
     np.testing.assert_array_equal(shared.caution, whole.caution)
     assert whole.caution[4097] < 0.5  # the decay was applied
 
@@ -216,7 +234,7 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     total = sum(want.summary["final"]["acts"].values())
     _check_split(work, untouched, partition_bounds(sim(), k), DAYS, total)
     sent = {key: sum(w.get(key, 0) for w in work) for key in
-            ("sent_spill", "sent_visibility", "sent_reach", "sent_firm_penalties",
+            ("sent_hits", "sent_visibility", "sent_reach", "sent_firm_penalties",
              "sent_victims")}
     assert all(v > 0 for v in sent.values()), sent  # every kind of message went across
     assert want.summary["final"]["ever_listed"]["firm_list"] > 0

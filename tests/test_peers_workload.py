@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from scoresim import Sim, load_scenario
-from scoresim.engine.compile import compile_params
+from scoresim.engine.compile import compile_plan
 
 WORKLOAD = Path(__file__).resolve().parent.parent / "benchmarks" / "peers" / "workload.yaml"
 Z = 5.0
@@ -26,19 +26,19 @@ def scenario():
 
 
 def test_compiles_to_the_stated_model(scenario):
-    p = compile_params(scenario, np.zeros(0, np.float32))
-    assert p.b_rate.tolist() == [0.002] and p.b_deter.tolist() == [1.0]
-    assert p.b_bound.tolist() == [0.002]  # candidates at the zero-caution rate
-    assert p.c_observe.tolist() == [0.6] and p.c_false_match.tolist() == [0.0]
-    assert p.b_points.tolist() == [[-3000]]  # -30 points, fixed point x100
+    p = compile_plan(scenario, np.zeros(0, np.float32))
+    assert p.act.rate.tolist() == [0.002] and p.act.deterrability.tolist() == [1.0]
+    assert p.act.bound.tolist() == [0.002]  # candidates at the zero-caution rate
+    assert p.observe.observe.tolist() == [0.6] and p.observe.false_match.tolist() == [0.0]
+    assert p.score.points.tolist() == [[-3000]]  # -30 points, fixed point x100
     # the spill stage's amount: round(points x spillover) in fixed point = exactly -5 points
-    assert np.int32(round(-3000 * p.t_spill[0])) == -500
-    assert p.g_spill.shape == (0,)  # no group layers
-    assert p.initial == 100_000 and p.recovery == 50
-    assert p.s_threshold.tolist() == [90_000]  # sanctioned while score < 900
-    assert p.visible_bits == 1  # neighbours see the sanction
-    assert (p.caution_from_ties, p.caution_decay) == (0.05, 0.01)
-    assert (p.caution_from_penalty, p.caution_from_sanction) == (0.0, 0.0)
+    assert np.int32(round(-3000 * p.spill.tie_layers[0])) == -500
+    assert p.spill.group_layers.shape == (0,)  # no group layers
+    assert p.scoring.initial == 100_000 and p.scoring.recovery == 50
+    assert p.sanction.threshold.tolist() == [90_000]  # sanctioned while score < 900
+    assert p.sanction.visible_bits == 1  # neighbours see the sanction
+    assert (p.respond.from_ties, p.respond.decay) == (0.05, 0.01)
+    assert (p.respond.from_penalty, p.respond.from_sanction) == (0.0, 0.0)
     assert scenario.layers["peers"].local_share == 0.0  # a plain random network
 
 

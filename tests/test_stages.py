@@ -24,17 +24,18 @@ from conftest import (
     prepare,
     run_sim,
 )
-from scoresim.engine import rng
-from scoresim.engine.compile import FIXED, NEVER
+from conftest import act_of as act
+from conftest import observe_of as observe
+from conftest import recover_of as recover
+from conftest import respond_of as respond
+from conftest import sanction_of as sanction
+from conftest import score_of as score_and_list
+from conftest import services_of as use_services
+from conftest import spill_of as spill
+from scoresim.core import rng
+from scoresim.core.constants import FIXED, NEVER
 from scoresim.engine.measure import CAUTION_UNIT
-from scoresim.engine.stages.act import act
-from scoresim.engine.stages.observe import DISMISSED, FALSE, OBSERVED, observe
-from scoresim.engine.stages.recover import recover
-from scoresim.engine.stages.respond import respond
-from scoresim.engine.stages.sanction import sanction
-from scoresim.engine.stages.score import score_and_list
-from scoresim.engine.stages.services import use_services
-from scoresim.engine.stages.spill import spill
+from scoresim.engine.stages.observe import DISMISSED, FALSE, OBSERVED
 from scoresim.engine.state import (
     ASSOC_PENALISED,
     COMMITTED,
@@ -134,7 +135,7 @@ def _act_days(pp, days, caution=None, list_state=None, seed=SEED):
     ls = s.list_state if list_state is None else list_state
     out, totals = [], np.zeros(len(pp.names.behaviours), np.int64)
     for day in range(days):
-        agent, beh, per = act(pp.n, seed, day, pp.params, pp.people.propensity, cz, ls)
+        agent, beh, per = act(pp, day, seed, cz, ls)
         assert per.sum() == len(agent) == len(beh)
         out.append((agent, beh))
         totals += per
@@ -275,9 +276,8 @@ def test_act_overflow_path_gives_the_same_acts(monkeypatch):
 
 # ================================================================ observe
 def _observe_all(pp, day=0, seed=SEED):
-    agent, beh, _ = act(pp.n, seed, day, pp.params, pp.people.propensity, pp.state.caution,
-                        pp.state.list_state)
-    target, status = observe(agent, beh, seed, day, pp.params, pp.people)
+    agent, beh, _ = act(pp, day, seed)
+    target, status = observe(pp, agent, beh, day, seed)
     return agent, beh, target, status
 
 
@@ -415,7 +415,7 @@ def _score_setup():
 
 def test_score_applies_points_to_the_attributed_agent():
     pp = _score_setup()
-    s, B = pp.state, len(pp.names.behaviours)
+    s = pp.state
     bad, good, prot, fee = (pp.names.behaviours.index(x) for x in ("bad", "good", "prot", "fee"))
     O, F, D = OBSERVED, FALSE, DISMISSED
     agent = np.array([0, 1, 2, 3, 4, 5, 6], np.int32)
@@ -423,15 +423,16 @@ def test_score_applies_points_to_the_attributed_agent():
     target = np.array([0, -1, 2, 3, 7, 5, 6], np.int32)
     status = np.array([O, 0, O, O, O | F, O | D, O], np.uint8)
     before = s.score.copy()
-    pen_agent, pen_points, counts = score_and_list(agent, beh, target, status, 4, pp.params, s,
-                                                   pp.people.region)
+    pen, counts = score_and_list(pp, agent, beh, target, status, 4)
+    pen_agent, pen_points = pen.agent, pen.points
     delta = (s.score - before).tolist()
     assert delta == [-1000, 0, 500, 0, 0, 0, -250, -1000, 0, 0, 0, 0]
     assert sorted(zip(pen_agent.tolist(), pen_points.tolist(), strict=True)) == \
         [(0, -1000), (6, -250), (7, -1000)]
     # observed counts by behaviour include dismissed sightings; false and dismissed counted
-    assert counts[bad] == 3 and counts[good] == 1 and counts[prot] == 1 and counts[fee] == 1
-    assert counts[B] == 1 and counts[B + 1] == 1
+    obs = counts.observed
+    assert obs[bad] == 3 and obs[good] == 1 and obs[prot] == 1 and obs[fee] == 1
+    assert counts.attributions.tolist() == [1, 1]  # one false attribution, one dismissed
     # a scored act marks its actor whether or not it was seen; protected acts are not scored
     committed = (s.flags & COMMITTED) != 0
     assert committed.tolist() == [True, True, False, False, True, True, True] + [False] * 5
@@ -439,9 +440,8 @@ def test_score_applies_points_to_the_attributed_agent():
     # caution does not answer to penalties here: no marks (they would only cost respond work)
     assert not np.any(s.today) and not np.any(s.live)
     marked = _score_setup()
-    score_and_list(agent, beh, target, status, 4,
-                   replace(marked.params, caution_from_penalty=0.1), marked.state,
-                   marked.people.region)
+    plan = replace(marked.params, score=marked.params.score._replace(mark=True))
+    score_and_list(marked, agent, beh, target, status, 4, plan)
     today = (marked.state.today & PENALISED_TODAY) != 0
     assert np.flatnonzero(today).tolist() == [0, 6, 7]
     assert marked.state.live[0] == 1  # the block is visited by respond
@@ -449,7 +449,7 @@ def test_score_applies_points_to_the_attributed_agent():
     assert np.flatnonzero(s.list_state[0]).tolist() == [0, 7]
     assert s.list_state[0, 0] == s.list_state[0, 7] == -(4 + 2 + 1)
     assert s.list_cause[7] & 1 and not s.list_cause[0] & 1
-    assert counts[B + 2] == 0  # not listed yet: grace
+    assert counts.listings[0] == 0  # not listed yet: grace
 
 
 def test_score_lists_at_once_without_grace_and_leaves_on_repayment():
@@ -457,19 +457,17 @@ def test_score_lists_at_once_without_grace_and_leaves_on_repayment():
         behaviours={"pay": {"rate": 0.0, "channel": "rec", "requires": {"on_list": "L"}}},
         lists={"L": {"enter_on": "bad", "leave_on": "pay", "expire_days": 30},
                "M": {"enter_on": "bad"}}), 5)
-    s, B, L = pp.state, 2, 2
+    s = pp.state
     O = OBSERVED
     a = np.array([1, 3], np.int32)
-    _, _, c = score_and_list(a, np.zeros(2, np.uint8), a, np.array([O, O], np.uint8), 7,
-                             pp.params, s, pp.people.region)
+    _, c = score_and_list(pp, a, np.zeros(2, np.uint8), a, np.array([O, O], np.uint8), 7)
     assert s.list_state[0].tolist() == [0, 7 + 30 + 1, 0, 7 + 30 + 1, 0]
     assert s.list_state[1].tolist() == [0, NEVER, 0, NEVER, 0]
-    assert c[B + 2 : B + 2 + L].tolist() == [2, 2] and s.ever_listed[1] == 3
+    assert c.listings.tolist() == [2, 2] and s.ever_listed[1] == 3
     a = np.array([3], np.int32)
-    _, _, c = score_and_list(a, np.ones(1, np.uint8), a, np.array([O], np.uint8), 9,
-                             pp.params, s, pp.people.region)
+    _, c = score_and_list(pp, a, np.ones(1, np.uint8), a, np.array([O], np.uint8), 9)
     assert s.list_state[0, 3] == 0 and s.list_state[1, 3] == NEVER  # pay leaves L only
-    assert c[B + 2 + L :].tolist() == [1, 0]
+    assert c.delistings.tolist() == [1, 0]
 
 
 def _once_scenario(**over):
@@ -565,7 +563,7 @@ def test_spill_lands_exact_amounts_on_group_members_and_tie_neighbours():
             hits += len(nb_)
         # 'weak': round(pts * 1e-5) == 0, no spill and no hits
     before = s.score.copy()
-    got = spill(pen_agent, pen_points, pp.params, net, s, pp.people)
+    got = spill(pp, pen_agent, pen_points)
     np.testing.assert_array_equal(s.score.astype(np.int64) - before, expected)
     assert got == hits
     assert round(-2000 * 0.0333) == -67  # the fixed-point rounding actually exercised
@@ -605,7 +603,7 @@ def test_spill_of_many_penalties_equals_the_reference(threads):
     old = nb.get_num_threads()
     nb.set_num_threads(threads)
     try:
-        got = spill(pen_agent, pen_points, pp.params, net, s, pp.people)
+        got = spill(pp, pen_agent, pen_points)
     finally:
         nb.set_num_threads(old)
     np.testing.assert_array_equal(s.score.astype(np.int64) - before, expected)
@@ -617,8 +615,7 @@ def test_spill_of_many_penalties_equals_the_reference(threads):
 def test_spill_is_off_without_association_penalties():
     pp = _spill_setup(association=False)
     before = pp.state.score.copy()
-    got = spill(np.array([5], np.int32), np.array([-2000], np.int32), pp.params, pp.net,
-                pp.state, pp.people)
+    got = spill(pp, np.array([5], np.int32), np.array([-2000], np.int32))
     assert got == 0
     np.testing.assert_array_equal(pp.state.score, before)
 
@@ -629,17 +626,17 @@ def test_recovery_moves_toward_initial_and_never_overshoots():
     s, init = pp.state, 1000 * FIXED
     offsets = np.array([-1000, -300, -151, -150, -149, 0, 100, 150, 1000])
     s.score[:] = init + offsets
-    recover(pp.params, s)
+    recover(pp)
     assert (s.score - init).tolist() == [-850, -150, -1, 0, 0, 0, 0, 0, 850]
     for _ in range(6):
-        recover(pp.params, s)
+        recover(pp)
     assert np.all(s.score == init)
 
 
 def test_no_recovery_leaves_scores_alone():
     pp = prepare(minimal_scenario(), 3)
     pp.state.score[:] = [1, 100000, 200000]
-    recover(pp.params, pp.state)
+    recover(pp)
     assert pp.state.score.tolist() == [1, 100000, 200000]
 
 
@@ -666,15 +663,13 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     # the last penalty of agent 4 is its own act, of 5 a false match (agent 0's act), of 6 a
     # penalty spilled from its household partner 7; the others have had no penalty
     a = np.array([4, 0], np.int32)
-    score_and_list(a, np.zeros(2, np.uint8), np.array([4, 5], np.int32),
-                   np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0, pp.params, s,
-                   pp.people.region)
+    score_and_list(pp, a, np.zeros(2, np.uint8), np.array([4, 5], np.int32),
+                   np.array([OBSERVED, OBSERVED | FALSE], np.uint8), 0)
     assert pp.net.groups_of(0)[6] == pp.net.groups_of(0)[7]
-    assert spill(np.array([7], np.int32), np.array([-1000], np.int32), pp.params, pp.net, s,
-                 pp.people) == 1
+    assert spill(pp, np.array([7], np.int32), np.array([-1000], np.int32)) == 1
     s.today[:] = 0
     s.score[:] = [100000, 90000, 89999, 80000, 79999, 70000, 69999, 0]
-    out = sanction(0, SEED, pp.params, pp.net, s, 0, pp.people.group)
+    out = sanction(pp, 0, SEED)
     got = _masks(pp, "atA", "atB", "atC", "atD")
     # at most A: everyone; at most B: < 900; at most C: < 800; at most D: < 700
     assert [g[1] for g in got] == [False, False, True, True, True, True, True, True]
@@ -693,7 +688,7 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     assert s.sanctioned_group.tolist() == [8]  # one group: everyone is sanctioned
     # scores back up: the grade sanctions lift, the count follows
     s.score[:] = 100000
-    sanction(1, SEED, pp.params, pp.net, s, 0, pp.people.group)
+    sanction(pp, 1, SEED)
     assert s.sanctioned_count[:S].tolist() == [8, 0, 0, 0]
     assert all(g == [True, False, False, False] for g in _masks(pp, "atA", "atB", "atC", "atD"))
 
@@ -708,7 +703,7 @@ def test_min_days_keeps_a_sanction_on():
     for day in range(6):
         if day == 1:
             s.score[2] = 100000  # back above the bound on day 1
-        sanction(day, SEED, pp.params, pp.net, s, 0, pp.people.group)
+        sanction(pp, day, SEED)
         active.append(bool(s.eff_mask[2] & (1 << c)))
     assert active == [True, True, True, False, False, False]
 
@@ -728,7 +723,7 @@ def test_sanction_reaching_the_household_is_by_association():
     others = np.setdiff1d(fam, [a])
     S_, T_ = 1 << 0, 1 << 1
     s.list_state[0, a] = NEVER
-    out = sanction(0, SEED, pp.params, net, s, 1, pp.people.group)
+    out = sanction(pp, 0, SEED)
     assert s.eff_mask[a] == S_ | T_
     assert np.all(s.eff_mask[others] == S_), "only the reaching sanction reaches"
     assert np.count_nonzero(s.eff_mask) == 4
@@ -738,13 +733,13 @@ def test_sanction_reaching_the_household_is_by_association():
     assert s.sanctioned_count.tolist() == [4, 1, 4]
     # b gets listed too: b's own sanction replaces the association, a stays reached by b
     s.list_state[0, b] = NEVER
-    sanction(1, SEED, pp.params, net, s, 1, pp.people.group)
+    sanction(pp, 1, SEED)
     s.list_state[0, a] = 0
-    sanction(2, SEED, pp.params, net, s, 1, pp.people.group)
+    sanction(pp, 2, SEED)
     assert s.eff_mask[a] == S_ and s.eff_mask[b] == S_ | T_
     assert s.sanctioned_count.tolist() == [4, 1, 4]
     s.list_state[0, b] = 0
-    sanction(3, SEED, pp.params, net, s, 1, pp.people.group)
+    sanction(pp, 3, SEED)
     assert np.count_nonzero(s.eff_mask) == 0 and s.sanctioned_count.tolist() == [0, 0, 0]
 
 
@@ -757,13 +752,13 @@ def test_visible_sanctions_are_pushed_to_tie_neighbours():
     s, net = pp.state, pp.net
     who = np.array([3, 40, 41, 900])
     s.list_state[0, who] = NEVER
-    sanction(0, SEED, pp.params, net, s, 1, pp.people.group)
+    sanction(pp, 0, SEED)
     expected = np.zeros(pp.n, np.int64)
     for a in who:
         np.add.at(expected, _neighbours(net, 0, a), 1)
     np.testing.assert_array_equal(s.sanctioned_ties.astype(np.int64), expected)
     s.list_state[0, who] = 0
-    sanction(1, SEED, pp.params, net, s, 1, pp.people.group)
+    sanction(pp, 1, SEED)
     assert np.all(s.sanctioned_ties == 0)
 
 
@@ -812,7 +807,7 @@ def test_services_are_denied_only_to_agents_under_a_denying_sanction():
     banned = np.arange(0, n, 7)
     s.eff_mask[banned] = 0b01
     s.eff_mask[np.arange(3, n, 11)] |= 0b10  # a sanction that denies nothing
-    req, den = use_services(n, SEED, 0, pp.params, pp.people, s)
+    req, den = use_services(pp, 0, SEED)
     G = 2
     assert req.shape == (3, G) and den.shape == (3, G)
     v = pp.names.services
@@ -827,7 +822,7 @@ def test_services_are_denied_only_to_agents_under_a_denying_sanction():
         lists={"L": {"enter_on": "bad"}}, services={"rail": {"demand": 1.0}},
         sanctions={"ban": {"when": {"on_list": "L"}, "denies": ["rail"]}}), n)
     pp2.state.eff_mask[banned] = 1
-    _, den2 = use_services(n, SEED, 0, pp2.params, pp2.people, pp2.state)
+    _, den2 = use_services(pp2, 0, SEED)
     assert den2[0].tolist() == np.bincount(pp2.people.group[banned], minlength=G).tolist()
 
 
@@ -837,9 +832,9 @@ def test_services_request_draws_do_not_depend_on_sanctions():
     sc = minimal_scenario(lists={"L": {"enter_on": "bad"}}, services={"rail": {"demand": 0.1}},
                           sanctions={"ban": {"when": {"on_list": "L"}, "denies": ["rail"]}})
     pp = prepare(sc, n)
-    r0, d0 = use_services(n, SEED, 3, pp.params, pp.people, pp.state)
+    r0, d0 = use_services(pp, 3, SEED)
     pp.state.eff_mask[:] = 1
-    r1, d1 = use_services(n, SEED, 3, pp.params, pp.people, pp.state)
+    r1, d1 = use_services(pp, 3, SEED)
     assert d0.sum() == 0
     np.testing.assert_array_equal(r0, r1)
     np.testing.assert_array_equal(d1, r1)
@@ -869,7 +864,7 @@ def test_caution_follows_the_respond_formula():
     x += np.where(deg > 0, 0.3 * st / np.maximum(deg, 1), 0.0)
     expected = np.clip(x, 0.0, 1.0).astype(np.float32)
     s.mark_live()  # caution, today and ties were set by hand, not by the stages
-    row = respond(pp.params, net, s)
+    row = respond(pp)
     np.testing.assert_allclose(s.caution, expected, rtol=0, atol=1e-6)
     assert np.all(s.today == 0)
     mean_caution = row[1] / CAUTION_UNIT / n

@@ -15,7 +15,7 @@ import time
 import numba as nb
 import numpy as np
 
-from scoresim.engine import rng
+from scoresim.core import rng
 
 
 @nb.njit(parallel=True)

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .engine.compile import Names, Params, compile_params, names_of
-from .engine.day import TIMED, run_day
-from .engine.stages.sanction import recount_visible_ties
+from .core.version import __version__
+from .engine.compile import Names, Plan, compile_plan, names_of, with_min_rows
+from .engine.context import Day, Span
+from .engine.day import STAGE_NAMES, run_day, stage_table
+from .engine.record import DayRecord
 from .engine.state import State, init_state
 from .population import Network, People, build_network, build_people
-from .results.accounts import daily_row, final_metrics, overseas_metrics
+from .results.accounts import final_metrics, overseas_metrics
+from .results.columns import daily_row
 from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, scenario_hash
 
 Progress = Callable[[int, int], None]
@@ -78,18 +80,15 @@ class Results:
     # (scoresim.experiments.run_with_counterfactual); the chilling effect is measured against it
     counterfactual: Results | None = field(default=None, repr=False)
 
+    # set by the package's API (scoresim/__init__.py): plotting is the report floor's, above
+    # this one, so a run never imports it
+    plotter: ClassVar[Callable[[Results, str | Path | None], Any] | None] = None
+
     def plot(self, path: str | Path | None = None) -> Any:
-        """An overview figure (a matplotlib Figure) of the run; saved to ``path`` if given.
-
-        Imported lazily: plotting belongs to the report floor, which a plain run never needs.
-        """
-        from .report.plots import overview
-
-        fig = overview(self.summary, self.daily,
-                       None if self.counterfactual is None else self.counterfactual.daily)
-        if path is not None:
-            fig.savefig(path, dpi=100, bbox_inches="tight")
-        return fig
+        """An overview figure (a matplotlib Figure) of the run; saved to ``path`` if given."""
+        if Results.plotter is None:
+            raise RuntimeError("plotting needs the report module: import scoresim first")
+        return Results.plotter(self, path)
 
 
 class Sim:
@@ -128,59 +127,70 @@ class Sim:
         return plans
 
     def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int,
-                       group_count: int) -> dict[int, Params]:
-        """Parameters from day 0 and from each change day. Optional state (minimum-duration
+                       firms: int) -> dict[int, Plan]:
+        """The plan from day 0 and from each change day. Optional state (minimum-duration
         clocks, appeals) is laid out once for the whole run, so a change can switch it on."""
         plans = {0: self.scenario, **self._timeline}
-        compiled = {d: compile_params(sc, max_prop, self.scoring, group_count)
+        compiled = {d: compile_plan(sc, max_prop, self.scoring, firms)
                     for d, sc in plans.items()}
-        track_since = any(bool(np.any(p.s_min_days > 0)) for p in compiled.values())
+        track_since = any(bool(np.any(p.sanction.min_days > 0)) for p in compiled.values())
         rows = np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)
-        return {d: replace(p, s_min_row=rows.astype(np.int64)) for d, p in compiled.items()}
+        return {d: with_min_rows(p, rows) for d, p in compiled.items()}
 
-    def prepare(self, pop: Population) -> tuple[Names, dict[int, Params], State]:
-        """The names, the parameters from each change day on, and a fresh state."""
+    def prepare(self, pop: Population) -> tuple[Names, dict[int, Plan], State]:
+        """The names, the plan from each change day on, and a fresh state."""
         people, net = pop.people, pop.network
         max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
                     else np.zeros(0, np.float32))
         nm = names_of(self.scenario)
         plans = self._compile_plans(max_prop, len(nm.sanctions), int(net.group_off[-1]))
-        params = plans[0]
-        state = init_state(people.n, params, len(nm.lists), len(nm.sanctions),
-                           since_rows=int(np.sum(params.s_min_row >= 0)),
-                           appeals=any(p.appeals for p in plans.values()),
-                           ratings=any(bool(p.g_rating_weight.any()) for p in plans.values()),
+        plan = plans[0]
+        state = init_state(people.n, plan, len(nm.lists), len(nm.sanctions),
+                           since_rows=int(np.sum(plan.sanction.min_row >= 0)),
+                           appeals=any(p.sanction.appeals for p in plans.values()),
+                           ratings=any(bool(p.rating.weight.any()) for p in plans.values()),
                            n_groups=len(people.group_names))
         return nm, plans, state
+
+    @property
+    def stages(self) -> pd.DataFrame:
+        """The day's stages in order: what each reads, writes, receives and emits, and in
+        which exchange round it runs on day 0 of this simulation (0: it does not run)."""
+        sc = self.scenario
+        nm = names_of(sc)
+        plan = compile_plan(sc, np.ones(len(nm.traits)), self.scoring)
+        return stage_table(Day(0, self.seed, plan, None, None, None, None, Span(0, 0, 0), None))
 
     def run(self, progress: Progress | None = None) -> Results:
         t0 = time.perf_counter()
         pop = self.population or build_population(self.scenario, self.agents, self.seed)
         people, net = pop.people, pop.network
         nm, plans, state = self.prepare(pop)
-        params = plans[0]
+        plan = plans[0]
+        span = Span(people.n, 0, people.n)
         t1 = time.perf_counter()
         rows, stage_times = [], []
         for day in range(self.days):
+            previous = None
             if day in self._timeline and day > 0:
-                before, params = params, plans[day]
-                if params.visible_bits != before.visible_bits:
-                    recount_visible_ties(params, net, state)
-            counts = run_day(day, self.seed, params, people, net, state, self.profile)
-            rows.append(daily_row(day, counts, nm))
+                previous, plan = plan, plans[day]
+            d = Day(day, self.seed, plan, previous, people, net, state, span,
+                    DayRecord.zeros(nm))
+            seconds = run_day(d, self.profile)
+            rows.append(daily_row(day, d.record, nm, people.n))
             if self.profile:
-                stage_times.append({"day": day, **counts.stage_seconds})
+                stage_times.append({"day": day, **seconds})
             if progress is not None:
                 progress(day + 1, self.days)
         t2 = time.perf_counter()
         daily = pd.DataFrame(rows)
-        summary = self._summary(pop, nm, params, state, rows, t0, t1, t2)
+        summary = self._summary(pop, nm, plan, state, rows, t0, t1, t2)
         profile = None
         if self.profile:
-            profile = pd.DataFrame(stage_times, columns=["day", *TIMED]).fillna(0.0)
+            profile = pd.DataFrame(stage_times, columns=["day", *STAGE_NAMES]).fillna(0.0)
         return Results(summary, daily, self.scenario, profile, state)
 
-    def _summary(self, pop: Population, nm: Names, params: Params, state: State, rows: list,
+    def _summary(self, pop: Population, nm: Names, plan: Plan, state: State, rows: list,
                  t0: float, t1: float, t2: float) -> dict[str, Any]:
         n = pop.n
         agent_days = n * self.days
@@ -190,7 +200,7 @@ class Sim:
             "agents": n,
             "days": self.days,
             "seed": self.seed,
-            "scoring": params.scoring_enabled,
+            "scoring": plan.scoring_enabled,
             "version": __version__,
             "wall_seconds": round(t2 - t0, 4),
             "build_seconds": round(pop.build_seconds, 4),
@@ -203,6 +213,6 @@ class Sim:
             "groups": nm.groups,
             "final": final_metrics(state, pop.people.group, nm, rows),
             **({"overseas": overseas_metrics(
-                state, pop.people.region, pop.people.group, params.r_abroad, params.g_enrolled,
-                nm, rows)} if self.scenario.overseas else {}),
+                state, pop.people.region, pop.people.group, plan.observe.abroad,
+                plan.observe.enrolled, nm, rows)} if self.scenario.overseas else {}),
         }

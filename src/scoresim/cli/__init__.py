@@ -13,13 +13,15 @@ from .compare import compare
 from .plan import plan
 from .run import run
 from .scenarios import scenarios, validate, version
+from .stages import stages
 from .sweep import query, sweep
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Simulate surveillance-driven social scoring systems on synthetic populations.",
 )
-for command in (run, compare, scenarios, validate, calibrate, plan, sweep, query, version):
+for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query,
+                version):
     app.command()(command)
 
 

@@ -39,7 +39,7 @@ def validate(
 
 def version() -> None:
     """Print the version."""
-    from .. import __version__
+    from ..core.version import __version__
 
     out_console.print(__version__)
 

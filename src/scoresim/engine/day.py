@@ -1,131 +1,300 @@
-"""One simulated day: the eight stages, in the order that is part of the model's contract.
+"""One simulated day, declared once as data: the stages in the order that is part of the
+model's contract, each with what it reads and writes of the state, the effects on other
+agents it receives and emits, and when it runs (Starsim's ``Loop``; FLAME GPU 2's layers of
+agent functions with typed messages).
 
-    1 act -> 2 observe -> 3 score and list -> 4 spill -> 5 recover -> 6 sanction
-    -> 7 use services -> 8 respond
+    act -> observe -> score -> spill -> recover -> sanction -> services -> respond
 
-With the scoring system switched off (a counterfactual), people still act and ask for
-services; nothing is observed to any consequence, so stages 2-6 and the responses are skipped.
+``DAY`` refines the eight model stages into steps where effects cross between agents
+(``visit`` and ``observe``, ``spill`` and ``rate_firms``, ``sanction`` and ``settle``). With the
+scoring system switched off (a counterfactual), people still act and ask for services;
+nothing is observed to any consequence, so the stages between and the responses are skipped.
+
+A runner runs the stages on a ``Day`` (engine/context.py) and delivers the effects they emit
+before the stages that receive them: ``run_day`` in one process (every agent is in the range:
+records are handed on as they are); ``experiments/partitioned.py`` across ranges of agents
+held by separate actors (``rounds`` splits the day where effects must cross).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from .compile import FIXED, Params
-from .measure import measure, totals
-from .stages.act import act
-from .stages.firms import rate_firms
-from .stages.observe import observe
-from .stages.recover import recover
-from .stages.respond import respond
-from .stages.sanction import sanction
-from .stages.score import score_and_list
-from .stages.services import use_services
-from .stages.spill import spill
-from .stages.venues import venue_day
+from .context import Day, join
+from .measure import measure_counts, measured
+from .stages import act as act_stage
+from .stages import firms, observe, recover, respond, sanction, score, services, spill, venues
 from .state import State
 
-STAGES = ("act", "observe", "score", "spill", "recover", "sanction", "services", "respond")
-# the profile's columns: the stages, then the rest of the day's measurements (on a scored day
-# the scores are measured in recover's pass, caution in respond's: engine/measure.py)
-TIMED = (*STAGES, "measure")
+ALWAYS = "always"
+SCORING = "scoring"  # only when the scoring system is on
 
 
-@dataclass
-class DayCounts:
-    acts: np.ndarray  # int64[B]
-    observed: np.ndarray  # int64[B]
-    false_attributions: int
-    dismissed_by_review: int
-    spill_penalties: int
-    listings: np.ndarray  # int64[L]
-    delistings: np.ndarray  # int64[L]
-    listed_now: np.ndarray  # int64[L]
-    sanctioned: np.ndarray  # int64[S + 1], last: under any sanction
-    newly_sanctioned: np.ndarray  # int64[3]: own, false match, association
-    appeals_won: int
-    requests: np.ndarray  # int64[V, G]
-    denied: np.ndarray  # int64[V, G]
-    mean_score: float
-    mean_caution: float
-    grades: np.ndarray  # int64[grades]: agents per grade, highest first (empty without grades)
-    sanctioned_by_group: np.ndarray  # int64[G]
-    expression_by_group: np.ndarray  # int64[G]: expression acts by the actor's group
-    abroad: dict = field(default_factory=dict)  # the venues abroad (stages/venues.py)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
+@dataclass(frozen=True)
+class Stage:
+    """One step of the day: a function of the ``Day``, what it reads and writes of the state,
+    the effects delivered to it before it runs and those it emits, and when it runs."""
+
+    name: str
+    part_of: str  # the model's stage (DESIGN: act, observe, score, spill, recover, ...)
+    run: Callable[[Day], None]
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    receives: tuple[str, ...] = ()
+    emits: tuple[str, ...] = ()
+    when: str = ALWAYS
+    needs: Callable[[Day], bool] | None = None  # a further condition on the plan
+
+    def active(self, d: Day) -> bool:
+        """Whether the stage runs on this day."""
+        if self.when == SCORING and not d.plan.scoring_enabled:
+            return False
+        return self.needs is None or self.needs(d)
 
 
-class _Clock:
-    """Time per stage, for ``--profile``; costs two clock reads per stage."""
-
-    def __init__(self, on: bool):
-        self.on, self.t, self.out = on, time.perf_counter(), {}
-
-    def lap(self, stage: str) -> None:
-        if self.on:
-            now = time.perf_counter()
-            self.out[stage] = now - self.t
-            self.t = now
+# ------------------------------------------------------------------ the steps
+def _retune(d: Day) -> None:
+    """A timeline change that makes a sanction visible or hidden: recount the ties' counts."""
+    if d.previous is not None and (d.previous.sanction.visible_bits
+                                   != d.plan.sanction.visible_bits):
+        d.emit("visibility", sanction.recount_visibility(d.span, d.plan.sanction, d.net.ties,
+                                                         d.state.arrays))
 
 
-def run_day(day: int, seed: int, p: Params, people, net, s: State, profile: bool = False):
-    n, L = people.n, s.list_state.shape[0]
-    if s.sanctioned_group.shape[0] != len(people.group_names):  # its counts are indexed by group
-        raise ValueError(f"the state counts {s.sanctioned_group.shape[0]} groups, the people "
-                         f"{len(people.group_names)}: init_state(..., n_groups=...)")
-    B, S = p.b_rate.shape[0], p.s_list.shape[0]
-    clock = _Clock(profile)
-    agent, beh, acts = act(n, seed, day, p, people.propensity, s.caution, s.list_state)
-    clock.lap("act")
-    observed = np.zeros(B, np.int64)
-    false_attr = dismissed = spilled = appeals_won = 0
-    listings, delistings = np.zeros(L, np.int64), np.zeros(L, np.int64)
-    listed_now, newly = np.zeros(L, np.int64), np.zeros(3, np.int64)
-    abroad: dict = {}
-    if p.scoring_enabled:
-        target, status = observe(agent, beh, seed, day, p, people)
-        abroad = venue_day(agent, beh, target, status, seed, day, p, people, s)
-        clock.lap("observe")
-        pen_agent, pen_points, c = score_and_list(agent, beh, target, status, day, p, s,
-                                                  people.region)
-        observed, false_attr, dismissed = c[:B], int(c[B]), int(c[B + 1])
-        listings, delistings = c[B + 2 : B + 2 + L].copy(), c[B + 2 + L :].copy()
-        clock.lap("score")
-        spilled = spill(pen_agent, pen_points, p, net, s, people)
-        listings += rate_firms(pen_agent, pen_points, day, p, net, s)
-        clock.lap("spill")
-        # the same pass marks the agents the sanction stage looks at and measures the scores
-        busy, measured = recover(p, s)
-        clock.lap("recover")
-        sc = sanction(day, seed, p, net, s, L, people.group, busy)
-        measured += sc["measured"]  # points restored by appeals
-        listings += sc["listings"]
-        delistings += sc["expiries"]
-        listed_now, newly, appeals_won = sc["listed_now"], sc["newly_sanctioned"], sc["appeals_won"]
-        clock.lap("sanction")
-    requests, denied = use_services(n, seed, day, p, people, s)
-    clock.lap("services")
-    G = len(people.group_names)
-    if p.scoring_enabled:
-        measured += respond(p, net, s)  # caution, and the sanctioned per group
-        mean_score, mean_caution, grades, by_group = totals(measured, n,
-                                                            p.grade_bounds.shape[0])
-    else:
-        mean_score, mean_caution, grades, by_group = measure(p.grade_bounds, G, s, people.group)
-    clock.lap("respond")
-    if not p.grade_bounds.shape[0]:
-        grades = grades[:0]  # no grades declared: nothing to count
-    expression = np.bincount(people.group[agent[p.b_expression[beh]]], minlength=G)
-    clock.lap("measure")
-    return DayCounts(
-        acts=acts, observed=observed, false_attributions=false_attr,
-        dismissed_by_review=dismissed, spill_penalties=spilled, listings=listings,
-        delistings=delistings, listed_now=listed_now, sanctioned=s.sanctioned_count[: S + 1].copy(),
-        newly_sanctioned=newly, appeals_won=appeals_won, requests=requests, denied=denied,
-        mean_score=mean_score / FIXED, mean_caution=mean_caution, grades=grades,
-        sanctioned_by_group=by_group, expression_by_group=expression, abroad=abroad,
-        stage_seconds=clock.out,
-    )
+def _act(d: Day) -> None:
+    p, people = d.plan, d.people
+    agent, beh, per_behaviour = act_stage.act(d.span, d.key, p.act, people.propensity,
+                                              d.state.caution, d.state.list_state)
+    k = agent.shape[0]
+    d.work["acts"] = score.Acts(agent, beh, np.full(k, -1, np.int32), np.zeros(k, np.uint8))
+    d.record.add(acts=per_behaviour, expression_acts=np.bincount(
+        people.group[agent[p.act.expression[beh]]], minlength=len(people.group_names)))
+
+
+def _visit(d: Day) -> None:
+    d.emit("visits", venues.venue_visits(d.span, d.key, d.plan.venues, d.people.arrays))
+
+
+def _observe(d: Day) -> None:
+    acts, p = d.work.pop("acts"), d.plan
+    target, status = observe.observe(acts.agent, acts.beh, d.key, p.observe, d.people.arrays)
+    acts = acts._replace(target=target, status=status)
+    visits = d.received("visits")
+    if visits is not None:
+        counts, victims = venues.venue_observe(visits, acts, d.span, d.key, p.venues,
+                                               p.observe, d.people.arrays, d.state.flags)
+        d.record.add(venue_visits=counts.visits, venue_identified=counts.identified,
+                     venue_false_matches=counts.false_matches, venue_records=counts.records,
+                     venue_acts=counts.acts, venue_associations=counts.associations)
+        d.emit("victims", victims)
+    d.emit("acts", acts)
+
+
+def _score(d: Day) -> None:
+    if (victims := d.received("victims")) is not None:
+        venues.mark_victims(victims, d.state.flags)
+    pen, c = score.score_and_list(d.received("acts"), d.day, d.span, d.plan.score,
+                                  d.plan.lists, d.people.region, d.state.arrays)
+    d.record.add(observed=c.observed, false_attributions=c.attributions[0],
+                 dismissed_by_review=c.attributions[1], listings=c.listings,
+                 delistings=c.delistings)
+    d.work["penalties"] = pen
+
+
+def _firms_rated(d: Day) -> bool:
+    return bool(d.plan.rating.weight.any()) and d.plan.spill.association
+
+
+def _spill(d: Day) -> None:
+    pen, p = d.work["penalties"], d.plan
+    spilled, hits = spill.spill(pen, d.span, p.spill, d.net.groups, d.net.ties,
+                                d.people.region, d.state.arrays)
+    d.record.add(spill_penalties=spilled)
+    d.emit("hits", hits)
+    if _firms_rated(d) and d.state.firm_rating.shape[0]:
+        d.emit("firm_penalties", firms.firm_penalties(pen, p.rating, d.net.groups))
+
+
+def _rate_firms(d: Day) -> None:
+    if (fp := d.received("firm_penalties")) is not None:
+        d.record.add(listings=firms.rate_firms(fp, d.day, d.span, d.plan.rating, d.plan.lists,
+                                               d.net.groups, d.state.arrays))
+
+
+def _recover(d: Day) -> None:
+    st = d.state.arrays
+    if (hits := d.received("hits")) is not None:
+        spill.apply_hits(hits, st)
+    d.work["busy"], d.work["measured"] = recover.recover(d.span, d.plan.scoring,
+                                                         d.plan.sanction, st, d.firms)
+
+
+def _sanction(d: Day) -> None:
+    own = sanction.sanction_own(d.key, d.plan.sanction, d.plan.lists, d.net.groups,
+                                d.state.arrays, d.work.pop("busy"), len(d.people.group_names))
+    d.record.add(appeals_won=own.appeals_won, listings=own.listings, delistings=own.expiries,
+                 listed_now=own.listed_now)
+    d.work["measured"] = d.work["measured"] + own.measured
+    d.work["changed"] = own.changed
+    d.emit("reach", own.reach)
+
+
+def _settle(d: Day) -> None:
+    s = d.state
+    reach = d.received("reach")
+    if reach is None:
+        reach = sanction.Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8))
+    s.reached, by_cause, vis = sanction.settle(d.day, d.span, d.plan.sanction, d.net.ties,
+                                               s.arrays, s.reached, d.work.pop("changed"),
+                                               reach, d.people.group)
+    d.record.add(newly_sanctioned=by_cause)
+    d.emit("visibility", vis)
+
+
+def _services(d: Day) -> None:
+    requests, denied = services.use_services(d.span, d.key, d.plan.services,
+                                             d.state.eff_mask, d.people.group,
+                                             len(d.people.group_names))
+    d.record.add(requests=requests, denied=denied)
+
+
+def _respond(d: Day) -> None:
+    st = d.state.arrays
+    if (vis := d.received("visibility")) is not None:
+        sanction.apply_visibility(vis, st)
+    k = d.plan.scoring.grade_bounds.shape[0]
+    d.work["measured"] = d.work["measured"] + respond.respond(d.span, d.plan.respond, k,
+                                                              d.net.ties, st)
+
+
+def _measure(d: Day) -> None:
+    """The day's measurements: taken where their data passed on a scored day (recover,
+    sanction, respond), in one sweep otherwise."""
+    p, s, (_, lo, hi) = d.plan, d.state, d.span
+    k = p.scoring.grade_bounds.shape[0]
+    row = d.work.pop("measured", None)
+    if row is None:
+        row = measure_counts(p.scoring.grade_bounds, len(d.people.group_names), s.score[lo:hi],
+                             s.caution[lo:hi], s.eff_mask[lo:hi], d.people.group[lo:hi])
+    m = measured(row, k)
+    d.record.add(score_sum=m.score_sum, caution_units=m.caution_units,
+                 grades=m.grades if k else m.grades[:0], sanctioned_by_group=m.sanctioned_group,
+                 sanctioned=s.sanctioned_count)
+
+
+def _venues_open(d: Day) -> bool:
+    return d.plan.venues.region.shape[0] > 0
+
+
+# ------------------------------------------------------------------ the day, as data
+DAY: tuple[Stage, ...] = (
+    Stage("retune", "timeline", _retune, ("eff_mask",), ("sanctioned_ties", "live"),
+          emits=("visibility",)),
+    Stage("act", "act", _act, ("caution", "list_state"), ()),
+    Stage("visit", "observe", _visit, (), (), emits=("visits",), when=SCORING,
+          needs=_venues_open),
+    Stage("observe", "observe", _observe, ("flags",), ("flags",), receives=("visits",),
+          emits=("acts", "victims"), when=SCORING),
+    Stage("score", "score", _score,
+          ("score", "flags", "list_state", "list_cause"),
+          ("score", "flags", "today", "live", "list_state", "list_cause", "ever_listed",
+           "fm_penalty"), receives=("acts", "victims"), when=SCORING),
+    Stage("spill", "spill", _spill, ("score", "flags"), ("score", "flags"),
+          emits=("hits", "firm_penalties"), when=SCORING),
+    Stage("rate_firms", "spill", _rate_firms, ("firm_rating", "list_state"),
+          ("firm_rating", "list_state", "list_cause", "ever_listed"),
+          receives=("firm_penalties",), when=SCORING, needs=_firms_rated),
+    Stage("recover", "recover", _recover,
+          ("score", "own_mask", "list_state", "appeal_day", "firm_rating"),
+          ("score", "flags", "scratch", "firm_rating"), receives=("hits",), when=SCORING),
+    Stage("sanction", "sanction", _sanction,
+          ("score", "list_state", "list_cause", "own_mask", "since", "appeal_day",
+           "fm_penalty", "scratch"),
+          ("score", "list_state", "list_cause", "ever_listed", "own_mask", "scratch", "since",
+           "appeal_day", "fm_penalty"), emits=("reach",), when=SCORING),
+    Stage("settle", "sanction", _settle,
+          ("own_mask", "reach_mask", "eff_mask", "list_cause", "flags"),
+          ("reach_mask", "eff_mask", "flags", "today", "live", "appeal_day",
+           "sanctioned_ties", "sanctioned_count", "sanctioned_group"),
+          receives=("reach",), emits=("visibility",), when=SCORING),
+    Stage("services", "services", _services, ("eff_mask",), ()),
+    Stage("respond", "respond", _respond,
+          ("caution", "today", "sanctioned_ties", "live", "sanctioned_group"),
+          ("caution", "today", "sanctioned_ties", "live"), receives=("visibility",),
+          when=SCORING),
+    Stage("measure", "measure", _measure,
+          ("score", "caution", "eff_mask", "sanctioned_count"), ()),
+)
+STAGE_NAMES = tuple(s.name for s in DAY)
+
+
+def rounds(d: Day) -> list[list[Stage]]:
+    """The day's active stages, split where an effect emitted in a round is received by a
+    later stage: across partitions each round is one call on every range, and the effects
+    cross between rounds."""
+    out: list[list[Stage]] = [[]]
+    emitted: set[str] = set()
+    for stage in DAY:
+        if not stage.active(d):
+            continue
+        if emitted & set(stage.receives):
+            out.append([])
+            emitted = set()
+        out[-1].append(stage)
+        emitted |= set(stage.emits)
+    return out
+
+
+def run_stages(d: Day, stages: list[Stage], clock: dict[str, float] | None = None) -> None:
+    """Run stages on ``d`` in order, each after the effects it receives are delivered from
+    ``d.outbox`` (effects from outside the range are put in ``d.inbox`` by the runner)."""
+    for stage in stages:
+        for kind in stage.receives:
+            if kind in d.outbox:
+                d.inbox[kind] = join(d.inbox.get(kind), d.outbox.pop(kind))
+        t = time.perf_counter() if clock is not None else 0.0
+        stage.run(d)
+        if clock is not None:
+            clock[stage.name] = clock.get(stage.name, 0.0) + time.perf_counter() - t
+
+
+def run_day(d: Day, profile: bool = False) -> dict[str, float]:
+    """Run one day of the whole population in one process (every effect lands in the range
+    it was emitted in). Returns seconds per stage with ``profile``."""
+    if d.state.sanctioned_group.shape[0] != len(d.people.group_names):
+        raise ValueError(f"the state counts {d.state.sanctioned_group.shape[0]} groups, the "
+                         f"people {len(d.people.group_names)}: init_state(..., n_groups=...)")
+    clock: dict[str, float] | None = {} if profile else None
+    run_stages(d, [s for s in DAY if s.active(d)], clock)
+    return clock or {}
+
+
+def stage_table(d: Day | None = None):
+    """The day's stages as a DataFrame: order, name, model stage, reads, writes, receives,
+    emits, when (and, given a ``Day``, whether each runs and in which exchange round)."""
+    import pandas as pd
+
+    round_of = {}
+    if d is not None:
+        for r, stages in enumerate(rounds(d)):
+            for s in stages:
+                round_of[s.name] = r + 1
+    rows = []
+    for k, s in enumerate(DAY):
+        row = {"order": k + 1, "stage": s.name, "part_of": s.part_of,
+               "reads": ", ".join(s.reads), "writes": ", ".join(s.writes),
+               "receives": ", ".join(s.receives), "emits": ", ".join(s.emits),
+               "when": s.when + (f" and {s.needs.__name__.strip('_').replace('_', ' ')}"
+                                 if s.needs else "")}
+        if d is not None:
+            row["round"] = round_of.get(s.name, 0)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["DAY", "STAGE_NAMES", "Day", "Stage", "State", "rounds", "run_day", "run_stages",
+           "stage_table"]

@@ -15,16 +15,37 @@ group].
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-CHUNK = 65536
+from ..core.constants import CHUNK
+
 CAUTION_UNIT = 2.0**30  # caution is summed as integers of 2**-30: exact, in any order
+# a row's layout: [score sum | caution sum | agents per grade (bounds + 1) | sanctioned per group]
+SCORE_SUM, CAUTION_SUM, GRADES = 0, 1, 2
+
+
+class Measured(NamedTuple):
+    """The day's measurements as integer totals: they add up over any split of the agents."""
+
+    score_sum: int  # fixed point
+    caution_units: int  # units of 2**-30
+    grades: np.ndarray  # int64[bounds + 1]: agents per grade, highest first
+    sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
 
 
 def columns(n_bounds: int, n_groups: int) -> int:
     """Columns of a chunk's row: score sum, caution sum, grades (n_bounds + 1), groups."""
-    return 2 + n_bounds + 1 + n_groups
+    return GRADES + n_bounds + 1 + n_groups
+
+
+def measured(row: np.ndarray, n_bounds: int) -> Measured:
+    """A summed row, by name."""
+    k = n_bounds
+    return Measured(int(row[SCORE_SUM]), int(row[CAUTION_SUM]), row[GRADES:GRADES + k + 1].copy(),
+                    row[GRADES + k + 1:].copy())
 
 
 @nb.njit(inline="always", cache=True)
@@ -40,20 +61,20 @@ def grades_from(sc, bounds, row, total, below_first):
     its own pass over the scores. Per further bound, one flat pass counts the agents below it;
     grade j holds those below bound j-1 but not below bound j."""
     k = bounds.shape[0]
-    row[0] = total
+    row[SCORE_SUM] = total
     if k == 0:
-        row[2] = sc.shape[0]
+        row[GRADES] = sc.shape[0]
         return
-    row[2] = sc.shape[0] - below_first
+    row[GRADES] = sc.shape[0] - below_first
     above = np.int64(below_first)  # agents below the previous bound
     for j in range(1, k):
         b = bound32(bounds, j)
         below = np.int32(0)
         for i in range(sc.shape[0]):
             below += np.int32(sc[i] < b)
-        row[2 + j] = above - below
+        row[GRADES + j] = above - below
         above = below
-    row[2 + k] = above
+    row[GRADES + k] = above
 
 
 @nb.njit(inline="always", cache=True)
@@ -94,14 +115,14 @@ def count_chunk(lo, hi, score, caution, eff_mask, group, bounds, row):
     """Fill one chunk's row: [score sum | caution sum | agents per grade | sanctioned per group]."""
     k = bounds.shape[0]
     count_scores(score[lo:hi], bounds, row)
-    row[1] = caution_units(caution[lo:hi])
+    row[CAUTION_SUM] = caution_units(caution[lo:hi])
     em, gr = eff_mask[lo:hi], group[lo:hi]
-    for g in range(row.shape[0] - 3 - k):  # one flat pass per group: no branch per agent
+    for g in range(row.shape[0] - GRADES - k - 1):  # one flat pass per group: no branch per agent
         gg = np.uint8(g)
         count = np.int32(0)
         for i in range(em.shape[0]):
             count += np.int32((em[i] != 0) & (gr[i] == gg))
-        row[3 + k + g] = count
+        row[GRADES + k + 1 + g] = count
 
 
 @nb.njit(parallel=True, cache=True)
@@ -112,33 +133,9 @@ def _measure(score, caution, eff_mask, group, bounds, out):
                     out[c])
 
 
-def row_of(s, n_bounds: int) -> np.ndarray:
-    """An empty row of counts for this state's groups."""
-    return np.zeros(columns(n_bounds, s.sanctioned_group.shape[0]), np.int64)
-
-
 def chunk_rows(n: int, n_bounds: int, n_groups: int) -> np.ndarray:
+    """Zeroed rows of counts, one per chunk of n agents."""
     return np.zeros(((n + CHUNK - 1) // CHUNK, columns(n_bounds, n_groups)), np.int64)
-
-
-def totals(tot: np.ndarray, n: int, n_bounds: int) -> tuple[float, float, np.ndarray,
-                                                             np.ndarray]:
-    """From the summed row of counts: (mean score in fixed point, mean caution, agents per
-    grade, sanctioned per group)."""
-    k = n_bounds
-    return (float(tot[0]) / max(n, 1), float(tot[1]) / CAUTION_UNIT / max(n, 1),
-            tot[2 : 3 + k], tot[3 + k :])
-
-
-def measure(grade_bounds: np.ndarray, n_groups: int, s, group):
-    """The day's figures without a respond stage: (mean score (fixed point), mean caution,
-    agents per grade highest first, sanctioned agents per group).
-
-    ``grade_bounds``: fixed-point lower bounds of every grade but the last, highest first.
-    """
-    n = s.score.shape[0]
-    return totals(measure_counts(grade_bounds, n_groups, s.score, s.caution, s.eff_mask, group),
-                  n, grade_bounds.shape[0])
 
 
 def measure_counts(grade_bounds: np.ndarray, n_groups: int, score, caution, eff_mask,

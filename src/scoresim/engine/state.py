@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import NamedTuple
 
 import numpy as np
-
-from .compile import Params
 
 # flags: what has ever happened to an agent (uint8 bits)
 COMMITTED = 1  # committed a scored act (observed or not)
@@ -49,8 +48,34 @@ def live_blocks(n: int) -> int:
     return (n + (1 << LIVE_SHIFT) - 1) >> LIVE_SHIFT
 
 
+class StateArrays(NamedTuple):
+    """The state as one kernel argument: every array of ``State`` but the reach list."""
+
+    score: np.ndarray
+    caution: np.ndarray
+    flags: np.ndarray
+    today: np.ndarray
+    list_state: np.ndarray
+    list_cause: np.ndarray
+    firm_rating: np.ndarray
+    ever_listed: np.ndarray
+    own_mask: np.ndarray
+    reach_mask: np.ndarray
+    eff_mask: np.ndarray
+    scratch: np.ndarray
+    sanctioned_ties: np.ndarray
+    since: np.ndarray
+    appeal_day: np.ndarray
+    fm_penalty: np.ndarray
+    sanctioned_count: np.ndarray
+    sanctioned_group: np.ndarray
+    live: np.ndarray
+
+
 @dataclass
 class State:
+    """The agents' changing state (``init_state`` makes a fresh one)."""
+
     score: np.ndarray  # int32[n], fixed point
     caution: np.ndarray  # float32[n] in [0, 1]
     flags: np.ndarray  # uint16[n]: bits above; bits 8-9: cause of the last penalty
@@ -72,7 +97,13 @@ class State:
     sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
     live: np.ndarray  # uint8[blocks]: blocks where caution may change (LIVE_SHIFT)
 
+    @property
+    def arrays(self) -> StateArrays:
+        """The arrays as one kernel argument (made anew at each call: never stale)."""
+        return StateArrays(*(getattr(self, f) for f in StateArrays._fields))
+
     def nbytes(self) -> int:
+        """Bytes held by the state's arrays."""
         return sum(getattr(self, f.name).nbytes for f in fields(self))
 
     def mark_live(self) -> None:
@@ -81,23 +112,25 @@ class State:
         self.live[:] = 1
 
 
-def init_state(n: int, params: Params, n_lists: int, n_sanctions: int,
+def init_state(n: int, plan, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
                ratings: bool | None = None, *, n_groups: int) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
-    (a timeline may switch minimum durations or appeals on later); by default, from params.
+    (a timeline may switch minimum durations or appeals on later); by default, from the plan
+    (``engine.compile.Plan``).
     ``n_groups``: the population's groups (people.group takes values below it)."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
-    n_min = int(np.sum(params.s_min_days > 0)) if since_rows is None else since_rows
-    appeals = params.appeals if appeals is None else appeals
-    ratings = bool(params.g_rating_weight.any()) if ratings is None else ratings
+    n_min = int(np.sum(plan.sanction.min_days > 0)) if since_rows is None else since_rows
+    appeals = plan.sanction.appeals if appeals is None else appeals
+    ratings = bool(plan.rating.weight.any()) if ratings is None else ratings
+    initial = plan.scoring.initial
     return State(
-        score=np.full(n, params.initial, np.int32),
+        score=np.full(n, initial, np.int32),
         caution=np.zeros(n, np.float32),
         flags=np.zeros(n, np.uint16), today=u8(),
         list_state=np.zeros((n_lists, n), np.int32),
         list_cause=np.zeros(n, np.uint16), ever_listed=u8(),
-        firm_rating=np.full(params.group_count if ratings else 0, params.initial, np.int32),
+        firm_rating=np.full(plan.firms if ratings else 0, initial, np.int32),
         own_mask=u8(), reach_mask=u8(), eff_mask=u8(), scratch=u8(),
         sanctioned_ties=np.zeros(n, np.uint16),
         since=np.zeros((n_min, n), np.int32),

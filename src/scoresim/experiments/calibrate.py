@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from ..core.version import __version__
 from ..results.outputs import write_folder
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_to_yaml
 from ..sim import Results, Sim, build_population

@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
+from ..core.version import __version__
 from ..results.outputs import write_folder
 from ..scenario import Scenario, load_scenario, scenario_hash, scenario_to_yaml
 from ..sim import Results, Sim, build_population

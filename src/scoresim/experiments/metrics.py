@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.constants import CAUSES
+
 # two-sided 95% Student t quantiles t(0.975, df) for df = 1..30, then anchors for interpolation
 _T975 = (12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
          2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
@@ -23,7 +25,6 @@ _T975 = (12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 
 _T975_TAIL = ((30, 2.042272), (40, 2.021075), (60, 2.000298), (120, 1.979930),
               (math.inf, 1.959964))
 
-CAUSES = ("own", "false_match", "association")
 
 
 def t975(df: int) -> float:

@@ -1,10 +1,9 @@
 """One partition of a population: the agents [lo, hi) of one run, held by one Ray actor.
 
-Each method is one exchange round of the day (see ``experiments/partitioned.py`` for the
-driver and ``docs/partitions.md`` for the protocol): it applies the messages the other
-partitions sent, computes this range's part of the next stages, and returns its counts and
-the messages for the others, already split by destination. Plain Python (Ray wraps it), so
-it can be tested and profiled without a cluster.
+The worker runs the day's stages (engine/day.py) on its range, one exchange round at a time
+(``engine.day.rounds``): it takes the effects the other ranges sent it, runs the round's
+stages, and returns the effects its stages emitted, split by destination range. It holds no
+model logic of its own. Plain Python (Ray wraps it), so it can be tested without a cluster.
 
 Memory: the worker builds the whole (deterministic) population and allocates full-size state
 arrays, but it only ever reads and writes its own agents' state: everything outside [lo, hi)
@@ -19,15 +18,14 @@ from typing import Any
 import numpy as np
 
 from ..engine import partitions as pt
-from ..engine.stages.sanction import appeals_row, apply_ties
-from ..engine.stages.services import use_services
-from ..engine.stages.spill import apply_hits
-from ..engine.stages.venues import table_associations, venue_observe, venue_visits
-from ..engine.state import IDENTIFIED_ABROAD, NOT_PER_AGENT, State
+from ..engine.context import Day, Span, join
+from ..engine.day import rounds, run_stages
+from ..engine.record import DayRecord
+from ..engine.state import NOT_PER_AGENT, State
 from ..scenario import Scenario
 from ..sim import Sim, build_population
 
-Messages = list[tuple[np.ndarray, ...]]  # one tuple of arrays per destination partition
+Inbox = dict[str, list[Any]]  # kind -> the records every range sent here, in range order
 
 
 class PartitionWorker:
@@ -40,6 +38,8 @@ class PartitionWorker:
 
     def setup(self, scenario: Scenario, agents: int, days: int, seed: int, scoring: bool,
               bounds: np.ndarray, index: int, threads: int | None = None) -> None:
+        """Build the population and a fresh state for a run; this worker holds range
+        ``index`` of ``bounds``."""
         if threads:
             import numba
 
@@ -47,132 +47,57 @@ class PartitionWorker:
         self.sim = Sim(scenario, agents=agents, days=days, seed=seed, scoring=scoring)
         self.pop = build_population(self.sim.scenario, agents, seed)
         self.nm, self.plans, self.s = self.sim.prepare(self.pop)
-        self.people, self.net = self.pop.people, self.pop.network
-        self.p = self.plans[0]
+        self.plan = self.plans[0]
         self.bounds = np.asarray(bounds, np.int64)
-        self.j, self.k = index, len(bounds) - 1
-        self.lo, self.hi = int(bounds[index]), int(bounds[index + 1])
-        self.firm_part = (pt.firm_owners(self.net, self.bounds) if self.s.firm_rating.shape[0]
-                          else np.zeros(0, np.int64))
-        self.firms = np.flatnonzero(self.firm_part == index)
+        self.j = index
+        lo, hi = int(bounds[index]), int(bounds[index + 1])
+        self.span = Span(agents, lo, hi)
+        self.firms = (np.flatnonzero(pt.firm_owners(self.pop.network, self.bounds) == index)
+                      if self.s.firm_rating.shape[0] else np.zeros(0, np.int64))
         self.seed = seed
-        self.work: dict[str, int] = {}  # what this partition computed and sent (for tests)
-        self._empty_ties: tuple[np.ndarray, ...] = (np.zeros(0, np.int32),) * 2
-
-    # ------------------------------------------------------------ helpers
-    def _count(self, key: str, amount: int) -> None:
-        self.work[key] = self.work.get(key, 0) + int(amount)
-
-    def _route(self, what: str, agents: np.ndarray, *rest: np.ndarray) -> Messages:
-        dest = pt.owner(agents, self.bounds)
-        self._count(f"sent_{what}", int(np.count_nonzero(dest != self.j)))
-        return pt.route(dest, self.k, agents, *rest)
+        self.work: dict[str, int] = {}  # effects this range sent elsewhere (for tests)
 
     def info(self) -> dict[str, Any]:
-        return {"lo": self.lo, "hi": self.hi, "pop_bytes": self.pop.nbytes(),
-                "mean_degree": self.net.mean_degree(), "build_seconds": self.pop.build_seconds,
-                "names": self.nm}
+        """What the driver's summary needs of the population."""
+        return {"lo": self.span.lo, "hi": self.span.hi, "pop_bytes": self.pop.nbytes(),
+                "mean_degree": self.pop.network.mean_degree(),
+                "build_seconds": self.pop.build_seconds, "names": self.nm}
 
-    # ------------------------------------------------------------ round 1
-    def begin_day(self, day: int) -> dict[str, Any]:
-        """Timeline, act, observe (and the visits abroad) of this range's agents."""
-        self.day, ties = day, None
+    def _begin_day(self, day: int) -> None:
+        """Start a day (the timeline's plan in force)."""
+        previous = None
         if day in self.plans and day > 0:
-            before, self.p = self.p, self.plans[day]
-            if self.p.visible_bits != before.visible_bits:
-                tie, delta = pt.recount_part(self.p, self.net, self.s, self.lo, self.hi)
-                ties = self._route("visibility", tie, delta)
-        p, people = self.p, self.people
-        agent, beh, acts, target, status = pt.act_observe(day, self.seed, p, people, self.s,
-                                                          self.lo, self.hi)
-        self.acts = [agent, beh, target, status]
-        self._count("acts", agent.shape[0])
-        G = len(people.group_names)
-        expression = np.bincount(people.group[agent[p.b_expression[beh]]], minlength=G)
-        venues = p.scoring_enabled and p.v_region.shape[0] > 0
-        visits = venue_visits(self.seed, day, p, people, self.lo, self.hi) if venues else None
-        return {"acts": acts, "expression": expression, "agent": agent, "beh": beh,
-                "target": target, "status": status, "visits": visits, "ties": ties,
-                "scoring": p.scoring_enabled, "initial": p.initial,
-                "lists": self.s.list_state.shape[0]}
+            previous, self.plan = self.plan, self.plans[day]
+        self.d = Day(day, self.seed, self.plan, previous, self.pop.people, self.pop.network,
+                     self.s, self.span, DayRecord.zeros(self.nm), self.firms)
+        self.rounds = rounds(self.d)
 
-    def venues(self, visits: tuple[np.ndarray, ...]) -> dict[str, Any]:
-        """Identification at the venues abroad (given every partition's visits) and the
-        acts this range's agents did there."""
-        agent, beh, target, status = self.acts
-        out, victims = venue_observe(visits, agent, beh, target, status, self.seed, self.day,
-                                     self.p, self.people, self.s, self.lo, self.hi)
-        out["associations"] = table_associations(visits, self.p) if self.j == 0 else 0
-        return {"abroad": out, "target": target, "status": status,
-                "victims": self._route("victims", victims)}
+    def run_round(self, day: int, r: int, inbox: Inbox) -> tuple[dict[str, list[Any]], Any]:
+        """Round r of a day (round 0 starts it): the effects sent here land in the inbox, the
+        round's stages run. Returns the effects emitted, split by destination range, and
+        after the day's last round the day's record of this range (else None)."""
+        if r == 0:
+            self._begin_day(day)
+        d = self.d
+        for kind, parts in inbox.items():
+            d.inbox[kind] = join(d.inbox.get(kind), pt.merge(kind, parts))
+        run_stages(d, self.rounds[r])
+        out = {}
+        for kind, record in d.outbox.items():
+            out[kind] = pt.route(kind, record, self.bounds)
+            sent = sum(x[0].shape[0] for j, x in enumerate(out[kind]) if j != self.j)
+            self.work[f"sent_{kind}"] = self.work.get(f"sent_{kind}", 0) + sent
+        d.outbox.clear()
+        if r < len(self.rounds) - 1:
+            return out, None
+        for key, amount in (("agent_days", self.span.hi - self.span.lo),
+                            ("acts", int(d.record.acts.sum()))):
+            self.work[key] = self.work.get(key, 0) + amount
+        return out, d.record
 
-    # ------------------------------------------------------------ round 2
-    def score(self, acts: tuple[np.ndarray, ...], victims: Messages) -> dict[str, Any]:
-        """Score and list: the acts done by or pinned on this range's agents, in the single
-        process's order; spill and rate firms from the penalties landing here."""
-        if victims:
-            (v,) = pt.gather(victims)
-            self.s.flags[v] |= IDENTIFIED_ABROAD
-        p, net = self.p, self.net
-        self._count("acts_scored", acts[0].shape[0])
-        pen_agent, pen_points, pen_event, counts = pt.score_part(
-            acts, self.day, p, self.people, self.s, self.lo, self.hi)
-        hits, out = pt.spill_part(pen_agent, pen_points, p, net, self.s, self.people,
-                                  self.lo, self.hi)
-        firms = pt.firm_messages(pen_agent, pen_points, pen_event, p, net, self.firm_part,
-                                 self.k)
-        self._count("sent_firm_penalties", sum(f[0].shape[0] for j, f in enumerate(firms)
-                                               if j != self.j))
-        return {"counts": counts, "hits": hits, "spill": self._route("spill", *out),
-                "firms": firms}
-
-    # ------------------------------------------------------------ round 3
-    def sanction(self, spill: Messages, firms: Messages) -> dict[str, Any]:
-        """Spilled penalties and firm ratings land; recover; own sanctions of this range."""
-        p, s, L = self.p, self.s, self.s.list_state.shape[0]
-        apply_hits(*pt.gather(spill), s.score, s.flags)
-        listings = np.zeros(L, np.int64)
-        if s.firm_rating.shape[0]:
-            listings = pt.rate_part(pt.gather(firms), self.day, p, self.net, s, self.lo,
-                                    self.hi)
-        busy, self.measured = pt.recover_part(p, s, self.lo, self.hi, self.firms)
-        tot, self.changed, (pm, pbit) = pt.sanction_begin(self.day, self.seed, p, self.net, s,
-                                                          L, busy)
-        self.measured = self.measured + appeals_row(tot, L)
-        return {"firm_listings": listings, "tot": tot, "reach": self._route("reach", pm, pbit)}
-
-    # ------------------------------------------------------------ round 4
-    def settle(self, reach: Messages | None) -> dict[str, Any]:
-        """Reach, effective sanctions and their accounting; then the services."""
-        s, by_cause, ties = self.s, np.zeros(3, np.int64), None
-        if reach is not None:
-            by_cause, (tie, delta) = pt.sanction_end(self.day, self.p, self.net, s,
-                                                     self.changed, pt.gather(reach),
-                                                     self.lo, self.hi, self.people.group)
-            ties = self._route("visibility", tie, delta)
-        requests, denied = use_services(self.people.n, self.seed, self.day, self.p,
-                                        self.people, s, self.lo, self.hi)
-        return {"by_cause": by_cause, "sanctioned": s.sanctioned_count.copy(),
-                "requests": requests, "denied": denied, "ties": ties}
-
-    # ------------------------------------------------------------ round 5
-    def end_day(self, ties: Messages) -> dict[str, Any]:
-        """Visibility changes land; respond; this range's measurements."""
-        s, p, lo, hi = self.s, self.p, self.lo, self.hi
-        if ties:
-            apply_ties(*pt.gather(ties), s.sanctioned_ties, s.live)
-        G, group = len(self.people.group_names), self.people.group
-        if p.scoring_enabled:
-            counts = self.measured + pt.respond_part(p, self.net, s, lo, hi)
-        else:
-            counts = pt.measure_part(p, s, group, G, lo, hi)
-        self._count("agent_days", hi - lo)
-        return {"counts": counts, "bounds": p.grade_bounds.shape[0]}
-
-    # ------------------------------------------------------------ the end
     def final(self) -> dict[str, Any]:
-        """This range's slice of every per-agent array, the firms rated here, the params."""
-        s, lo, hi = self.s, self.lo, self.hi
+        """This range's slice of every per-agent array, the firms rated here, the plan."""
+        s, (_, lo, hi) = self.s, self.span
         out: dict[str, Any] = {}
         for f in fields(State):
             a = getattr(s, f.name)
@@ -181,9 +106,9 @@ class PartitionWorker:
             else:
                 out[f.name] = a[..., lo:hi].copy()
         out["firms"] = self.firms
-        out["region"] = self.people.region[lo:hi].copy()
-        out["group"] = self.people.group[lo:hi].copy()
-        out["params"] = self.p
+        out["region"] = self.pop.people.region[lo:hi].copy()
+        out["group"] = self.pop.people.group[lo:hi].copy()
+        out["plan"] = self.plan
         out["work"] = dict(self.work)
         return out
 
@@ -191,7 +116,7 @@ class PartitionWorker:
         """True when no agent outside [lo, hi) has been touched here: its state is still the
         initial state (every effect on it went out as a message)."""
         fresh = self.sim.prepare(self.pop)[2]
-        lo, hi = self.lo, self.hi
+        _, lo, hi = self.span
         for f in fields(State):
             a, b = getattr(self.s, f.name), getattr(fresh, f.name)
             if f.name in NOT_PER_AGENT:
@@ -200,4 +125,4 @@ class PartitionWorker:
                                  or not np.array_equal(a[..., hi:], b[..., hi:])):
                 return False
         others = np.setdiff1d(np.arange(self.s.firm_rating.shape[0]), self.firms)
-        return bool(np.all(self.s.firm_rating[others] == self.p.initial))
+        return bool(np.all(self.s.firm_rating[others] == self.plan.scoring.initial))

@@ -2,8 +2,9 @@
 
 The agents are split into K contiguous ranges (``engine.partitions.split``: whole regions, or
 4,096-agent blocks when there are fewer regions than K), each held by one actor
-(``PartitionWorker``). Each day is five exchange rounds, driven from here; the driver routes
-each round's messages to their partitions and reduces the counts. The result is bit-identical
+(``PartitionWorker``). Each day is a few exchange rounds (``engine.day.rounds``), driven from
+here: the driver hands each round's effects to the actors they are addressed to and adds up
+the day's records. The result is bit-identical
 to ``Sim.run`` with the same seed (see ``docs/partitions.md``).
 """
 
@@ -18,13 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..engine.compile import FIXED
-from ..engine.day import DayCounts
-from ..engine.measure import totals
-from ..engine.partitions import global_order, owner, split
+from ..engine.partitions import split
+from ..engine.record import DayRecord
 from ..engine.state import COUNTS, State
 from ..population.people import largest_remainder, shares
-from ..results.accounts import daily_row
+from ..results.columns import daily_row
 from ..sim import Progress, Results, Sim
 from .partition_worker import PartitionWorker
 
@@ -101,11 +100,11 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
     try:
         ray.get([w.setup.remote(*run, j, threads) for j, w in enumerate(workers)])
         infos = ray.get([w.info.remote() for w in workers])
+        names = infos[0]["names"]
         t1 = time.perf_counter()
         rows = []
         for day in range(sim.days):
-            rows.append(daily_row(day, _day(ray, workers, day, sim.agents, bounds),
-                                  infos[0]["names"]))
+            rows.append(daily_row(day, _day(ray, workers, day), names, sim.agents))
             if progress is not None:
                 progress(day + 1, sim.days)
         t2 = time.perf_counter()
@@ -122,79 +121,28 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
                                     group=np.concatenate([f["group"] for f in finals])),
         SimpleNamespace(mean_degree=lambda: infos[0]["mean_degree"]),
         max(i["build_seconds"] for i in infos), infos[0]["pop_bytes"])
-    summary = sim._summary(view, infos[0]["names"], finals[0]["params"], state, rows, t0, t1, t2)
+    summary = sim._summary(view, names, finals[0]["plan"], state, rows, t0, t1, t2)
     return Results(summary, pd.DataFrame(rows), sim.scenario, None, state)
 
 
-def _day(ray, workers: list, day: int, n: int, bounds: np.ndarray) -> DayCounts:
-    """One day: five rounds (six with venues abroad), each a call on every actor."""
+def _day(ray, workers: list, day: int) -> DayRecord:
+    """One day: each round is a call on every actor; the effects each actor emitted go to
+    the actors they are addressed to (no model logic here: engine/day.py says what a round
+    runs, engine/partitions.py how effects are split and merged)."""
     k = len(workers)
-    r1 = ray.get([w.begin_day.remote(day) for w in workers])
-    scoring, L = r1[0]["scoring"], r1[0]["lists"]
-    abroad: dict = {}
-    sent_ties = [r["ties"] for r in r1]
-    if scoring and r1[0]["visits"] is not None:
-        visits = tuple(np.concatenate(x) for x in zip(*[r["visits"] for r in r1], strict=True))
-        rv = ray.get([w.venues.remote(visits) for w in workers])
-        for r, v in zip(r1, rv, strict=True):
-            r["target"], r["status"] = v["target"], v["status"]
-        abroad = {key: sum(v["abroad"][key] for v in rv) for key in ABROAD_SUMS}
-        victims = [[v["victims"][j] for v in rv] for j in range(k)]
-    else:
-        victims = [[] for _ in range(k)]
-    listings = delistings = listed_now = None
-    observed = np.zeros(len(r1[0]["acts"]), np.int64)
-    false_attr = dismissed = spilled = appeals_won = 0
-    reach = [None] * k
-    if scoring:
-        order = global_order([r["beh"] for r in r1])
-        acts = [np.concatenate([r[x] for r in r1])[order]
-                for x in ("agent", "beh", "target", "status")]
-        event = np.arange(order.shape[0], dtype=np.int64)
-        by_actor, by_target = owner(acts[0], bounds), owner(acts[2], bounds)
-        mine = [(by_actor == j) | ((acts[2] >= 0) & (by_target == j)) for j in range(k)]
-        r2 = ray.get([w.score.remote(tuple(a[m] for a in (*acts, event)), victims[j])
-                      for j, (w, m) in enumerate(zip(workers, mine, strict=True))])
-        c = sum(r["counts"] for r in r2)
-        B = len(observed)
-        observed, false_attr, dismissed = c[:B], int(c[B]), int(c[B + 1])
-        listings, delistings = c[B + 2: B + 2 + L].copy(), c[B + 2 + L:].copy()
-        spilled = sum(int(r["hits"]) for r in r2)
-        r3 = ray.get([w.sanction.remote([r["spill"][j] for r in r2],
-                                        [r["firms"][j] for r in r2])
-                      for j, w in enumerate(workers)])
-        tot = sum(r["tot"] for r in r3)
-        listings += sum(r["firm_listings"] for r in r3) + tot[3: 3 + L]
-        delistings += tot[3 + L: 3 + 2 * L]
-        listed_now, appeals_won = tot[3 + 2 * L: 3 + 3 * L], int(tot[2])
-        reach = [[r["reach"][j] for r in r3] for j in range(k)]
-    r4 = ray.get([w.settle.remote(reach[j]) for j, w in enumerate(workers)])
-    sent_ties += [r["ties"] for r in r4]
-    ties = [[t[j] for t in sent_ties if t is not None] for j in range(k)]
-    r5 = ray.get([w.end_day.remote(ties[j]) for j, w in enumerate(workers)])
-    zeros = np.zeros(L, np.int64)
-    S = r4[0]["sanctioned"].shape[0] - 1
-    # integer totals of every range add up to the single process's (engine/measure.py)
-    bounds_k = r5[0]["bounds"]
-    mean_score, mean_caution, grades, by_group = totals(sum(r["counts"] for r in r5), n,
-                                                        bounds_k)
-    if not bounds_k:
-        grades = grades[:0]  # no grades declared: nothing to count
-    return DayCounts(
-        acts=sum(r["acts"] for r in r1), observed=observed, false_attributions=false_attr,
-        dismissed_by_review=dismissed, spill_penalties=spilled,
-        listings=zeros if listings is None else listings,
-        delistings=zeros if delistings is None else delistings,
-        listed_now=zeros if listed_now is None else listed_now,
-        sanctioned=sum(r["sanctioned"] for r in r4)[: S + 1],
-        newly_sanctioned=sum(r["by_cause"] for r in r4), appeals_won=appeals_won,
-        requests=sum(r["requests"] for r in r4), denied=sum(r["denied"] for r in r4),
-        mean_score=mean_score / FIXED, mean_caution=mean_caution,
-        grades=grades, sanctioned_by_group=by_group,
-        expression_by_group=sum(r["expression"] for r in r1), abroad=abroad,
-    )
-
-
+    inbox: list[dict[str, list]] = [{} for _ in range(k)]
+    r = 0
+    while True:
+        sent = ray.get([w.run_round.remote(day, r, inbox[j]) for j, w in enumerate(workers)])
+        inbox = [{} for _ in range(k)]
+        for out, _ in sent:  # in range order: a receiver merges them in that order
+            for kind, per_dest in out.items():
+                for j in range(k):
+                    inbox[j].setdefault(kind, []).append(per_dest[j])
+        records = [record for _, record in sent]
+        if records[0] is not None:  # the day's last round
+            return sum(records[1:], records[0])
+        r += 1
 def _assemble(finals: list[dict[str, Any]]) -> State:
     """The whole population's final state from the partitions' slices."""
     out = {}

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import __version__
+from ..core.version import __version__
 from ..results.store import Store, long_daily, results_file
 from ..scenario import Scenario, load_scenario, scenario_hash
 from ..sim import Sim

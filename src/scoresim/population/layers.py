@@ -8,89 +8,17 @@ held beside the CSR and the build peak stays near the final size.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numba as nb
 import numpy as np
 
-from ..engine import rng
-from ..engine import ties as tie_rows
-from ..engine.groups import HINT_SHIFT
-from ..engine.ties import put_tie, tie_slots
+from ..core import rng
+from ..network import Network
+from ..network.groups import HINT_SHIFT
+from ..network.ties import put_tie, tie_slots
 from ..scenario.schema import Layer, Scenario, ZipfSize
 from .people import People, build_rng
-
-
-@dataclass
-class Network:
-    n: int
-    group_layers: list[str]
-    tie_layers: list[str]
-    # group ids of the group layers that store them: layer l's row is group_row[l] (-1: the
-    # layer is runs of consecutive agents, households, and ids are found by bisecting its
-    # member ranges; see engine.groups.group_id). -1 where the agent is in no group.
-    group_row: np.ndarray  # int64[Lg]
-    group_ids: np.ndarray  # int32[layers with a row, n]
-    group_off: np.ndarray  # int64[Lg + 1]: layer l's groups are group_off[l] : group_off[l+1]
-    group_start: np.ndarray  # int32 (int64 past 2**31)[total groups + 1]: member positions
-    group_members: np.ndarray  # int32[memberships past member_base]
-    # the runs layer's group of agents 0, 64, 128, ... (engine.groups.group_id)
-    group_hint: np.ndarray  # int32[n / 64 + 1]
-    # member positions below member_base are the agents themselves (the first group layer,
-    # households, is laid out as runs of consecutive agents); see engine.groups.member_at
-    member_base: int
-    # tie layers, in the narrow encoding of engine.ties: layer l's rows are
-    # tie_base[l] + tie_indptr[l, a] : tie_base[l] + tie_indptr[l, a + 1]
-    tie_base: np.ndarray  # int64[Lt + 1]
-    tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
-    tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
-    tie_count: np.ndarray  # int64[Lt]: directed ties (both ends) per layer
-
-    def nbytes(self) -> int:
-        return sum(
-            a.nbytes
-            for a in (self.group_row, self.group_ids, self.group_off, self.group_start,
-                      self.group_members, self.group_hint, self.tie_base, self.tie_indptr,
-                      self.tie_indices, self.tie_count)
-        )
-
-    def groups_of(self, l: int) -> np.ndarray:
-        """Every agent's group id in group layer l (-1: none), as int32[n]."""
-        r = int(self.group_row[l])
-        if r >= 0:
-            return self.group_ids[r]
-        lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
-        sizes = np.diff(self.group_start[lo : hi + 1])
-        return np.repeat(np.arange(hi - lo, dtype=np.int32), sizes)
-
-    def group_of_agents(self, l: int, agents: np.ndarray) -> np.ndarray:
-        """The group ids in group layer l of these agents (-1: none), without a full row."""
-        r = int(self.group_row[l])
-        if r >= 0:
-            return self.group_ids[r, agents]
-        lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
-        return (np.searchsorted(self.group_start[lo : hi + 1], agents, side="right") - 1).astype(
-            np.int32)
-
-    def neighbours(self, l: int, a: int) -> np.ndarray:
-        """Agent a's neighbours in tie layer l, in row order."""
-        return tie_rows.row(self.tie_base, self.tie_indptr, self.tie_indices, l, a)
-
-    def degrees(self, l: int) -> np.ndarray:
-        """Every agent's number of ties in tie layer l."""
-        return tie_rows.layer_degrees(self.tie_base, self.tie_indptr, self.tie_indices, l)
-
-    def mean_degree(self) -> dict[str, float]:
-        """Mean number of other agents each agent is linked to, per layer."""
-        n = self.n
-        out: dict[str, float] = {}
-        for l, name in enumerate(self.group_layers):
-            lo, hi = self.group_off[l], self.group_off[l + 1]
-            sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
-            out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
-        for l, name in enumerate(self.tie_layers):
-            out[name] = float(self.tie_count[l] / n) if n else 0.0
-        return out
 
 
 def size_distribution(layer: Layer) -> tuple[np.ndarray, np.ndarray]:
@@ -153,7 +81,7 @@ def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, l
     writes near each other; a local tie joins agents at most window/2 apart (agents are laid
     out household by household), the others join anyone in the region.
     """
-    key = rng.stream(seed, 0, rng.BUILD_TIES, layer * 65536 + region)
+    key = rng.stream(seed, 0, rng.BUILD_TIES, rng.tie_region(layer, region))
     width = hi - lo
     if width < 2:
         return 0
@@ -182,11 +110,12 @@ def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, l
 
 
 @nb.njit(cache=True)
-def _cross_pass(indptr, indices, fill, lo, hi, per_agent, tlo, thi, seed, layer, sub):
+def _cross_pass(indptr, indices, fill, seed, spec):
     """Ties from each agent in [lo, hi) to agents drawn uniformly in [tlo, thi): kin at home
-    of the diaspora abroad. Counts degrees (fill=False) or places both ends; returns the
-    number of ties."""
-    key = rng.stream(seed, 0, rng.BUILD_TIES, (layer + 1) * 65536 * 256 + sub)
+    of the diaspora abroad (``spec``: a ``_Cross``). Counts degrees (fill=False) or places
+    both ends; returns the number of ties."""
+    layer, lo, hi, per_agent, tlo, thi, city, group = spec
+    key = rng.stream(seed, 0, rng.BUILD_TIES, rng.tie_cross(layer, city, group))
     whole = int(per_agent)
     frac = per_agent - whole
     count = 0
@@ -206,8 +135,21 @@ def _cross_pass(indptr, indices, fill, lo, hi, per_agent, tlo, thi, seed, layer,
     return count
 
 
-def _cross_ties(scenario: Scenario, people: People, ties: list[str]):
-    """(layer, source lo, source hi, ties per agent, home hi, key) for each city's diaspora."""
+class _Cross(NamedTuple):
+    """Kin at home of one city's enrolled group abroad: ties from [lo, hi) to [tlo, thi)."""
+
+    layer: int
+    lo: int
+    hi: int
+    per_agent: float
+    tlo: int
+    thi: int
+    city: int
+    group: int
+
+
+def _cross_ties(scenario: Scenario, people: People, ties: list[str]) -> list[_Cross]:
+    """The kin ties at home of each city's diaspora."""
     out = []
     rs, cs = people.region_start, people.cell_start
     G = len(people.group_names)
@@ -219,8 +161,8 @@ def _cross_ties(scenario: Scenario, people: People, ties: list[str]):
         for g, gname in enumerate(people.group_names):
             if gname in city.groups and city.groups[gname].enrolled:
                 lo, hi = int(cs[r * G + g]), int(cs[r * G + g + 1])
-                out.append((ties.index(city.kin_layer), lo, hi, city.kin_home, home_end,
-                            c * 256 + g))
+                out.append(_Cross(ties.index(city.kin_layer), lo, hi, float(city.kin_home), 0,
+                                  home_end, c, g))
     return out
 
 
@@ -278,9 +220,9 @@ def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
             tie_count[l] += 2 * _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r],
                                           rs[r + 1], halves[l], seed, l, r, layer.local_share,
                                           layer.local_window)
-    for l, lo, hi, k, home, sub in cross:
-        tie_count[l] += 2 * _cross_pass(tie_indptr[l], tie_indptr[l], False, lo, hi, k, 0,
-                                        home, seed, l, sub)
+    for spec in cross:
+        tie_count[spec.layer] += 2 * _cross_pass(tie_indptr[spec.layer], tie_indptr[spec.layer],
+                                                 False, seed, spec)
     slots = [int(np.sum(tie_indptr[l], dtype=np.int64)) for l in range(len(ties))]
     if max(slots, default=0) >= np.iinfo(np.int32).max:  # a layer past 2**31 slots
         tie_indptr = tie_indptr.astype(np.int64)
@@ -294,9 +236,9 @@ def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
         for r in range(len(rs) - 1):
             _tie_pass(cursor, rows, True, rs[r], rs[r + 1], halves[l], seed, l, r,
                       layer.local_share, layer.local_window)
-        for ll, lo, hi, k, home, sub in cross:
-            if ll == l:
-                _cross_pass(cursor, rows, True, lo, hi, k, 0, home, seed, l, sub)
+        for spec in cross:
+            if spec.layer == l:
+                _cross_pass(cursor, rows, True, seed, spec)
         cursor[1:] = cursor[:-1].copy()
         cursor[0] = 0
     return tie_base, tie_indptr, tie_indices, tie_count

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..network import PeopleArrays
 from ..scenario.schema import Scenario
 
 
@@ -33,6 +34,8 @@ def build_rng(seed: int, *key: int) -> np.random.Generator:
 
 @dataclass
 class People:
+    """The synthetic agents: region, group and traits (built by ``build_people``)."""
+
     n: int
     region: np.ndarray  # uint8[n]
     group: np.ndarray  # uint8[n]
@@ -47,7 +50,13 @@ class People:
         g = len(self.group_names)
         return self.cell_start[:: g].copy()
 
+    @property
+    def arrays(self) -> PeopleArrays:
+        """The arrays kernels read, as one argument."""
+        return PeopleArrays(self.region, self.group, self.cell_start, self.propensity)
+
     def nbytes(self) -> int:
+        """Bytes held by the per-agent arrays."""
         return sum(a.nbytes for a in (self.region, self.group, self.cell_start, self.propensity))
 
 

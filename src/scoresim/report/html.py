@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from .. import __version__
+from ..core.version import __version__
 from ..experiments.compare import Comparison
 from ..experiments.metrics import describe, is_share
 from ..scenario import scenario_to_yaml

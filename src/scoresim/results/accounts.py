@@ -1,4 +1,4 @@
-"""Accounts: the day's counts become named columns; the agents' histories become final metrics.
+"""Accounts: the agents' histories and the daily columns become the run's final metrics.
 
 Every sanction is accounted by cause. An *innocent sanctioned* agent was sanctioned at least
 once without ever having committed a scored act.
@@ -11,8 +11,8 @@ from typing import Any
 import numba as nb
 import numpy as np
 
-from ..engine.compile import FIXED, Names
-from ..engine.day import DayCounts
+from ..core.constants import CHUNK, FIXED
+from ..engine.compile import Names
 from ..engine.state import (
     CAPTURED_ABROAD,
     COMMITTED,
@@ -25,13 +25,11 @@ from ..engine.state import (
     IDENTIFIED_ABROAD,
     State,
 )
-
-CAUSES = ("own", "false_match", "association")
+from .columns import totals
 
 # what the end of a run counts per group, in one pass over the agents (columns of _tally)
 TALLY = ("agents", "ever", "innocent", "committed", "ever_own", "ever_false", "ever_assoc",
          "falsely_attributed", "sanctioned_now")
-CHUNK = 65536
 
 
 @nb.njit(parallel=True, cache=True)
@@ -63,63 +61,6 @@ def tally(s: State, group: np.ndarray, n_groups: int) -> np.ndarray:
                    np.int64)
     _tally(s.flags, s.eff_mask, group, n_groups, out)
     return out.sum(axis=0)
-
-
-def daily_row(day: int, c: DayCounts, nm: Names) -> dict[str, float | int]:
-    """One row of daily.parquet; column names are part of the public contract."""
-    row: dict[str, float | int] = {"day": day}
-    for k, b in enumerate(nm.behaviours):
-        row[f"acts_{b}"] = int(c.acts[k])
-    for k, b in enumerate(nm.behaviours):
-        row[f"observed_{b}"] = int(c.observed[k])
-    row["false_attributions"] = c.false_attributions
-    row["dismissed_by_review"] = c.dismissed_by_review
-    row["spill_penalties"] = c.spill_penalties
-    for k, name in enumerate(nm.lists):
-        row[f"listed_{name}"] = int(c.listed_now[k])
-        row[f"listings_{name}"] = int(c.listings[k])
-        row[f"delistings_{name}"] = int(c.delistings[k])
-    for k, name in enumerate(nm.sanctions):
-        row[f"sanctioned_{name}"] = int(c.sanctioned[k])
-    row["sanctioned_any"] = int(c.sanctioned[len(nm.sanctions)])
-    for k, cause in enumerate(CAUSES):
-        row[f"newly_sanctioned_{cause}"] = int(c.newly_sanctioned[k])
-    row["appeals_won"] = c.appeals_won
-    for k, v in enumerate(nm.services):
-        row[f"requests_{v}"] = int(c.requests[k].sum())
-        row[f"denied_{v}"] = int(c.denied[k].sum())
-    for k, v in enumerate(nm.services):
-        for g, gname in enumerate(nm.groups):
-            row[f"denied_{v}__{gname}"] = int(c.denied[k, g])
-    for k, grade in enumerate(nm.grades if len(c.grades) else []):
-        row[f"grade_{grade}"] = int(c.grades[k])
-    for g, gname in enumerate(nm.groups):
-        row[f"sanctioned_any__{gname}"] = int(c.sanctioned_by_group[g])
-        row[f"expression_acts__{gname}"] = int(c.expression_by_group[g])
-    row["mean_score"] = c.mean_score
-    row["mean_caution"] = c.mean_caution
-    if nm.venues:
-        row.update(abroad_row(c.abroad, nm))
-    return row
-
-
-ABROAD_TOTALS = ("visits", "identified", "false_matches")
-ABROAD_COUNTS = ("associations", "acts_at_venues", "observed_at_venues", "pinned_at_venues")
-
-
-def abroad_row(a: dict, nm: Names) -> dict[str, int]:
-    """The venues' daily columns; zeros on a day without observation (scoring off)."""
-    K, G = len(nm.venues), len(nm.groups)
-    rec = a.get("records", np.zeros((K, G), np.int64))
-    row: dict[str, int] = {"venue_records_home": int(rec.sum())}
-    for name in ABROAD_TOTALS:
-        row[f"venue_{name}"] = int(np.sum(a.get(name, 0)))
-    for name in ABROAD_COUNTS:
-        row[name if name.endswith("venues") else f"venue_{name}"] = int(a.get(name, 0))
-    for k, v in enumerate(nm.venues):
-        for g, gname in enumerate(nm.groups):
-            row[f"records_home__{v}__{gname}"] = int(rec[k, g])
-    return row
 
 
 def overseas_metrics(s: State, region: np.ndarray, group: np.ndarray, r_abroad: np.ndarray,
@@ -169,7 +110,7 @@ def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> 
     G = len(nm.groups)
     per_group = tally(s, group, G)
     t = dict(zip(TALLY, per_group.sum(axis=0).tolist(), strict=True))
-    total = lambda col: int(sum(r[col] for r in daily))  # noqa: E731
+    run_totals = totals(nm, daily)
     out: dict[str, Any] = {
         "mean_score": float(np.sum(s.score, dtype=np.int64)) / FIXED / max(n, 1),
         "mean_caution": float(np.sum(s.caution, dtype=np.float64)) / max(n, 1),
@@ -182,15 +123,8 @@ def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> 
             "false_match": _frac(t["ever_false"], n),
             "association": _frac(t["ever_assoc"], n),
         },
-        "acts": {b: total(f"acts_{b}") for b in nm.behaviours},
-        "observed": {b: total(f"observed_{b}") for b in nm.behaviours},
-        "false_attributions": total("false_attributions"),
+        **run_totals,
         "falsely_attributed_frac": _frac(t["falsely_attributed"], n),
-        "dismissed_by_review": total("dismissed_by_review"),
-        "spill_penalties": total("spill_penalties"),
-        "appeals_won": total("appeals_won"),
-        "requests": {v: total(f"requests_{v}") for v in nm.services},
-        "denied": {v: total(f"denied_{v}") for v in nm.services},
         "listed_now": {
             name: int(np.count_nonzero(s.list_state[k] > 0)) for k, name in enumerate(nm.lists)
         },

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import psutil
 
-from ..engine.compile import compile_params, names_of
+from ..engine.compile import compile_plan, names_of
 from ..engine.state import init_state
-from ..engine.ties import NEAR
+from ..network.ties import NEAR
 from ..scenario import Scenario
 from ..sim import Sim, build_population
 
@@ -122,8 +122,8 @@ def _sample(scenario: Scenario, sample: int, seed: int):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     prop = pop.people.propensity
-    params = compile_params(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
-                            group_count=int(pop.network.group_off[-1]))
+    params = compile_plan(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
+                          firms=int(pop.network.group_off[-1]))
     nm = names_of(scenario)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
                        n_groups=len(pop.people.group_names))

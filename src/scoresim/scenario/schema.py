@@ -214,14 +214,15 @@ class Scoring(Strict):
 
 class ListSpec(Strict):
     """A named list. Agents enter it by a behaviour (``enter_on``) or, as owners of a group
-    whose corporate rating fell below its threshold (``enter_on_rating``: a rated layer)."""
+    whose corporate rating fell below its threshold (``enter_on_rating``: a rated layer).
+    What others see of a listing is a sanction on the list declared ``visible`` (a list
+    published by name is a visible sanction that denies nothing)."""
 
     enter_on: str | None = None
     enter_on_rating: str | None = None
     grace_days: int = Field(default=0, ge=0)
     leave_on: str | None = None
     expire_days: int | None = Field(default=None, ge=1)
-    visible: bool = True
 
 
     @model_validator(mode="after")
@@ -401,4 +402,11 @@ class Scenario(Strict):
             raise ValueError("at most 8 sanctions")
         if len(self.lists) > 8:
             raise ValueError("at most 8 lists")
+        # the random streams' keys keep these apart below 256 each (core/rng.py)
+        if sum(len(c.venues) for c in self.overseas.values()) > 255:
+            raise ValueError("at most 255 kinds of venue abroad, over all cities")
+        if sum(v.kind == "ties" for v in self.layers.values()) > 255:
+            raise ValueError("at most 255 tie layers")
+        if len(self.region_names()) > 255 or len(self.group_names()) > 255:
+            raise ValueError("at most 255 regions and 255 groups, cities abroad included")
         return self

@@ -1,49 +1,74 @@
 """Stage 1, act: agent i commits behaviour b with p = rate_b * m_ib * (1 - deter_b * caution_i).
 
-Candidates are drawn at the behaviour's highest possible probability (``b_bound``) and each is
-kept with probability p / bound: exactly Bernoulli(p) per agent and day. Output: the day's acts
-as (agent, behaviour), ordered by behaviour then agent.
+Candidates are drawn at the behaviour's highest possible probability (``ActParams.bound``) and
+each is kept with probability p / bound: exactly Bernoulli(p) per agent and day. Output: the
+day's acts as (agent, behaviour), ordered by behaviour then agent.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-from .. import rng
-from ..prefetch import prefetch
-from .candidates import BLOCK, gap, log_miss, n_blocks
+from ...core import rng
+from ...core.constants import BLOCK
+from ...core.prefetch import prefetch
+from ..context import DayKey, Span
+from .candidates import gap, log_miss, n_blocks
 
 AHEAD = 16  # candidates drawn (and their caution prefetched) before the first is decided
 
 
+class ActParams(NamedTuple):
+    """What the act stage reads of the scenario, one entry per behaviour."""
+
+    rate: np.ndarray  # float64[B]: the population's mean daily probability at zero caution
+    bound: np.ndarray  # float64[B]: the highest probability any agent can have (thinning)
+    trait: np.ndarray  # int64[B]: the propensity row that scales it, -1 for none
+    deterrability: np.ndarray  # float64[B]: how much caution deters it (< 0: encourages)
+    requires: np.ndarray  # int64[B]: the list the actor must be on, -1 for none
+    expression: np.ndarray  # bool[B]: an expression behaviour (speech)
+
+
+class TaskRoom(NamedTuple):
+    """Per task (behaviour, block): where its acts go, room for them, and how many it had."""
+
+    offsets: np.ndarray  # int64[tasks]
+    caps: np.ndarray  # int64[tasks]
+    counts: np.ndarray  # int64[tasks]
+
+
 @nb.njit(inline="always", cache=True)
-def act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution):
-    p = b_rate[b]
-    if b_prop[b] >= 0:
-        p *= propensity[b_prop[b], i]
-    p *= 1.0 - b_deter[b] * caution[i]
+def act_probability(b, i, ap, propensity, caution):
+    """Agent i's probability of committing behaviour b today."""
+    p = ap.rate[b]
+    if ap.trait[b] >= 0:
+        p *= propensity[ap.trait[b], i]
+    p *= 1.0 - ap.deterrability[b] * caution[i]
     return min(max(p, 0.0), 1.0)
 
 
 @nb.njit(parallel=True, cache=True)
-def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rate, b_bound,
-          b_prop, b_deter, b_requires, propensity, caution, list_state):
-    """Task t = (behaviour, block) writes at most caps[t] acts from offsets[t] on and counts
-    all of them in counts[t] (a count above the cap means: rerun with exact room).
+def _acts(room, out_agent, out_beh, span, key, ap, propensity, caution, list_state):
+    """Task t = (behaviour, block) writes at most room.caps[t] acts from room.offsets[t] on and
+    counts all of them in room.counts[t] (a count above the cap means: rerun with exact room).
 
     Only agents in [lo, hi) act (a partition's range); the blocks are still the global ones,
     walked from their start, so an agent's candidates do not depend on the range."""
+    n, lo, hi = span
+    counts = room.counts  # written in the loop: a local (a bundle's field is not, in prange)
     k0 = lo // BLOCK
     nb_ = (hi - 1) // BLOCK + 1 - k0 if hi > lo else 0
-    for t in nb.prange(b_rate.shape[0] * nb_):
+    for t in nb.prange(ap.rate.shape[0] * nb_):
         b, k = t // nb_, k0 + t % nb_
-        q = b_bound[b]
+        q = ap.bound[b]
         lq = log_miss(q)
-        key = rng.stream(seed, day, rng.ACT, b)
-        akey = rng.stream(seed, day, rng.ACT_ACCEPT, b)
+        stream = rng.stream(key.seed, key.day, rng.ACT, b)
+        accept = rng.stream(key.seed, key.day, rng.ACT_ACCEPT, b)
         end = min(n, hi, (k + 1) * BLOCK)
-        pos, j, w, cap = k * BLOCK, 0, offsets[t], caps[t]
+        pos, j, w, cap = k * BLOCK, 0, room.offsets[t], room.caps[t]
         count = 0
         cand = np.empty(AHEAD, np.int64)
         done = False
@@ -52,7 +77,7 @@ def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rat
             # several are in flight at once); then each is decided, in agent order
             m = 0
             while m < AHEAD:
-                pos += gap(key, k, j, q, end - pos, lq)
+                pos += gap(stream, k, j, q, end - pos, lq)
                 j += 1
                 if pos >= end:
                     done = True
@@ -65,10 +90,10 @@ def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rat
                 i = cand[c]
                 if i < lo:
                     continue
-                if b_requires[b] >= 0 and list_state[b_requires[b], i] == 0:
+                if ap.requires[b] >= 0 and list_state[ap.requires[b], i] == 0:
                     continue
-                p = act_probability(b, i, b_rate, b_prop, b_deter, propensity, caution)
-                if rng.uniform(akey, i, 0) * q < p:
+                p = act_probability(b, i, ap, propensity, caution)
+                if rng.uniform(accept, i, 0) * q < p:
                     if count < cap:
                         out_agent[w] = i
                         out_beh[w] = b
@@ -78,11 +103,11 @@ def _acts(offsets, caps, counts, out_agent, out_beh, n, lo, hi, seed, day, b_rat
 
 
 @nb.njit(parallel=True, cache=True)
-def _compact(offsets, counts, dest, agent, beh, out_agent, out_beh):
-    for t in nb.prange(counts.shape[0]):
-        for k in range(counts[t]):
-            out_agent[dest[t] + k] = agent[offsets[t] + k]
-            out_beh[dest[t] + k] = beh[offsets[t] + k]
+def _compact(room, dest, agent, beh, out_agent, out_beh):
+    for t in nb.prange(room.counts.shape[0]):
+        for k in range(room.counts[t]):
+            out_agent[dest[t] + k] = agent[room.offsets[t] + k]
+            out_beh[dest[t] + k] = beh[room.offsets[t] + k]
 
 
 def _room(n: int, bound: np.ndarray) -> np.ndarray:
@@ -95,32 +120,35 @@ def _room(n: int, bound: np.ndarray) -> np.ndarray:
     return np.ceil(mean + 10 * np.sqrt(mean) + 10).astype(np.int64)
 
 
-def act(n, seed, day, p, propensity, caution, list_state, lo=0, hi=None):
-    """The day's acts of agents [lo, hi) (default: all): (agent int32[k], behaviour uint8[k])
-    and acts per behaviour."""
-    B = p.b_rate.shape[0]
-    hi = n if hi is None else hi
-    caps = _room(n, p.b_bound)
+def _with_room(caps: np.ndarray) -> tuple[TaskRoom, np.ndarray, np.ndarray]:
+    offsets = np.zeros_like(caps)
+    np.cumsum(caps[:-1], out=offsets[1:])
+    room = int(caps.sum())
+    return (TaskRoom(offsets, caps, np.zeros_like(caps)), np.empty(room, np.int32),
+            np.empty(room, np.uint8))
+
+
+def act(span: Span, key: DayKey, ap: ActParams, propensity: np.ndarray, caution: np.ndarray,
+        list_state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The day's acts of agents [lo, hi): (agent int32[k], behaviour uint8[k]), and the acts per
+    behaviour."""
+    n, lo, hi = span
+    B = ap.rate.shape[0]
+    caps = _room(n, ap.bound)
     if lo > 0 or hi < n:  # a partition: the room of its blocks only
         k0, k1 = lo // BLOCK, (hi - 1) // BLOCK + 1 if hi > lo else lo // BLOCK
         caps = caps.reshape(B, -1)[:, k0:k1].ravel().copy()
-    offsets = np.zeros_like(caps)
-    np.cumsum(caps[:-1], out=offsets[1:])
-    counts = np.zeros_like(caps)
-    room = int(caps.sum())
-    agent, beh = np.empty(room, np.int32), np.empty(room, np.uint8)
-    args = (n, lo, hi, seed, day, p.b_rate, p.b_bound, p.b_prop, p.b_deter, p.b_requires,
-            propensity, caution, list_state)
-    _acts(offsets, caps, counts, agent, beh, *args)
-    if np.any(counts > caps):  # practically never: redo with the exact counts as room
-        caps = counts.copy()
-        np.cumsum(caps[:-1], out=offsets[1:])
-        agent, beh = np.empty(int(caps.sum()), np.int32), np.empty(int(caps.sum()), np.uint8)
-        _acts(offsets, caps, counts, agent, beh, *args)
+    room, agent, beh = _with_room(caps)
+    args = (span, key, ap, propensity, caution, list_state)
+    _acts(room, agent, beh, *args)
+    if np.any(room.counts > room.caps):  # practically never: redo with exact room
+        room, agent, beh = _with_room(room.counts.copy())
+        _acts(room, agent, beh, *args)
+    counts = room.counts
     dest = np.zeros_like(counts)
     np.cumsum(counts[:-1], out=dest[1:])
     total = int(counts.sum())
     out_agent, out_beh = np.empty(total, np.int32), np.empty(total, np.uint8)
-    _compact(offsets, counts, dest, agent, beh, out_agent, out_beh)
+    _compact(room, dest, agent, beh, out_agent, out_beh)
     per_behaviour = counts.reshape(B, -1).sum(axis=1) if B else np.zeros(0, np.int64)
     return out_agent, out_beh, per_behaviour

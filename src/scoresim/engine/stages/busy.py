@@ -9,25 +9,29 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
-from ..measure import CHUNK, bound32, chunk_rows, grades_from
+from ...core.constants import CHUNK
+from ..measure import bound32, chunk_rows, grades_from
 
 
-def busy_floor(p) -> int:
+def busy_floor(sp) -> int:
     """The score below which an agent may fall under a grade sanction."""
-    grade = p.s_threshold[p.s_list < 0]
+    grade = sp.threshold[sp.on_list < 0]
     return int(grade.max()) if grade.size else -(2**31)
 
 
 @nb.njit(parallel=True, cache=True)
-def _recover_and_mark(score, initial, step, floor, appeals, own_mask, list_state, appeal_day,
-                      marks, counts, bounds, rows):
-    """Scores drift back toward ``initial`` by ``step`` (0: unchanged); marks[i] = 1 where the
-    agent is busy; counts[c] = busy agents in chunk c; rows[c]: the chunk's score sum and
-    agents per grade (engine/measure.py), taken while its scores are in cache.
+def _recover_and_mark(st, initial, step, floor, appeals, bounds, counts, rows):
+    """Scores drift back toward ``initial`` by ``step`` (0: unchanged); marks (st.scratch)
+    are 1 where the agent is busy; counts[c] = busy agents in chunk c; rows[c]: the chunk's
+    score sum and agents per grade (engine/measure.py), taken while its scores are in cache.
+    ``st``: the state's arrays over the range (slices of the whole).
 
     Each chunk works on slices, in int32: loops from 0 over a slice need no negative-index
     checks and narrow lanes fit eight to a vector (measured 16x faster than indexing the whole
     arrays with int64 arithmetic)."""
+    # every array as a local: a write through a bundle's field is lost in prange
+    score, list_state, own_mask, marks, appeal_day = (st.score, st.list_state, st.own_mask,
+                                                      st.scratch, st.appeal_day)
     n = score.shape[0]
     ini, stp, flo = np.int32(initial), np.int32(step), np.int32(max(floor, -(2**31)))
     b0 = bound32(bounds, 0) if bounds.shape[0] else np.int32(-(2**31))
@@ -73,28 +77,33 @@ def _gather(marks, counts, starts, out):
                 j += 1
 
 
-def busy_agents(p, s, step: int, lo: int = 0,
-                hi: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Recover the scores of agents [lo, hi) (default all) by ``step``. Returns the busy ones
-    (int32, ascending) and a row of counts (engine/measure.py) with their score sum and agents
-    per grade. The marks go to ``s.scratch``, working space the sanction stage reuses."""
-    n = s.score.shape[0]
-    if lo == 0 and hi in (None, n):  # the whole arrays (contiguous, as one process runs)
-        arrays = (s.score, s.own_mask, s.list_state, s.appeal_day, s.scratch)
-    else:
-        arrays = (s.score[lo:hi], s.own_mask[lo:hi], s.list_state[:, lo:hi],
-                  s.appeal_day[lo:hi] if s.appeal_day.shape[0] else s.appeal_day,
-                  s.scratch[lo:hi])
-    score, own_mask, list_state, appeal_day, marks = arrays
-    m = score.shape[0]
+def _range_view(st, lo: int, hi: int):
+    """The state's arrays this stage reads, over agents [lo, hi) (the whole arrays when the
+    range is everything: contiguous, as one process runs)."""
+    if lo == 0 and hi == st.score.shape[0]:
+        return st
+    return st._replace(score=st.score[lo:hi], own_mask=st.own_mask[lo:hi],
+                       list_state=st.list_state[:, lo:hi], scratch=st.scratch[lo:hi],
+                       appeal_day=st.appeal_day[lo:hi] if st.appeal_day.shape[0]
+                       else st.appeal_day)
+
+
+def busy_agents(span, scoring, sp, st, step: int) -> tuple[np.ndarray, np.ndarray]:
+    """Recover the scores of agents [lo, hi) by ``step``. Returns the busy ones (int32,
+    ascending) and a row of counts (engine/measure.py) with their score sum and agents per
+    grade. The marks go to ``st.scratch``, working space the sanction stage reuses.
+    ``scoring``: the ``ScoringParams``, ``sp``: the ``SanctionParams``."""
+    n, lo, hi = span
+    view = _range_view(st, lo, hi)
+    m = view.score.shape[0]
     counts = np.zeros((m + CHUNK - 1) // CHUNK, np.int64)
-    rows = chunk_rows(m, p.grade_bounds.shape[0], s.sanctioned_group.shape[0])
-    _recover_and_mark(score, p.initial, step, busy_floor(p), p.appeals, own_mask, list_state,
-                      appeal_day, marks, counts, p.grade_bounds, rows)
+    rows = chunk_rows(m, scoring.grade_bounds.shape[0], st.sanctioned_group.shape[0])
+    _recover_and_mark(view, scoring.initial, step, busy_floor(sp), sp.appeals,
+                      scoring.grade_bounds, counts, rows)
     starts = np.zeros_like(counts)
     np.cumsum(counts[:-1], out=starts[1:])
     out = np.empty(int(counts.sum()), np.int32)
-    _gather(marks, counts, starts, out)
+    _gather(view.scratch, counts, starts, out)
     if lo:
         out += lo
     return out, rows.sum(axis=0)

@@ -13,9 +13,8 @@ import math
 
 import numba as nb
 
-from .. import rng
-
-BLOCK = 4096
+from ...core import rng
+from ...core.constants import BLOCK
 
 
 @nb.njit(inline="always", cache=True)

@@ -4,24 +4,44 @@ never past it. The same pass over the scores marks the agents the sanction stage
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
 from .busy import busy_agents
 
 
+class ScoringParams(NamedTuple):
+    """The point score: where it starts, how it recovers, how it is graded."""
+
+    enabled: bool  # the scoring system is on (a counterfactual run has it off)
+    initial: int  # fixed point
+    recovery: int  # fixed point per day
+    grade_bounds: np.ndarray  # int64[grades - 1]: fixed-point lower bounds, highest first
+
+
 @nb.njit(parallel=True, cache=True)
-def _recover(score, initial, step):
-    for i in nb.prange(score.shape[0]):
-        x = score[i]
+def recover_ratings(rating, initial, step):
+    """Ratings drift back toward ``initial`` by ``step``, never past it."""
+    for i in nb.prange(rating.shape[0]):
+        x = rating[i]
         # both candidates, then a select: no branch, so the loop vectorises
         up, down = min(initial, x + step), max(initial, x - step)
-        score[i] = up if x < initial else down
+        rating[i] = up if x < initial else down
 
 
-def recover(p, s) -> tuple[np.ndarray, np.ndarray]:
-    """Recover scores and ratings; returns the agents busy for the sanction stage and the
-    scores' row of the day's counts (engine/measure.py)."""
-    if p.recovery > 0 and s.firm_rating.shape[0]:
-        _recover(s.firm_rating, p.initial, p.recovery)  # corporate ratings recover alike
-    return busy_agents(p, s, p.recovery if p.recovery > 0 else 0)
+def recover(span, scoring: ScoringParams, sp, st,
+            firms: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Recover the scores of agents [lo, hi) and the ratings of the firms rated here
+    (``firms``: their indices; None: all). Returns the agents busy for the sanction stage and
+    the scores' row of the day's counts (engine/measure.py)."""
+    step = scoring.recovery if scoring.recovery > 0 else 0
+    if step and st.firm_rating.shape[0]:
+        if firms is None:
+            recover_ratings(st.firm_rating, scoring.initial, step)
+        elif firms.shape[0]:
+            rating = st.firm_rating[firms]
+            recover_ratings(rating, scoring.initial, step)
+            st.firm_rating[firms] = rating
+    return busy_agents(span, scoring, sp, st, step)

@@ -7,21 +7,27 @@ Every activation is accounted by cause: own scored act, false match, or associat
 sanction's cause is the cause of the penalty that last moved the agent's score (the one that
 tipped it over); a list sanction's cause is that of the act that put the agent on the list.
 
-Cost follows the agents with something going on, not the population: a flat sweep marks the
-busy agents (sanctioned, listed or pending, below a grade threshold, appeal pending); then
-(A) over the busy agents in parallel: list transitions, appeals, new own sanctions; (B) split
-out those whose sanctions changed and those whose sanctions reach others; (C) sequential over
-those few: reach, effective sanctions, accounting by cause, visibility pushes to ties.
+Cost follows the agents with something going on, not the population: the recover stage marks
+the busy agents (sanctioned, listed or pending, below a grade threshold, appeal pending);
+``sanction_own`` works over them in parallel (list transitions, appeals, new own sanctions)
+and returns who changed and the (member, sanction) pairs their sanctions reach; ``settle``
+applies the reach and settles the effective sanctions of the few that changed: counts,
+accounting by cause, visibility pushes to ties.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-from .. import rng
-from ..groups import group_id, member_at
-from ..measure import columns, grade_of
+from ...core import rng
+from ...core.constants import CHUNK, NEVER
+from ...network.groups import group_id, member_at
+from ...network.ties import tie_at
+from ..context import DayKey, Span
+from ..measure import GRADES, SCORE_SUM, columns, grade_of
 from ..state import (
     ASSOC_LIST_SHIFT,
     ASSOCIATION,
@@ -35,79 +41,158 @@ from ..state import (
     OWN,
     SANCTIONED_TODAY,
 )
-from ..ties import tie_at
-from .busy import busy_agents
 from .listing import clear_cause
 
-CHUNK = 65536
-NEVER = 2**31 - 1
+
+class SanctionParams(NamedTuple):
+    """Each sanction's condition, reach and duration; visibility; appeals."""
+
+    on_list: np.ndarray  # int64[S]: the list it follows; -1 for a grade sanction
+    threshold: np.ndarray  # int64[S]: a grade sanction is active while score < threshold
+    reach: np.ndarray  # int64[S]: the group layer it reaches, -1 none
+    min_days: np.ndarray  # int64[S]
+    min_row: np.ndarray  # int64[S]: its row in State.since, -1 without a minimum duration
+    visible_bits: int  # sanctions ties see
+    reach_bits: int  # sanctions that reach a group layer
+    grade_bounds: np.ndarray  # int64[grades - 1]: fixed-point lower bounds, highest first
+    appeals: bool
+    appeal_success: float
+    appeal_delay: int
+    mark: bool  # mark new sanctions for the respond stage (caution answers to them)
+
+
+class Reach(NamedTuple):
+    """A sanction reaching a group member: the member and the sanction's bit."""
+
+    member: np.ndarray  # int32[k]
+    bit: np.ndarray  # uint8[k]
+
+
+class Visibility(NamedTuple):
+    """A tie's count of visibly sanctioned ties changes: whose count, and by how much."""
+
+    tie: np.ndarray  # int32[k]
+    delta: np.ndarray  # int32[k]
+
+
+class OwnTally(NamedTuple):
+    """Per chunk of the busy agents: what ``sanction_own`` counted (summed in chunk order)."""
+
+    changed: np.ndarray  # int64[c]: agents whose own sanctions changed
+    reachers: np.ndarray  # int64[c]: agents whose sanctions reach others
+    appeals_won: np.ndarray  # int64[c]
+    listings: np.ndarray  # int64[c, L]: grace periods ending
+    expiries: np.ndarray  # int64[c, L]
+    listed_now: np.ndarray  # int64[c, L]
+    measured: np.ndarray  # int64[c, row]: the points appeals restore, grades they move
+
+
+class OwnResult(NamedTuple):
+    """What ``sanction_own`` returns: its counts, who changed, and whom they reach."""
+
+    appeals_won: int
+    listings: np.ndarray  # int64[L]
+    expiries: np.ndarray  # int64[L]
+    listed_now: np.ndarray  # int64[L]
+    measured: np.ndarray  # int64[row] (engine/measure.py)
+    changed: np.ndarray  # int32[k]
+    reach: Reach
+
+
+def _no_visibility() -> Visibility:
+    return Visibility(np.zeros(0, np.int32), np.zeros(0, np.int32))
+
+
+@nb.njit(inline="always", cache=True)
+def _appeal(i, sp, st, stream, row):
+    """A pending appeal resolves: when it succeeds, the false-match points are restored and
+    the listings the false matches caused are lifted."""
+    if not (sp.appeals and st.appeal_day[i] >= 0 and row.day >= st.appeal_day[i]):
+        return
+    st.appeal_day[i] = -1
+    if rng.uniform(stream, i, 0) < sp.appeal_success:
+        old = st.score[i]
+        st.score[i] += st.fm_penalty[i]
+        st.fm_penalty[i] = 0
+        row.measured[SCORE_SUM] += st.score[i] - old
+        row.measured[GRADES + grade_of(old, sp.grade_bounds)] -= 1
+        row.measured[GRADES + grade_of(st.score[i], sp.grade_bounds)] += 1
+        for l in range(st.list_state.shape[0]):
+            if st.list_cause[i] & (1 << l) and st.list_state[l, i] != 0:
+                st.list_state[l, i] = 0
+                row.expiries[l] += 1
+        st.list_cause[i] &= ~0xFF  # false-match causes cleared, association kept
+        row.appeals_won[0] += 1
+
+
+class _ChunkRow(NamedTuple):
+    """One chunk's counts: views of its rows in an ``OwnTally``."""
+
+    day: int
+    changed: np.ndarray
+    reachers: np.ndarray
+    appeals_won: np.ndarray
+    listings: np.ndarray
+    expiries: np.ndarray
+    listed_now: np.ndarray
+    measured: np.ndarray
+
+
+@nb.njit(cache=True)
+def _own(i, sp, lp, st, stream, row):
+    """One busy agent: its appeal, its list transitions, its own sanctions (into scratch).
+    A function of its own so that the parallel loop writes the state through it (Numba loses
+    a write through a bundle's field made directly in a prange body)."""
+    day = row.day
+    _appeal(i, sp, st, stream, row)
+    for l in range(st.list_state.shape[0]):
+        s = st.list_state[l, i]
+        if s < 0 and day >= -s - 1:
+            s = (day + lp.expire[l] + 1) if lp.expire[l] > 0 else NEVER
+            st.ever_listed[i] |= 1 << l
+            row.listings[l] += 1
+        elif s > 0 and day >= s - 1:
+            s = 0
+            clear_cause(l, i, st.list_cause)
+            row.expiries[l] += 1
+        st.list_state[l, i] = s
+        if s > 0:
+            row.listed_now[l] += 1
+    old = st.own_mask[i]
+    m = 0
+    for s in range(sp.on_list.shape[0]):
+        bit = 1 << s
+        if sp.on_list[s] >= 0:
+            on = st.list_state[sp.on_list[s], i] > 0
+        else:
+            on = st.score[i] < sp.threshold[s]
+        r = sp.min_row[s]
+        if r >= 0:
+            if on and not (old & bit):
+                st.since[r, i] = day
+            elif not on and (old & bit) and day < st.since[r, i] + sp.min_days[s]:
+                on = True
+        if on:
+            m |= bit
+    st.scratch[i] = m
+    if m != old:
+        row.changed[0] += 1
+    if m & sp.reach_bits:
+        row.reachers[0] += 1
 
 
 @nb.njit(parallel=True, cache=True)
-def _pass_a(day, seed, agents, l_expire, s_list, s_threshold, s_min_days, s_min_row,
-            reach_bits, appeals, appeal_success, score, list_state, list_cause, ever_listed,
-            own_mask, scratch, since, appeal_day, fm_penalty, bounds, out):
+def _sanction_own(key, agents, sp, lp, st, out):
     """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
-    (into scratch). out[chunk] = [changed, reachers, appeals won, listings L, expiries L,
-    listed now L | a row of the day's counts (engine/measure.py): the points appeals restore
-    and the agents they move between grades]."""
-    L, S = list_state.shape[0], s_list.shape[0]
-    m0 = 3 + 3 * L
-    akey = rng.stream(seed, day, rng.APPEAL, 0)
+    (into st.scratch); per chunk counts into ``out`` (an ``OwnTally``)."""
+    stream = rng.stream(key.seed, key.day, rng.APPEAL, 0)
     k_all = agents.shape[0]
     for c in nb.prange((k_all + CHUNK - 1) // CHUNK):
-        row = out[c]
+        row = _ChunkRow(key.day, out.changed[c:c + 1], out.reachers[c:c + 1],
+                        out.appeals_won[c:c + 1], out.listings[c], out.expiries[c],
+                        out.listed_now[c], out.measured[c])
         for k in range(c * CHUNK, min(k_all, (c + 1) * CHUNK)):
-            i = agents[k]
-            if appeals and appeal_day[i] >= 0 and day >= appeal_day[i]:
-                appeal_day[i] = -1
-                if rng.uniform(akey, i, 0) < appeal_success:
-                    old = score[i]
-                    score[i] += fm_penalty[i]
-                    fm_penalty[i] = 0
-                    row[m0] += score[i] - old
-                    row[m0 + 2 + grade_of(old, bounds)] -= 1
-                    row[m0 + 2 + grade_of(score[i], bounds)] += 1
-                    for l in range(L):
-                        if list_cause[i] & (1 << l) and list_state[l, i] != 0:
-                            list_state[l, i] = 0
-                            row[3 + L + l] += 1
-                    list_cause[i] &= ~0xFF  # false-match causes cleared, association kept
-                    row[2] += 1
-            for l in range(L):
-                st = list_state[l, i]
-                if st < 0 and day >= -st - 1:
-                    st = (day + l_expire[l] + 1) if l_expire[l] > 0 else NEVER
-                    ever_listed[i] |= 1 << l
-                    row[3 + l] += 1
-                elif st > 0 and day >= st - 1:
-                    st = 0
-                    clear_cause(l, i, list_cause)
-                    row[3 + L + l] += 1
-                list_state[l, i] = st
-                if st > 0:
-                    row[3 + 2 * L + l] += 1
-            old = own_mask[i]
-            m = 0
-            for s in range(S):
-                bit = 1 << s
-                if s_list[s] >= 0:
-                    on = list_state[s_list[s], i] > 0
-                else:
-                    on = score[i] < s_threshold[s]
-                r = s_min_row[s]
-                if r >= 0:
-                    if on and not (old & bit):
-                        since[r, i] = day
-                    elif not on and (old & bit) and day < since[r, i] + s_min_days[s]:
-                        on = True
-                if on:
-                    m |= bit
-            scratch[i] = m
-            if m != old:
-                row[0] += 1
-            if m & reach_bits:
-                row[1] += 1
+            _own(agents[k], sp, lp, st, stream, row)
 
 
 @nb.njit(cache=True)
@@ -127,218 +212,201 @@ def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
 
 
 @nb.njit(cache=True)
-def _activate(i, s, day, s_list, list_cause, own_mask, flags, today, mark, live, appeals,
-              appeal_delay, appeal_day, by_cause):
-    if own_mask[i] & (1 << s):
-        if s_list[s] >= 0:
-            bit = 1 << s_list[s]
-            cause = (FALSE_MATCH if list_cause[i] & bit else
-                     ASSOCIATION if list_cause[i] & (bit << ASSOC_LIST_SHIFT) else OWN)
-        else:
-            cause = (flags[i] >> CAUSE_SHIFT) & 3
-            if cause == 0:
-                cause = OWN
-    else:
-        cause = ASSOCIATION
-    flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
-                                   EVER_FALSE if cause == FALSE_MATCH else EVER_ASSOC)
-    if mark:  # only when caution responds to it (state.py)
-        today[i] |= SANCTIONED_TODAY
-        live[i >> LIVE_SHIFT] = 1
-    by_cause[cause - 1] += 1
-    if cause == FALSE_MATCH and appeals and appeal_day[i] < 0:
-        appeal_day[i] = day + appeal_delay
-
-
-@nb.njit(cache=True)
-def _settle(agents, day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr,
-            tie_indices, own_mask, reach_mask, eff_mask, list_cause, flags, today, mark, live,
-            appeal_day, group, sanctioned_ties, sanctioned_count, sanctioned_group, by_cause, lo,
-            hi, out_tie, out_delta, w):
-    """Effective sanctions of these agents: count (per sanction and per group), account by
-    cause, push visibility (to ties in [lo, hi) here; to the others through out_* from
-    position w on, returned)."""
-    S = s_list.shape[0]
-    for k in range(agents.shape[0]):
-        i = agents[k]
-        old, new = eff_mask[i], own_mask[i] | reach_mask[i]
-        if new == old:
-            continue
-        for s in range(S):
-            bit = 1 << s
-            if new & bit and not old & bit:
-                sanctioned_count[s] += 1
-                _activate(i, s, day, s_list, list_cause, own_mask, flags, today, mark, live,
-                          appeals, appeal_delay, appeal_day, by_cause)
-            elif old & bit and not new & bit:
-                sanctioned_count[s] -= 1
-        sanctioned_count[S] += (new != 0) - (old != 0)
-        sanctioned_group[group[i]] += (new != 0) - (old != 0)
-        if ((old & visible_bits) != 0) != ((new & visible_bits) != 0):
-            delta = 1 if new & visible_bits else -1
-            for l in range(tie_indptr.shape[0]):
-                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
-                while j < end:
-                    t, j = tie_at(tie_indices, j, i)
-                    if lo <= t < hi:
-                        sanctioned_ties[t] += delta
-                        live[t >> LIVE_SHIFT] = 1
-                    else:
-                        out_tie[w], out_delta[w] = t, delta
-                        w += 1
-        eff_mask[i] = new
-    return w
-
-
-@nb.njit(cache=True)
-def apply_ties(tie, delta, sanctioned_ties, live):
-    """Visibility changes that another partition sent here (integer adds: any order)."""
-    for k in range(tie.shape[0]):
-        sanctioned_ties[tie[k]] += delta[k]
-        live[tie[k] >> LIVE_SHIFT] = 1
-
-
-@nb.njit(cache=True)
-def reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off, group_start,
-                group_hint,
-                group_members, member_base, own_mask):
+def reach_pairs(reachers, sp, groups, own_mask):
     """(member, sanction bit) for every other member of each reacher's group that one of its
     sanctions reaches, in the reachers' order."""
-    S = s_reach.shape[0]
+    S = sp.reach.shape[0]
     size = 0
     for k in range(reachers.shape[0]):
         for s in range(S):
-            if own_mask[reachers[k]] & reach_bits & (1 << s):
-                g = group_id(s_reach[s], reachers[k], group_row, group_ids, group_off,
-                             group_start, group_hint)
+            if own_mask[reachers[k]] & sp.reach_bits & (1 << s):
+                g = group_id(sp.reach[s], reachers[k], groups)
                 if g >= 0:
-                    gg = group_off[s_reach[s]] + g
-                    size += group_start[gg + 1] - group_start[gg]
+                    gg = groups.off[sp.reach[s]] + g
+                    size += groups.start[gg + 1] - groups.start[gg]
     pm, pbit = np.empty(size, np.int32), np.empty(size, np.uint8)
     w = 0
     for k in range(reachers.shape[0]):
         a = reachers[k]
         for s in range(S):
             bit = 1 << s
-            if own_mask[a] & reach_bits & bit:
-                g = group_id(s_reach[s], a, group_row, group_ids, group_off, group_start,
-                             group_hint)
+            if own_mask[a] & sp.reach_bits & bit:
+                g = group_id(sp.reach[s], a, groups)
                 if g < 0:
                     continue
-                gg = group_off[s_reach[s]] + g
-                for j in range(group_start[gg], group_start[gg + 1]):
-                    m = member_at(j, member_base, group_members)
+                gg = groups.off[sp.reach[s]] + g
+                for j in range(groups.start[gg], groups.start[gg + 1]):
+                    m = member_at(j, groups)
                     if m != a:
                         pm[w], pbit[w] = m, bit
                         w += 1
     return pm[:w], pbit[:w]
 
 
+def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarray,
+                 n_groups: int) -> OwnResult:
+    """The agents' own part of the stage, for the busy agents (marked by the recover stage,
+    stages/busy.py): list transitions, appeals, own sanctions; and the group members their
+    sanctions reach (wherever those members are held)."""
+    L = st.list_state.shape[0]
+    c = (busy.shape[0] + CHUNK - 1) // CHUNK
+    width = columns(sp.grade_bounds.shape[0], n_groups)
+    out = OwnTally(*(np.zeros(c, np.int64) for _ in range(3)),
+                   *(np.zeros((c, L), np.int64) for _ in range(3)),
+                   np.zeros((c, width), np.int64))
+    _sanction_own(key, busy, sp, lp, st, out)
+    total = [a.sum(axis=0) for a in out]
+    changed = np.empty(int(total[0]), np.int32)
+    reachers = np.empty(int(total[1]), np.int32)
+    _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
+    reach = Reach(*reach_pairs(reachers, sp, groups, st.own_mask))
+    return OwnResult(int(total[2]), total[3], total[4], total[5], total[6], changed, reach)
+
+
 @nb.njit(cache=True)
-def apply_reach(prev_reached, pm, pbit, reach_mask):
+def apply_reach(prev_reached, reach, reach_mask):
     """Yesterday's reach is lifted, today's (member, bit) pairs set; returns the agents
     reached today, each once."""
     for k in range(prev_reached.shape[0]):
         reach_mask[prev_reached[k]] = 0
-    reached = np.empty(pm.shape[0], np.int32)
+    reached = np.empty(reach.member.shape[0], np.int32)
     n_reached = 0
-    for k in range(pm.shape[0]):
-        m = pm[k]
+    for k in range(reach.member.shape[0]):
+        m = reach.member[k]
         if reach_mask[m] == 0:
             reached[n_reached] = m
             n_reached += 1
-        reach_mask[m] |= pbit[k]
+        reach_mask[m] |= reach.bit[k]
     return reached[:n_reached]
 
 
 @nb.njit(cache=True)
-def _pass_c(day, changed, reachers, prev_reached, s_list, s_reach, visible_bits, reach_bits,
-            appeals, appeal_delay, group_row, group_ids, group_off, group_start, group_hint,
-            group_members,
-            member_base, tie_base, tie_indptr, tie_indices, own_mask, reach_mask, eff_mask,
-            list_cause, flags, today, mark, live, appeal_day, group, sanctioned_ties,
-            sanctioned_count, sanctioned_group, by_cause):
-    pm, pbit = reach_pairs(reachers, s_reach, reach_bits, group_row, group_ids, group_off,
-                           group_start, group_hint, group_members, member_base, own_mask)
-    reached = apply_reach(prev_reached, pm, pbit, reach_mask)
-    e32 = np.zeros(0, np.int32)
-    args = (day, s_list, visible_bits, appeals, appeal_delay, tie_base, tie_indptr, tie_indices,
-            own_mask, reach_mask, eff_mask, list_cause, flags, today, mark, live, appeal_day,
-            group, sanctioned_ties, sanctioned_count, sanctioned_group, by_cause, 0,
-            own_mask.shape[0], e32, e32, 0)
-    _settle(changed, *args)
-    _settle(prev_reached, *args)
-    _settle(reached, *args)
-    return reached
+def _activate(i, s, day, sp, st, by_cause):
+    if st.own_mask[i] & (1 << s):
+        if sp.on_list[s] >= 0:
+            bit = 1 << sp.on_list[s]
+            cause = (FALSE_MATCH if st.list_cause[i] & bit else
+                     ASSOCIATION if st.list_cause[i] & (bit << ASSOC_LIST_SHIFT) else OWN)
+        else:
+            cause = (st.flags[i] >> CAUSE_SHIFT) & 3
+            if cause == 0:
+                cause = OWN
+    else:
+        cause = ASSOCIATION
+    st.flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
+                                      EVER_FALSE if cause == FALSE_MATCH else EVER_ASSOC)
+    if sp.mark:  # only when caution responds to it (state.py)
+        st.today[i] |= SANCTIONED_TODAY
+        st.live[i >> LIVE_SHIFT] = 1
+    by_cause[cause - 1] += 1
+    if cause == FALSE_MATCH and sp.appeals and st.appeal_day[i] < 0:
+        st.appeal_day[i] = day + sp.appeal_delay
 
 
 @nb.njit(cache=True)
-def _recount_ties(eff_mask, visible_bits, tie_base, tie_indptr, tie_indices, sanctioned_ties):
-    sanctioned_ties[:] = 0
-    for i in range(eff_mask.shape[0]):
-        if eff_mask[i] & visible_bits:
-            for l in range(tie_indptr.shape[0]):
-                j, end = tie_base[l] + tie_indptr[l, i], tie_base[l] + tie_indptr[l, i + 1]
+def _settle(agents, day, sp, ties, st, group, span, by_cause, sent, w):
+    """Effective sanctions of these agents: count (per sanction and per group), account by
+    cause, push visibility (to ties in [lo, hi) here; to the others into ``sent`` from
+    position w on: returns the new position)."""
+    n, lo, hi = span
+    S = sp.on_list.shape[0]
+    for k in range(agents.shape[0]):
+        i = agents[k]
+        old, new = st.eff_mask[i], st.own_mask[i] | st.reach_mask[i]
+        if new == old:
+            continue
+        for s in range(S):
+            bit = 1 << s
+            if new & bit and not old & bit:
+                st.sanctioned_count[s] += 1
+                _activate(i, s, day, sp, st, by_cause)
+            elif old & bit and not new & bit:
+                st.sanctioned_count[s] -= 1
+        st.sanctioned_count[S] += (new != 0) - (old != 0)
+        st.sanctioned_group[group[i]] += (new != 0) - (old != 0)
+        if ((old & sp.visible_bits) != 0) != ((new & sp.visible_bits) != 0):
+            delta = 1 if new & sp.visible_bits else -1
+            for l in range(ties.indptr.shape[0]):
+                j, end = ties.base[l] + ties.indptr[l, i], ties.base[l] + ties.indptr[l, i + 1]
                 while j < end:
-                    m, j = tie_at(tie_indices, j, i)
-                    sanctioned_ties[m] += 1
+                    t, j = tie_at(ties.indices, j, i)
+                    if lo <= t < hi:
+                        st.sanctioned_ties[t] += delta
+                        st.live[t >> LIVE_SHIFT] = 1
+                    else:
+                        sent.tie[w], sent.delta[w] = t, delta
+                        w += 1
+        st.eff_mask[i] = new
+    return w
 
 
-def recount_visible_ties(p, net, s) -> None:
-    """Recount every agent's visibly sanctioned ties from scratch: needed when a timeline
-    change makes a sanction visible or hidden (the daily pushes only follow changes)."""
-    _recount_ties(s.eff_mask, p.visible_bits, net.tie_base, net.tie_indptr, net.tie_indices,
-                  s.sanctioned_ties)
-    s.mark_live()
+def _room_for_ties(ties, span: Span, *agents: np.ndarray) -> int:
+    """Slots the visibility pushes of these agents may need outside [lo, hi) (none when the
+    range is the whole population)."""
+    n, lo, hi = span
+    if lo == 0 and hi == n:
+        return 0
+    return sum(int(np.sum(ties.indptr[:, a + 1] - ties.indptr[:, a])) for a in agents)
 
 
-def sanction_own(day, seed, p, s, n_lists, busy):
-    """The agents' own part of the stage, for the busy agents (the recover stage marks them,
-    stages/busy.py): list transitions, appeals, own sanctions. Returns the counts
-    (``_pass_a``'s totals; ``appeals_row(tot, L)`` is their row of the day's counts), the agents
-    whose own sanctions changed, and those whose sanctions reach others."""
-    L = n_lists
-    width = 3 + 3 * L + columns(p.grade_bounds.shape[0], s.sanctioned_group.shape[0])
-    out = np.zeros(((busy.shape[0] + CHUNK - 1) // CHUNK, width), np.int64)
-    _pass_a(day, seed, busy, p.l_expire, p.s_list, p.s_threshold, p.s_min_days, p.s_min_row,
-            p.reach_bits, p.appeals, p.appeal_success, s.score, s.list_state, s.list_cause,
-            s.ever_listed, s.own_mask, s.scratch, s.since, s.appeal_day, s.fm_penalty,
-            p.grade_bounds, out)
-    tot = out.sum(axis=0) if out.shape[0] else np.zeros(width, np.int64)
-    changed = np.empty(int(tot[0]), np.int32)
-    reachers = np.empty(int(tot[1]), np.int32)
-    _split(busy, p.reach_bits, s.own_mask, s.scratch, changed, reachers)
-    return tot, changed, reachers
-
-
-def appeals_row(tot: np.ndarray, n_lists: int) -> np.ndarray:
-    """The row of the day's counts in ``sanction_own``'s totals (what appeals changed)."""
-    return tot[3 + 3 * n_lists:]
-
-
-def sanction(day, seed, p, net, s, n_lists, group, busy=None):
-    """Update sanctions. ``group``: each agent's group (below ``s.sanctioned_group``'s
-    length); ``busy``: the agents marked by the recover stage (found here when not given).
-    Returns a dict of the day's counts, with "measured": the change to the day's row of
-    counts (appeals)."""
-    L = n_lists
-    if busy is None:
-        busy = busy_agents(p, s, 0)[0]
-    tot, changed, reachers = sanction_own(day, seed, p, s, L, busy)
+def settle(day: int, span: Span, sp: SanctionParams, ties, st, reached: np.ndarray,
+           changed: np.ndarray, reach: Reach, group: np.ndarray,
+           ) -> tuple[np.ndarray, np.ndarray, Visibility]:
+    """Apply today's reach (every pair landing in [lo, hi)), lifting yesterday's
+    (``reached``); settle the effective sanctions of the agents whose own or reached
+    sanctions changed. Returns today's reached agents, the activations by cause, and the
+    visibility changes for ties outside [lo, hi)."""
+    today = apply_reach(reached, reach, st.reach_mask)
+    lists = (changed, reached, today)
+    room = _room_for_ties(ties, span, *lists)
+    sent = Visibility(np.empty(room, np.int32), np.empty(room, np.int32))
     by_cause = np.zeros(3, np.int64)
-    s.reached = _pass_c(day, changed, reachers, s.reached, p.s_list, p.s_reach,
-                        p.visible_bits, p.reach_bits, p.appeals, p.appeal_delay, net.group_row,
-                        net.group_ids, net.group_off, net.group_start, net.group_hint,
-                        net.group_members,
-                        net.member_base, net.tie_base, net.tie_indptr, net.tie_indices,
-                        s.own_mask, s.reach_mask, s.eff_mask, s.list_cause, s.flags, s.today,
-                        p.caution_from_sanction != 0, s.live, s.appeal_day, group,
-                        s.sanctioned_ties, s.sanctioned_count, s.sanctioned_group, by_cause)
-    return {
-        "appeals_won": int(tot[2]),
-        "listings": tot[3 : 3 + L],
-        "expiries": tot[3 + L : 3 + 2 * L],
-        "listed_now": tot[3 + 2 * L : 3 + 3 * L],
-        "newly_sanctioned": by_cause,
-        "measured": appeals_row(tot, L),
-    }
+    w = 0
+    for agents in lists:
+        w = _settle(agents, day, sp, ties, st, group, span, by_cause, sent, w)
+    return today, by_cause, Visibility(sent.tie[:w], sent.delta[:w])
+
+
+@nb.njit(cache=True)
+def _apply_visibility(vis, sanctioned_ties, live):
+    for k in range(vis.tie.shape[0]):
+        sanctioned_ties[vis.tie[k]] += vis.delta[k]
+        live[vis.tie[k] >> LIVE_SHIFT] = 1
+
+
+def apply_visibility(vis: Visibility, st) -> None:
+    """Visibility changes another range sent here land (integer adds: any order)."""
+    if vis.tie.shape[0]:
+        _apply_visibility(vis, st.sanctioned_ties, st.live)
+
+
+@nb.njit(cache=True)
+def _recount(span, visible_bits, ties, st, sent):
+    n, lo, hi = span
+    st.sanctioned_ties[lo:hi] = 0
+    if hi > lo:
+        st.live[lo >> LIVE_SHIFT:((hi - 1) >> LIVE_SHIFT) + 1] = 1
+    w = 0
+    for i in range(lo, hi):
+        if st.eff_mask[i] & visible_bits:
+            for l in range(ties.indptr.shape[0]):
+                j, end = ties.base[l] + ties.indptr[l, i], ties.base[l] + ties.indptr[l, i + 1]
+                while j < end:
+                    t, j = tie_at(ties.indices, j, i)
+                    if lo <= t < hi:
+                        st.sanctioned_ties[t] += 1
+                    else:
+                        sent.tie[w] = t
+                        w += 1
+    return w
+
+
+def recount_visibility(span: Span, sp: SanctionParams, ties, st) -> Visibility:
+    """Recount the visibly sanctioned ties from agents [lo, hi) from scratch (a timeline
+    change made a sanction visible or hidden: the daily pushes only follow changes); the
+    pushes to ties outside [lo, hi) are returned."""
+    n, lo, hi = span
+    room = 0 if (lo == 0 and hi == n) else int(ties.indptr[:, hi].sum() - ties.indptr[:, lo].sum())
+    sent = Visibility(np.empty(room, np.int32), np.ones(room, np.int32))
+    w = _recount(span, sp.visible_bits, ties, st, sent)
+    return Visibility(sent.tie[:w], sent.delta[:w])

@@ -7,10 +7,13 @@ update exact and independent of the number of threads.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-from ..prefetch import prefetch
+from ...core.prefetch import prefetch
+from ..context import Span
 from ..state import (
     CAUSE_SHIFT,
     COMMITTED,
@@ -27,86 +30,115 @@ from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
 AHEAD = 16  # acts whose agents' state is prefetched ahead of the one scored
 
 
-@nb.njit(cache=True)
-def _score(agent, beh, target, status, day, region, b_points, b_penalised, b_enter,
-           b_leave, l_grace, l_expire, score, flags, today, mark, live, list_state, list_cause,
-           ever_listed, fm_penalty, pen_agent, pen_points, pen_event, counts, lo, hi):
-    """counts: [observed per behaviour (B) | false | dismissed | listings L | delistings L].
+class ScoreParams(NamedTuple):
+    """What the score stage reads: the rules of each region, and the lists acts enter and
+    leave."""
 
-    A partition [lo, hi) does the actor's part of the acts of its agents (committed, observed,
-    dismissed) and the attributed agent's part of the acts pinned on its agents; pen_event[k]
-    is the act (its position in ``agent``) behind the k-th penalty. ``mark``: penalties are
-    marked in ``today`` (only when caution responds to them: state.py)."""
-    B, L = b_points.shape[1], l_grace.shape[0]
+    points: np.ndarray  # int32[R, B]: points in each region, fixed point; 0 when protected
+    penalised: np.ndarray  # uint8[R, B]: a "scored act" there (negative points or a listing)
+    enter: np.ndarray  # uint8[B]: bitmask of the lists the act puts the agent on
+    leave: np.ndarray  # uint8[B]: bitmask of the lists the act takes the agent off
+    mark: bool  # mark penalised agents for the respond stage (caution answers to penalties)
+
+
+class Acts(NamedTuple):
+    """The day's acts, attributed: each act's actor, behaviour, the agent it is pinned on
+    (-1: nobody) and its observation bits (stages/observe.py)."""
+
+    agent: np.ndarray  # int32[k]
+    beh: np.ndarray  # uint8[k]
+    target: np.ndarray  # int32[k]
+    status: np.ndarray  # uint8[k]
+
+
+class Penalties(NamedTuple):
+    """Penalties landed on agents today: whom, how many points (fixed point, < 0), and the
+    act behind each (its key, behaviour * n + actor: one order in every partition)."""
+
+    agent: np.ndarray  # int32[k]
+    points: np.ndarray  # int32[k]
+    event: np.ndarray  # int64[k]
+
+
+class ScoreCounts(NamedTuple):
+    """The score stage's counts of the day."""
+
+    observed: np.ndarray  # int64[B]: acts observed (counted by the actor's partition)
+    attributions: np.ndarray  # int64[2]: false attributions, observations dismissed by review
+    listings: np.ndarray  # int64[L]: listings taking effect today (no grace)
+    delistings: np.ndarray  # int64[L]: listings ended by a repair act
+
+
+@nb.njit(cache=True)
+def _score(acts, day, span, sp, lp, region, st, out, counts):
+    """A range [lo, hi) does the actor's part of the acts of its agents (committed, observed,
+    dismissed) and the attributed agent's part of the acts pinned on its agents. Penalties go
+    to ``out``; returns their number."""
+    agent, beh, target, status = acts
+    n, lo, hi = span
+    L = lp.grace.shape[0]
     n_pen = 0
     k = agent.shape[0]
     for e in range(k):
         if e + AHEAD < k:  # an act further on: its actor's and target's lines in flight
-            prefetch(flags, agent[e + AHEAD])
+            prefetch(st.flags, agent[e + AHEAD])
             prefetch(region, agent[e + AHEAD])
             if target[e + AHEAD] >= 0:
-                prefetch(score, target[e + AHEAD])
-                prefetch(flags, target[e + AHEAD])
-        i, b, st = agent[e], beh[e], status[e]
+                prefetch(st.score, target[e + AHEAD])
+                prefetch(st.flags, target[e + AHEAD])
+        i, b, s = agent[e], beh[e], status[e]
         if lo <= i < hi:
-            if b_penalised[region[i], b]:  # scored where the actor lives
-                flags[i] |= COMMITTED
-            if st & OBSERVED:
-                counts[b] += 1
-            if st & DISMISSED:
-                counts[B + 1] += 1
-        if not (st & OBSERVED) or (st & (DISMISSED | UNIDENTIFIED)):
+            if sp.penalised[region[i], b]:  # scored where the actor lives
+                st.flags[i] |= COMMITTED
+            if s & OBSERVED:
+                counts.observed[b] += 1
+            if s & DISMISSED:
+                counts.attributions[1] += 1
+        if not (s & OBSERVED) or (s & (DISMISSED | UNIDENTIFIED)):
             continue
         t = target[e]
         if not lo <= t < hi:
             continue
-        wrong = (st & FALSE) != 0
+        wrong = (s & FALSE) != 0
         if wrong:
-            flags[t] |= FALSE_ATTRIBUTED
-            counts[B] += 1
-        pts = b_points[region[t], b]  # the rules of the region that scores the attributed agent
+            st.flags[t] |= FALSE_ATTRIBUTED
+            counts.attributions[0] += 1
+        pts = sp.points[region[t], b]  # the rules of the region that scores the attributed agent
         if pts != 0:
-            score[t] += pts
+            st.score[t] += pts
             if pts < 0:
                 cause = FALSE_MATCH if wrong else OWN
-                flags[t] = (flags[t] & KEEP_FLAGS) | (cause << CAUSE_SHIFT)
-                if mark:
-                    today[t] |= PENALISED_TODAY
-                    live[t >> LIVE_SHIFT] = 1
-                if wrong and fm_penalty.shape[0] > 0:
-                    fm_penalty[t] -= pts
-                pen_agent[n_pen] = t
-                pen_points[n_pen] = pts
-                pen_event[n_pen] = e
+                st.flags[t] = (st.flags[t] & KEEP_FLAGS) | (cause << CAUSE_SHIFT)
+                if sp.mark:
+                    st.today[t] |= PENALISED_TODAY
+                    st.live[t >> LIVE_SHIFT] = 1
+                if wrong and st.fm_penalty.shape[0] > 0:
+                    st.fm_penalty[t] -= pts
+                out.agent[n_pen] = t
+                out.points[n_pen] = pts
+                out.event[n_pen] = np.int64(b) * n + i
                 n_pen += 1
         for l in range(L):
             bit = 1 << l
-            if b_enter[b] & bit:
-                counts[B + 2 + l] += enter_list(l, t, day, FALSE_MATCH if wrong else OWN,
-                                                l_grace, l_expire, list_state, list_cause,
-                                                ever_listed)
-            if b_leave[b] & bit and list_state[l, t] != 0:
-                if list_state[l, t] > 0:
-                    counts[B + 2 + L + l] += 1
-                list_state[l, t] = 0
-                clear_cause(l, t, list_cause)
+            if sp.enter[b] & bit:
+                counts.listings[l] += enter_list(l, t, day, FALSE_MATCH if wrong else OWN, lp,
+                                                 st.list_state, st.list_cause, st.ever_listed)
+            if sp.leave[b] & bit and st.list_state[l, t] != 0:
+                if st.list_state[l, t] > 0:
+                    counts.delistings[l] += 1
+                st.list_state[l, t] = 0
+                clear_cause(l, t, st.list_cause)
     return n_pen
 
 
-def score_and_list(agent, beh, target, status, day, p, s, region, lo=0, hi=None,
-                   events=False):
-    """Apply the day's attributed acts (the parts of agents [lo, hi), default all). Returns
-    (penalties (agent, points), counts), and with ``events`` the act behind each penalty."""
-    B, L = p.b_points.shape[1], p.l_grace.shape[0]
-    counts = np.zeros(B + 2 + 2 * L, np.int64)
-    pen_agent = np.empty(agent.shape[0], np.int32)
-    pen_points = np.empty(agent.shape[0], np.int32)
-    pen_event = np.empty(agent.shape[0], np.int64)
-    hi = region.shape[0] if hi is None else hi
-    k = _score(agent, beh, target, status, day, region, p.b_points, p.b_penalised, p.b_enter,
-               p.b_leave, p.l_grace, p.l_expire, s.score, s.flags, s.today,
-               p.caution_from_penalty != 0, s.live, s.list_state, s.list_cause, s.ever_listed,
-               s.fm_penalty, pen_agent, pen_points, pen_event, counts, lo, hi)
-    if events:
-        return pen_agent[:k], pen_points[:k], counts, pen_event[:k]
-    return pen_agent[:k], pen_points[:k], counts
+def score_and_list(acts: Acts, day: int, span: Span, sp: ScoreParams, lp, region: np.ndarray,
+                   st) -> tuple[Penalties, ScoreCounts]:
+    """Apply the day's attributed acts (the parts of agents [lo, hi)). Returns the penalties
+    and the counts."""
+    B, L = sp.points.shape[1], lp.grace.shape[0]
+    counts = ScoreCounts(np.zeros(B, np.int64), np.zeros(2, np.int64), np.zeros(L, np.int64),
+                         np.zeros(L, np.int64))
+    k = acts.agent.shape[0]
+    out = Penalties(np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int64))
+    m = _score(acts, day, span, sp, lp, region, st, out, counts)
+    return Penalties(out.agent[:m], out.points[:m], out.event[:m]), counts

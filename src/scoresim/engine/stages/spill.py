@@ -18,18 +18,53 @@ three phases, each over independent items so that many misses are in flight at o
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba as nb
 import numpy as np
 
-from ..groups import group_id, member_at
-from ..prefetch import prefetch
+from ...core.prefetch import prefetch
+from ...network.groups import group_id, member_at
+from ...network.ties import tie_at
+from ..context import Span
 from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, FROM_ABROAD, KEEP_FLAGS
-from ..ties import tie_at
+from .score import Penalties
 
 ABROAD_BIT = np.int64(1) << 62  # a hit from a penalty abroad on an agent at home
 AHEAD = 8  # penalties whose rows are prefetched ahead of the one decoded
 LAND_AHEAD = 32  # hits whose receivers are prefetched ahead of the one landed
 BATCH = 4096  # hits queued before they land: the landing loop has no branch to mispredict
+
+
+
+
+class SpillParams(NamedTuple):
+    """How far a penalty spills: the share landing on each neighbour, layer by layer."""
+
+    group_layers: np.ndarray  # float64[Lg]: spillover to the members of each group layer
+    tie_layers: np.ndarray  # float64[Lt]: spillover to the ties of each tie layer
+    association: bool  # association penalties at all (a safeguard switches them off)
+    abroad: np.ndarray  # bool[R]: a city abroad (a penalty there reaching home is counted)
+    any_abroad: bool
+
+
+class Hits(NamedTuple):
+    """Spilled penalties on agents another range holds: whom, how much (fixed point), and
+    whether the penalised agent lives abroad and the receiver at home."""
+
+    agent: np.ndarray  # int32[k]
+    amount: np.ndarray  # int32[k]
+    from_abroad: np.ndarray  # bool[k]
+
+
+class Receivers(NamedTuple):
+    """Per penalty e and layer j (group layers, then tie layers): the first member position or
+    tie slot of its receivers, how many positions or slots, and the points each receives."""
+
+    first: np.ndarray  # int64[P, J]
+    size: np.ndarray  # int64[P, J]
+    amount: np.ndarray  # int32[P, J]
+    abroad: np.ndarray  # bool[P]: the penalised agent lives abroad
 
 
 @nb.njit(inline="always", cache=True)
@@ -41,70 +76,76 @@ def _hit(m, amount, score, flags, from_abroad):
 
 
 @nb.njit(cache=True)
-def apply_hits(agent, amount, from_abroad, score, flags):
-    """Spilled penalties that another partition sent here (their order does not matter: every
-    hit sets the same bits and adds an integer)."""
-    for k in range(agent.shape[0]):
-        _hit(agent[k], amount[k], score, flags, from_abroad[k])
+def _apply_hits(hits, score, flags):
+    for k in range(hits.agent.shape[0]):
+        _hit(hits.agent[k], hits.amount[k], score, flags, hits.from_abroad[k])
+
+
+def apply_hits(hits: Hits, st) -> None:
+    """Spilled penalties another range sent here land (their order does not matter: every hit
+    sets the same bits and adds an integer)."""
+    if hits.agent.shape[0]:
+        _apply_hits(hits, st.score, st.flags)
 
 
 @nb.njit(parallel=True, cache=True)
-def _where(pen_agent, pen_points, g_spill, t_spill, group_row, group_ids, group_off,
-           group_start, group_hint, tie_base, tie_indptr, region, r_abroad, any_abroad,
-           first, size, amount, abroad):
-    """Per penalty e and layer j (group layers, then tie layers): the first member position or
-    tie slot of its receivers, how many positions or slots, and the points each receives
-    (size 0 where nothing lands); abroad[e]: the penalised agent lives abroad."""
-    G, T = g_spill.shape[0], t_spill.shape[0]
+def _where(pen_agent, pen_points, spp, groups, ties, region, out):
+    """Fill ``out`` (a ``Receivers``): per penalty and layer, where its receivers are and the
+    points each receives (size 0 where nothing lands)."""
+    G, T = spp.group_layers.shape[0], spp.tie_layers.shape[0]
+    # written in the loop: locals (a write through a bundle's field is lost in prange)
+    first, size, amount, abroad = out
     for e in nb.prange(pen_agent.shape[0]):
         a, pts = pen_agent[e], pen_points[e]
-        abroad[e] = r_abroad[region[a]] if any_abroad else False
+        abroad[e] = spp.abroad[region[a]] if spp.any_abroad else False
         for j in range(G + T):
             size[e, j] = 0
-            amount[e, j] = np.int32(round(pts * (g_spill[j] if j < G else t_spill[j - G])))
+            share = spp.group_layers[j] if j < G else spp.tie_layers[j - G]
+            amount[e, j] = np.int32(round(pts * share))
             if amount[e, j] == 0:
                 continue
             if j < G:
-                g = group_id(j, a, group_row, group_ids, group_off, group_start, group_hint)
+                g = group_id(j, a, groups)
                 if g >= 0:
-                    gg = group_off[j] + g
-                    first[e, j] = group_start[gg]
-                    size[e, j] = group_start[gg + 1] - group_start[gg]
+                    gg = groups.off[j] + g
+                    first[e, j] = groups.start[gg]
+                    size[e, j] = groups.start[gg + 1] - groups.start[gg]
             else:
                 l = j - G
-                first[e, j] = tie_base[l] + tie_indptr[l, a]
-                size[e, j] = tie_base[l] + tie_indptr[l, a + 1] - first[e, j]
+                first[e, j] = ties.base[l] + ties.indptr[l, a]
+                size[e, j] = ties.base[l] + ties.indptr[l, a + 1] - first[e, j]
 
 
 @nb.njit(parallel=True, cache=True)
-def _receivers(pen_agent, n_group_layers, first, size, off, abroad, member_base,
-               group_members, tie_indices, region, r_abroad, hits, count):
+def _receivers(pen_agent, where, off, groups, ties, region, abroad_region, hits, count):
     """Each penalty's receivers in layer j into hits[off[e * J + j]:], count[e * J + j] of
     them (fewer than the room: the penalised agent itself and a far tie's extra slots are
     not receivers); a receiver at home of a penalty abroad carries ABROAD_BIT."""
+    first, size, abroad = where.first, where.size, where.abroad
+    n_group_layers = groups.off.shape[0] - 1
     P, J = size.shape[0], size.shape[1]
     for e in nb.prange(P):
         for j in range(J if e + AHEAD < P else 0):  # the rows of a penalty further on
             if size[e + AHEAD, j]:
                 if j < n_group_layers:
-                    if first[e + AHEAD, j] >= member_base:
-                        prefetch(group_members, first[e + AHEAD, j] - member_base)
+                    if first[e + AHEAD, j] >= groups.member_base:
+                        prefetch(groups.members, first[e + AHEAD, j] - groups.member_base)
                 else:
-                    prefetch(tie_indices, first[e + AHEAD, j])
-                    prefetch(tie_indices, first[e + AHEAD, j] + 32)
+                    prefetch(ties.indices, first[e + AHEAD, j])
+                    prefetch(ties.indices, first[e + AHEAD, j] + 32)
         a = pen_agent[e]
         for j in range(J):
             w = off[e * J + j]
             k, stop = first[e, j], first[e, j] + size[e, j]
             while k < stop:
                 if j < n_group_layers:
-                    m = np.int64(member_at(k, member_base, group_members))
+                    m = np.int64(member_at(k, groups))
                     k += 1
                     if m == a:
                         continue
                 else:
-                    m, k = tie_at(tie_indices, k, a)
-                if abroad[e] and not r_abroad[region[m]]:
+                    m, k = tie_at(ties.indices, k, a)
+                if abroad[e] and not abroad_region[region[m]]:
                     m |= ABROAD_BIT
                 hits[w] = m
                 w += 1
@@ -159,42 +200,44 @@ def _land(amount, off, count, hits, score, flags, stripes):
     return landed.sum()
 
 
-def _decode(pen_agent, pen_points, p, net, people):
+def _decode(pen: Penalties, spp: SpillParams, groups, ties, region: np.ndarray):
     """Phases 1 and 2: the points per penalty and layer, where their receivers start in
     ``hits`` and how many there are, and ``hits``."""
-    P, G = pen_agent.shape[0], p.g_spill.shape[0]
-    J = G + p.t_spill.shape[0]
-    first, size = np.zeros((P, J), np.int64), np.zeros((P, J), np.int64)
-    amount, abroad = np.zeros((P, J), np.int32), np.zeros(P, np.bool_)
-    _where(pen_agent, pen_points, p.g_spill, p.t_spill, net.group_row, net.group_ids,
-           net.group_off, net.group_start, net.group_hint, net.tie_base, net.tie_indptr,
-           people.region, p.r_abroad, bool(p.r_abroad.any()), first, size, amount, abroad)
+    P, G = pen.agent.shape[0], spp.group_layers.shape[0]
+    J = G + spp.tie_layers.shape[0]
+    where = Receivers(np.zeros((P, J), np.int64), np.zeros((P, J), np.int64),
+                      np.zeros((P, J), np.int32), np.zeros(P, np.bool_))
+    _where(pen.agent, pen.points, spp, groups, ties, region, where)
     off = np.zeros(P * J + 1, np.int64)
-    np.cumsum(size.ravel(), out=off[1:])
+    np.cumsum(where.size.ravel(), out=off[1:])
     hits, count = np.empty(int(off[-1]), np.int64), np.empty(P * J, np.int64)
-    _receivers(pen_agent, G, first, size, off, abroad, net.member_base, net.group_members,
-               net.tie_indices, people.region, p.r_abroad, hits, count)
-    return amount, off, count, hits
+    _receivers(pen.agent, where, off, groups, ties, region, spp.abroad, hits, count)
+    return where.amount, off, count, hits
 
 
-def spill_routed(pen_agent, pen_points, p, net, s, people, lo: int, hi: int):
-    """A partition's spill of its own penalties: hits in [lo, hi) land, the others are
-    returned as messages (agent, amount, from abroad), in the penalties' order. Returns
-    (hits, messages)."""
-    amount, off, count, hits = _decode(pen_agent, pen_points, p, net, people)
+def _outside(amount, off, count, hits, lo: int, hi: int) -> Hits:
+    """The hits whose receivers are outside [lo, hi), in the penalties' order."""
     kept = np.repeat(off[:-1], count) + (np.arange(count.sum()) - np.repeat(
         np.cumsum(count) - count, count))  # the positions of the receivers in hits
     agent, amt = hits[kept] & ~ABROAD_BIT, np.repeat(amount.ravel(), count)
     from_abroad = (hits[kept] & ABROAD_BIT) != 0
     out = (agent < lo) | (agent >= hi)
-    landed = _land_stripe(lo, hi, amount, off, count, hits, s.score, s.flags)
-    return landed + int(out.sum()), (agent[out].astype(np.int32), amt[out],
-                                     from_abroad[out])
+    return Hits(agent[out].astype(np.int32), amt[out], from_abroad[out])
 
 
-def spill(pen_agent, pen_points, p, net, s, people) -> int:
-    """Spread the day's penalties; returns the number of spilled penalties."""
-    if not p.association or pen_agent.shape[0] == 0:
-        return 0
-    amount, off, count, hits = _decode(pen_agent, pen_points, p, net, people)
-    return int(_land(amount, off, count, hits, s.score, s.flags, nb.get_num_threads()))
+def spill(pen: Penalties, span: Span, spp: SpillParams, groups, ties, region: np.ndarray,
+          st) -> tuple[int, Hits]:
+    """Spread the day's penalties (those of agents [lo, hi)): the hits on agents in [lo, hi)
+    land here; the others are returned, for the ranges that hold their receivers. Returns the
+    number of spilled penalties (landed and sent) and the hits sent."""
+    n, lo, hi = span
+    none = Hits(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.bool_))
+    if not spp.association or pen.agent.shape[0] == 0:
+        return 0, none
+    amount, off, count, hits = _decode(pen, spp, groups, ties, region)
+    if lo == 0 and hi == n:  # every receiver is here: each thread lands its stripe
+        return int(_land(amount, off, count, hits, st.score, st.flags,
+                         nb.get_num_threads())), none
+    sent = _outside(amount, off, count, hits, lo, hi)
+    landed = _land_stripe(lo, hi, amount, off, count, hits, st.score, st.flags)
+    return int(landed) + sent.agent.shape[0], sent

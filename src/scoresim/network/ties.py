@@ -6,7 +6,7 @@ nearby) takes one slot holding the offset; any other takes three: ``FAR``, then 
 high and low 16 bits. So a tie costs 2 bytes, or 6 when far, instead of 4 (int32) or 8 (int64)
 for every tie, and indices up to 2**32 need no wider type.
 
-Layer l's rows are ``tie_base[l] + tie_indptr[l, a]`` to ``tie_base[l] + tie_indptr[l, a + 1]``
+Layer l's rows are ``base[l] + indptr[l, a]`` to ``base[l] + indptr[l, a + 1]`` of a ``TieArrays``
 (row offsets are per layer, so they stay int32 up to 2**31 slots in each layer).
 """
 
@@ -54,37 +54,37 @@ def tie_at(tie_indices, k, a):
 
 
 @nb.njit(cache=True)
-def tie_degree(tie_base, tie_indptr, tie_indices, a):
-    """a's number of ties over all tie layers."""
+def tie_degree(ties, a):
+    """a's number of ties over all tie layers (``ties``: a ``TieArrays``)."""
     deg = 0
-    for l in range(tie_indptr.shape[0]):
-        k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
+    for l in range(ties.indptr.shape[0]):
+        k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
         while k < end:
-            k += 1 if tie_indices[k] != FAR else 3
+            k += 1 if ties.indices[k] != FAR else 3
             deg += 1
     return deg
 
 
 @nb.njit(cache=True)
-def layer_degrees(tie_base, tie_indptr, tie_indices, l):
+def layer_degrees(ties, l):
     """Every agent's number of ties in layer l."""
-    n = tie_indptr.shape[1] - 1
+    n = ties.indptr.shape[1] - 1
     out = np.zeros(n, np.int64)
     for a in range(n):
-        k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
+        k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
         while k < end:
-            k += 1 if tie_indices[k] != FAR else 3
+            k += 1 if ties.indices[k] != FAR else 3
             out[a] += 1
     return out
 
 
 @nb.njit(cache=True)
-def row(tie_base, tie_indptr, tie_indices, l, a):
+def row(ties, l, a):
     """a's neighbours in layer l, in row order."""
-    k, end = tie_base[l] + tie_indptr[l, a], tie_base[l] + tie_indptr[l, a + 1]
+    k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
     out = np.empty(end - k, np.int64)
     c = 0
     while k < end:
-        out[c], k = tie_at(tie_indices, k, a)
+        out[c], k = tie_at(ties.indices, k, a)
         c += 1
     return out[:c]

@@ -1,0 +1,84 @@
+"""Counter-based random numbers: a draw is a pure function of (seed, day, stage, index, draw).
+
+No generator state is carried between calls, so the same key gives the same number whatever
+the thread, process or partition that asks for it, and two scenarios run with the same seed
+share their random numbers (common random numbers). The mixer is SplitMix64's finaliser,
+applied once per key word; it passes BigCrush as a counter-based generator when chained so.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_INV53 = 1.0 / 9007199254740992.0  # 2**-53
+
+# The registry of random streams: part of the reproducibility contract, never renumber.
+# A stream is (stage, sub); within it a draw is (index, draw). Every stream of the model is made
+# by the constants and functions below, and nowhere else (tests/test_rng.py checks that no two
+# streams collide for any count the schema allows: behaviours, groups and venue kinds below
+# 256, tie layers below 65,536).
+ACT = 1  # sub: behaviour; index: block; draw: the candidate's number in the block
+ACT_ACCEPT = 2  # sub: behaviour; index: agent
+OBSERVE = 3  # sub: behaviour; index: agent; draws 0-5
+SERVICE = 4  # sub: service; index: block; draw: the request's number in the block
+APPEAL = 5  # sub: 0; index: agent
+VISIT = 6  # subs: venue_group(k, g), venue_pick(k), VENUE_IDENTIFY
+VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draws 0-3
+BUILD_TIES = 10  # population/layers.py: sub: layer, pass
+
+VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..2
+MAX_KINDS = 256  # behaviours, groups and venue kinds the sub-keys below keep apart
+
+
+@nb.njit(inline="always", cache=True)
+def venue_group(kind: int, group: int) -> int:
+    """Sub-key of VISIT for the visits of one group to one kind of venue (index: block 0,
+    draw: the visit's number)."""
+    return kind * MAX_KINDS + group
+
+
+@nb.njit(inline="always", cache=True)
+def venue_pick(kind: int) -> int:
+    """Sub-key of VISIT for where a visit of one kind of venue sits (index: agent; draws 0-2:
+    venue, table, capture)."""
+    return MAX_KINDS * MAX_KINDS + kind
+
+
+@nb.njit(inline="always", cache=True)
+def _mix(z: np.uint64) -> np.uint64:
+    z = z + _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
+
+
+@nb.njit(inline="always", cache=True)
+def stream(seed: int, day: int, stage: int, sub: int) -> np.uint64:
+    """The key prefix shared by all draws of one stage on one day (computed once per kernel)."""
+    h = _mix(np.uint64(seed))
+    h = _mix(h ^ np.uint64(day))
+    return _mix(h ^ (np.uint64(stage) << np.uint64(32)) ^ np.uint64(sub))
+
+
+@nb.njit(inline="always", cache=True)
+def uniform(key: np.uint64, index: int, draw: int) -> float:
+    """A uniform in [0, 1) for (key, index, draw)."""
+    h = _mix(np.uint64(key) ^ np.uint64(index))  # a key from Python arrives as int64
+    h = _mix(h ^ np.uint64(draw))
+    return float(h >> np.uint64(11)) * _INV53
+
+
+@nb.njit(inline="always", cache=True)
+def tie_region(layer: int, region: int) -> int:
+    """Sub-key of BUILD_TIES for the ties of one tie layer within one region (index: agent)."""
+    return layer * 65536 + region
+
+
+@nb.njit(inline="always", cache=True)
+def tie_cross(layer: int, city: int, group: int) -> int:
+    """Sub-key of BUILD_TIES for the kin at home of one city's enrolled group abroad."""
+    return (layer + 1) * 65536 * MAX_KINDS + city * MAX_KINDS + group

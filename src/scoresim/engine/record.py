@@ -1,0 +1,147 @@
+"""The day's record: every count the stages take in a day, as named fields, and the outputs
+made of them, each declared once (as Mesa's ``DataCollector`` declares its reporters).
+
+A field's shape is given by the names it runs over (behaviours, groups, ...): ``DayRecord``
+sizes them from a scenario's ``Names``. Every field is an integer count or sum, so the records
+of ranges of agents add up to the whole population's (a partitioned run sums them).
+``DAILY`` declares daily.parquet's columns, in order, each with the field it reads and, where
+summary.json's ``final`` holds the run's total of it, that total's key; results/columns.py
+renders them. Column names are part of the public contract (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, make_dataclass
+from typing import Any
+
+import numpy as np
+
+from ..core.constants import FIXED
+from .measure import CAUTION_UNIT
+
+# field -> (dimensions, the stage that counts it, what it counts)
+FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "acts": (("behaviours",), "act", "acts committed"),
+    "expression_acts": (("groups",), "act", "expression acts, by the actor's group"),
+    "observed": (("behaviours",), "score", "acts observed"),
+    "false_attributions": ((), "score", "acts pinned on someone else"),
+    "dismissed_by_review": ((), "score", "observations human review dismissed"),
+    "spill_penalties": ((), "spill", "penalties spilled onto neighbours"),
+    "listings": (("lists",), "score, rate_firms, sanction", "listings taking effect"),
+    "delistings": (("lists",), "score, sanction", "listings ended (repair, expiry, appeal)"),
+    "listed_now": (("lists",), "sanction", "agents on each list"),
+    "sanctioned": (("sanctions+any",), "settle", "agents under each sanction; last: any"),
+    "newly_sanctioned": (("causes",), "settle", "sanction activations by cause"),
+    "appeals_won": ((), "sanction", "appeals that lifted a false match's penalty"),
+    "requests": (("services", "groups"), "services", "requests for each service"),
+    "denied": (("services", "groups"), "services", "requests a sanction turned down"),
+    "score_sum": ((), "recover, sanction", "scores summed (fixed point)"),
+    "caution_units": ((), "respond", "caution summed (units of 2**-30)"),
+    "grades": (("grades",), "recover, sanction", "agents per grade, highest first"),
+    "sanctioned_by_group": (("groups",), "respond", "agents under any sanction, per group"),
+    "venue_visits": (("venues",), "observe", "visits to each kind of venue abroad"),
+    "venue_identified": (("venues",), "observe", "enrolled patrons recognised"),
+    "venue_false_matches": (("venues",), "observe", "patrons matched onto someone else"),
+    "venue_records": (("venues", "groups"), "observe", "captures sent home"),
+    "venue_acts": (("venue_acts",), "observe", "acts at venues; observed; pinned on others"),
+    "venue_associations": ((), "observe", "pairs captured at one table, feed home"),
+}
+
+
+def _size(dim: str, names) -> int:
+    if dim == "sanctions+any":
+        return len(names.sanctions) + 1
+    if dim == "causes":
+        return 3
+    if dim == "venue_acts":
+        return 3
+    if dim == "grades":  # none counted when no grades are declared
+        return len(names.grades) if len(names.grades) > 1 else 0
+    return len(getattr(names, dim))
+
+
+class _Record:
+    """The counts of one day (of one range of agents, or of all of them): one int64 array per
+    field of ``FIELDS``."""
+
+    @classmethod
+    def zeros(cls, names) -> DayRecord:
+        """An empty record for a scenario's ``Names``."""
+        return cls(**{f: np.zeros(tuple(_size(d, names) for d in dims), np.int64)
+                      for f, (dims, _, _) in FIELDS.items()})
+
+    def __add__(self, other: DayRecord) -> DayRecord:
+        return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})
+
+    def add(self, **counts) -> None:
+        """Add counts to named fields (in place)."""
+        for name, value in counts.items():
+            setattr(self, name, getattr(self, name) + value)
+
+
+DayRecord = make_dataclass("DayRecord", [(f, np.ndarray) for f in FIELDS], bases=(_Record,),
+                           namespace={"__doc__": _Record.__doc__, "__module__": __name__})
+
+
+@dataclass(frozen=True)
+class Column:
+    """A daily column, or a family of them (one per name of ``over``).
+
+    ``name``: the column's name, with ``{}`` for the name it runs over (``{0}``/``{1}`` for
+    two); ``field``: the record field; ``over``: the names it runs over (``Names``
+    attributes, or "causes"); ``total``: summary.json's final key holding the run's total
+    (per name when over one kind); ``read``: how a value is taken from the field (default:
+    the element, summed over any further axis)."""
+
+    name: str
+    field: str
+    over: tuple[str, ...] = ()
+    total: str | None = None
+    read: Any = None
+
+
+def _mean_score(a: np.ndarray, n: int) -> float:
+    return float(a) / max(n, 1) / FIXED
+
+
+def _mean_caution(a: np.ndarray, n: int) -> float:
+    return float(a) / CAUTION_UNIT / max(n, 1)
+
+
+# the columns, in daily.parquet's order; a tuple of columns over the same names interleaves
+# them (listed_x, listings_x, delistings_x, listed_y, ...)
+DAILY: tuple[Column | tuple[Column, ...], ...] = (
+    Column("acts_{}", "acts", ("behaviours",), total="acts"),
+    Column("observed_{}", "observed", ("behaviours",), total="observed"),
+    Column("false_attributions", "false_attributions", total="false_attributions"),
+    Column("dismissed_by_review", "dismissed_by_review", total="dismissed_by_review"),
+    Column("spill_penalties", "spill_penalties", total="spill_penalties"),
+    (Column("listed_{}", "listed_now", ("lists",)),
+     Column("listings_{}", "listings", ("lists",)),
+     Column("delistings_{}", "delistings", ("lists",))),
+    Column("sanctioned_{}", "sanctioned", ("sanctions",)),
+    Column("sanctioned_any", "sanctioned", read=lambda a, n: int(a[-1])),
+    Column("newly_sanctioned_{}", "newly_sanctioned", ("causes",)),
+    Column("appeals_won", "appeals_won", total="appeals_won"),
+    (Column("requests_{}", "requests", ("services",), total="requests"),
+     Column("denied_{}", "denied", ("services",), total="denied")),
+    Column("denied_{0}__{1}", "denied", ("services", "groups")),
+    Column("grade_{}", "grades", ("grades",)),
+    (Column("sanctioned_any__{}", "sanctioned_by_group", ("groups",)),
+     Column("expression_acts__{}", "expression_acts", ("groups",))),
+    Column("mean_score", "score_sum", read=_mean_score),
+    Column("mean_caution", "caution_units", read=_mean_caution),
+)
+
+# the venues abroad: only in scenarios with a city abroad
+ABROAD: tuple[Column | tuple[Column, ...], ...] = (
+    Column("venue_records_home", "venue_records"),
+    Column("venue_visits", "venue_visits"),
+    Column("venue_identified", "venue_identified"),
+    Column("venue_false_matches", "venue_false_matches"),
+    Column("venue_associations", "venue_associations"),
+    Column("acts_at_venues", "venue_acts", read=lambda a, n: int(a[0])),
+    Column("observed_at_venues", "venue_acts", read=lambda a, n: int(a[1])),
+    Column("pinned_at_venues", "venue_acts", read=lambda a, n: int(a[2])),
+    Column("records_home__{0}__{1}", "venue_records", ("venues", "groups")),
+)
