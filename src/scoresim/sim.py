@@ -86,7 +86,8 @@ class Results:
         from .report.plots import overview
 
         fig = overview(self.summary, self.daily,
-                       None if self.counterfactual is None else self.counterfactual.daily)
+                       None if self.counterfactual is None else self.counterfactual.daily,
+                       self.scenario)
         if path is not None:
             fig.savefig(path, dpi=100, bbox_inches="tight")
         return fig

@@ -11,6 +11,7 @@ import typer
 from .calibrate import calibrate
 from .compare import compare
 from .plan import plan
+from .report import report
 from .run import run
 from .scenarios import scenarios, validate, version
 from .sweep import query, sweep
@@ -19,7 +20,8 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Simulate surveillance-driven social scoring systems on synthetic populations.",
 )
-for command in (run, compare, scenarios, validate, calibrate, plan, sweep, query, version):
+for command in (run, compare, scenarios, validate, calibrate, plan, sweep, query, report,
+                version):
     app.command()(command)
 
 
