@@ -91,9 +91,11 @@ def bounded_interval(values: Iterable[float]) -> dict[str, float | int]:
     res = stats.bootstrap((v,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
                           confidence_level=0.95, vectorized=True,
                           rng=np.random.default_rng(BOOTSTRAP_SEED))
-    lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
-    return {"mean": float(v.mean()), "lo": min(lo, float(v.mean())),
-            "hi": max(hi, float(v.mean())), "n": n}
+    # a resampled mean lies between the extremes; clip what rounding puts past them
+    lo = max(float(res.confidence_interval.low), float(v.min()))
+    hi = min(float(res.confidence_interval.high), float(v.max()))
+    mean = float(v.mean())
+    return {"mean": mean, "lo": min(lo, mean), "hi": max(hi, mean), "n": n}
 
 
 def bootstrap_bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,7 +119,8 @@ def bootstrap_bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
         res = stats.bootstrap((x[:, ok],), np.mean, axis=0, n_resamples=999,
                               method="percentile", vectorized=True,
                               rng=np.random.default_rng(BOOTSTRAP_SEED))
-        lo[ok], hi[ok] = res.confidence_interval.low, res.confidence_interval.high
+        lo[ok] = np.maximum(res.confidence_interval.low, x[:, ok].min(axis=0))
+        hi[ok] = np.minimum(res.confidence_interval.high, x[:, ok].max(axis=0))
         flat = np.all(x[:, ok] == x[0, ok], axis=0)  # no spread: no band
         lo[np.flatnonzero(ok)[flat]] = mean[ok][flat]
         hi[np.flatnonzero(ok)[flat]] = mean[ok][flat]
