@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.patches import Patch
 
 from . import names as N
 from .charts import Panel
@@ -114,19 +115,22 @@ def _draw_list_flows(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
     lists = [c[6:] for c in data.columns if c.startswith("added_")]
     x = ctx.axis.num(data["first_day"].to_numpy())
     width = b.days * 0.8 / len(lists)
+    handles: list[Patch] = []
     for k, name in enumerate(lists):
         for col, sign, shade in ((f"added_{name}", 1, 2 * k),
                                  (f"removed_{name}", -1, 2 * k + 1)):
             bars = ax.bar(x + k * width, sign * data[col].to_numpy(), width, align="edge",
-                          color=colour(shade),
-                          label=f"{pretty(name)}: " + ("added" if sign > 0 else "removed"))
+                          color=colour(shade))
             for bar, partial in zip(bars, data["partial"], strict=True):
                 bar.set_alpha(0.45 if partial else 1.0)
+            # a handle of its own: the legend must not take a partial period's paler colour
+            handles.append(Patch(color=colour(shade), label=f"{pretty(name)}: "
+                                 + ("added" if sign > 0 else "removed")))
     ax.axhline(0, color="grey", lw=0.8)
     ctx.axis.finish(ax)
     ax.set_ylabel(f"people per {b.name}")
     title(ax, f"List flows per {b.name} (added above zero, removed below)")
-    legend(ax, ncol=2)
+    legend(ax, ncol=2, handles=handles)
 
 
 # ---------------------------------------------------------------- abroad

@@ -83,6 +83,10 @@ def title(ax: Axes, text: str, width: int = 60) -> None:
 def legend(ax: Axes, **kw: Any) -> None:
     """A legend outside the data: below the axes, in as many columns as fit."""
     handles, labels = ax.get_legend_handles_labels()
+    if kw.get("handles"):  # handles of their own (not the plotted artists)
+        handles = kw.pop("handles")
+        labels = [h.get_label() for h in handles]
+    kw.pop("handles", None)
     if handles:
         ax.legend(handles, labels, loc="upper left", bbox_to_anchor=(0, -0.16),
                   ncol=min(len(labels), kw.pop("ncol", 3)), **kw)
