@@ -135,7 +135,11 @@ def test_cli_compare_writes_its_outputs(tmp_path: Path) -> None:
     assert [s["label"] for s in data["scenarios"]] == ["default", "no-assoc"]
     assert data["seeds"] == [0, 1] and data["agents"] == 2000 and "command" in data
     assert set(data["differences"]) == {"no-assoc"}
-    assert set(data["metrics"]["default"]["chilling.overall"]) == {"mean", "lo", "hi", "n"}
+    value = data["metrics"]["default"]["chilling.overall"]
+    assert set(value) == {"mean", "lo", "hi", "n", "interval"}
+    assert value["interval"] == "bootstrap"
+    diff = data["differences"]["no-assoc"]["chilling.overall"]
+    assert diff["interval"] == "t" and set(diff["relative"]) == {"mean", "lo", "hi"}
     per_seed = pd.read_parquet(out / "compare.parquet")
     assert list(per_seed.columns) == ["scenario", "seed", "metric", "value"]
     n_metrics = per_seed["metric"].nunique()

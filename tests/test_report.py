@@ -124,6 +124,8 @@ def test_report_is_self_contained(which, run_dir, compare_dir) -> None:
     assert found.addresses and all(a.startswith("data:image/png;base64,")
                                    for a in found.addresses), found.addresses
     assert found.tags.count("img") >= 6
+    figures = (run_dir if which == "run" else compare_dir) / "figures"
+    assert found.tags.count("img") == len(list(figures.glob("*.svg")))  # each one a file too
     text = ((run_dir if which == "run" else compare_dir) / "report.html").read_text()
     assert "url(" not in text and "@import" not in text
 
@@ -157,9 +159,9 @@ def test_run_without_counterfactual_says_how_to_get_one(tmp_path: Path) -> None:
 
 
 def test_results_plot_returns_a_figure_and_saves_it(tmp_path: Path) -> None:
-    res = scoresim.Sim("default", agents=1500, days=15, seed=1).run()
+    res = scoresim.Sim("default", agents=3000, days=90, seed=1).run()
     fig = res.plot()
-    assert isinstance(fig, Figure) and len(fig.axes) >= 10
+    assert isinstance(fig, Figure) and len([a for a in fig.axes if a.get_visible()]) >= 4
     titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
     assert all(titles), "every panel has a title"
     png = tmp_path / "overview.png"

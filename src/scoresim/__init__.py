@@ -29,7 +29,8 @@ def _plot(results: Results, path=None):
     from .report.plots import overview
 
     fig = overview(results.summary, results.daily,
-                   None if results.counterfactual is None else results.counterfactual.daily)
+                   None if results.counterfactual is None else results.counterfactual.daily,
+                   results.scenario)
     if path is not None:
         fig.savefig(path, dpi=100, bbox_inches="tight")
     return fig

@@ -11,6 +11,7 @@ import typer
 from .calibrate import calibrate
 from .compare import compare
 from .plan import plan
+from .report import report
 from .run import run
 from .scenarios import scenarios, validate, version
 from .stages import stages
@@ -20,7 +21,7 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Simulate surveillance-driven social scoring systems on synthetic populations.",
 )
-for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query,
+for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query, report,
                 version):
     app.command()(command)
 

@@ -48,6 +48,7 @@ def calibrate(
     from ..experiments.calibrate import calibrate as fit
     from ..experiments.calibrate import write_calibration
     from ..experiments.targets import TargetsError
+    from ..report import calibrate_report_files
     from ..results.outputs import OutputError, check_out_dir
     from ..scenario import ScenarioError
 
@@ -69,7 +70,8 @@ def calibrate(
                                description=f"calibrating {scenario}: best loss {best:.4g}")
 
                 cal = fit(scenario, targets, trials, progress=progress, **args)
-        written = write_calibration(out, cal, command_line())
+        written = write_calibration(out, cal, command_line(),
+                                    calibrate_report_files(cal, command_line()))
     except (ScenarioError, TargetsError, OutputError, ValueError) as e:
         fail(str(e))
     if not quiet:

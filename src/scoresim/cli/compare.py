@@ -38,7 +38,7 @@ def compare(
     """Run each scenario for K seeds, each next to its counterfactual (scoring off, same people
     and seed); write compare.json, compare.parquet and report.html to --out."""
     from ..experiments import run_compare, write_comparison
-    from ..report import compare_report
+    from ..report import compare_report_files
     from ..results.outputs import OutputError, check_out_dir
     from ..scenario import ScenarioError
 
@@ -75,7 +75,7 @@ def compare(
         fail(str(e))
     command = command_line()
     try:
-        written = write_comparison(out, comp, compare_report(comp, command),
+        written = write_comparison(out, comp, compare_report_files(comp, command),
                                    {"command": command})
     except OutputError as e:
         fail(str(e))

@@ -66,7 +66,7 @@ def run(
     """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
     to --out."""
     from ..experiments import run_with_counterfactual
-    from ..report import run_report
+    from ..report import run_report_files
     from ..results.outputs import OutputError, check_out_dir, write_run
     from ..scenario import ScenarioError, scenario_to_yaml
     from ..sim import Sim
@@ -116,10 +116,9 @@ def run(
             results = go(sim, progress)
     summary = dict(results.summary)
     summary["command"] = command_line()
+    summary["overrides"] = list(set_ or [])
     cf_daily = results.counterfactual.daily if results.counterfactual is not None else None
-    report = run_report(summary, results.daily, scenario_to_yaml(results.scenario), cf_daily,
-                        results.scenario.description)
-    extra = {"report.html": lambda p: p.write_text(report, encoding="utf-8")}
+    extra = run_report_files(summary, results.daily, results.scenario, cf_daily)
     if cf_daily is not None:
         extra["counterfactual.parquet"] = lambda p: cf_daily.to_parquet(p, index=False)
     try:

@@ -149,6 +149,7 @@ def sweep(
     finally:
         signal.signal(signal.SIGINT, previous)
         executor.close()
+    _write_report(out)
     if not quiet:
         out_console.print(
             f"sweep {report.sweep_id}: {report.runs} runs; {report.done} computed now, "
@@ -159,6 +160,16 @@ def sweep(
         if report.failed:
             out_console.print(f"  all errors: scoresim query {out} \"SELECT run_id, params, "
                               "error FROM runs WHERE status = 'failed'\"", highlight=False)
+
+
+def _write_report(folder: Path) -> None:
+    """The sweep's report.html and figures/ beside its results.duckdb."""
+    from ..report import ReportError, rebuild_report
+
+    try:
+        rebuild_report(folder)
+    except ReportError as e:
+        fail(str(e))
 
 
 def query(

@@ -5,6 +5,7 @@ from .compare import (
     Comparison,
     Spec,
     compare,
+    load_comparison,
     parse_spec,
     resolve_specs,
     run_compare,
@@ -15,6 +16,6 @@ from .executors import Executor, ProcessExecutor, SerialExecutor, make_executor
 
 __all__ = [
     "Comparison", "Executor", "ProcessExecutor", "SerialExecutor", "Spec", "compare",
-    "make_executor", "parse_spec", "resolve_specs", "run_compare", "run_with_counterfactual",
-    "write_comparison",
+    "load_comparison", "make_executor", "parse_spec", "resolve_specs", "run_compare",
+    "run_with_counterfactual", "write_comparison",
 ]

@@ -251,6 +251,7 @@ def calibrated_yaml(cal: Calibration, command: str = "") -> str:
 
 
 def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
+    """fit.json: the calibration's settings, fitted values, fit and every trial."""
     ts = cal.targets
 
     def clean(x: float) -> float | None:
@@ -263,6 +264,8 @@ def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
         "sampler": cal.sampler,
         "wall_seconds": round(cal.wall_seconds, 2), "loss": clean(cal.loss),
         "population": ts.population,
+        "start_date": (ts.start_date or cal.scenario.start_date or None) and str(
+            ts.start_date or cal.scenario.start_date),
         "parameters": {
             name: {"path": p.path, "value": cal.values[name], "start": cal.start[name],
                    "range": list(p.range), "log": p.log, "source": p.source}
@@ -279,9 +282,11 @@ def _seeds(cal: Calibration) -> str:
     return str(cal.seed) if cal.seeds == 1 else f"{cal.seed}-{cal.seed + cal.seeds - 1} (mean)"
 
 
-def write_calibration(out: Path, cal: Calibration, command: str = "") -> list[Path]:
-    """Write the calibrated scenario (scenario.yaml), the fit (fit.json) and the best trial's
-    run (summary.json, daily.parquet; its first seed's) into ``out``, all at once."""
+def write_calibration(out: Path, cal: Calibration, command: str = "",
+                      report: Mapping[str, Callable[[Path], None]] | None = None) -> list[Path]:
+    """Write the calibrated scenario (scenario.yaml), the fit (fit.json), the best trial's
+    run (summary.json, daily.parquet; its first seed's) and the ``report``'s files (name ->
+    writer) into ``out``, all at once."""
     fit = fit_json(cal, command)
     files: dict[str, Callable[[Path], None]] = {
         "scenario.yaml": lambda p: p.write_text(calibrated_yaml(cal, command)),
@@ -293,4 +298,5 @@ def write_calibration(out: Path, cal: Calibration, command: str = "") -> list[Pa
                    "calibration": {k: fit[k] for k in ("targets", "trials", "loss")}}
         files["summary.json"] = lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")
         files["daily.parquet"] = lambda p: res.daily.to_parquet(p, index=False)
+    files.update(report or {})
     return write_folder(out, files)

@@ -28,9 +28,22 @@ from ..results.outputs import write_folder
 from ..scenario import Scenario, load_scenario, scenario_hash, scenario_to_yaml
 from ..sim import Results, Sim, build_population
 from .executors import Executor, OnDone, make_executor
-from .metrics import chilling, describe, expression_behaviours, interval, run_metrics
+from .metrics import (
+    bounded_interval,
+    chilling,
+    describe,
+    expression_behaviours,
+    interval,
+    run_metrics,
+)
 
 ScenarioItem = str | Path | Scenario | tuple[Any, Sequence[str]]
+Writer = Callable[[Path], None]
+
+# the counterfactual's daily columns kept in compare_daily.parquet (as cf_COLUMN): what the
+# chilling effect is measured against
+CF_PREFIXES = ("acts_", "expression_acts")
+CF = "cf_"
 
 
 @dataclass(frozen=True)
@@ -142,7 +155,28 @@ class Comparison:
 
     @property
     def labels(self) -> list[str]:
+        """The scenarios' labels, the first one the baseline of every difference."""
         return [s.label for s in self.specs]
+
+    def daily_long(self) -> pd.DataFrame:
+        """Every seed's daily series, tidy (compare_daily.parquet): scenario, seed, day,
+        column, value; the counterfactual's acts as ``cf_acts_...`` columns."""
+        parts = []
+        for spec in self.specs:
+            for seed, d, cf in zip(self.seeds, self.daily[spec.label],
+                                   self.cf_daily[spec.label], strict=True):
+                keep = [c for c in cf.columns if c.startswith(CF_PREFIXES)]
+                wide = pd.concat([d, cf[keep].add_prefix(CF)], axis=1)
+                long = wide.melt(id_vars="day", var_name="column", value_name="value")
+                long.insert(0, "seed", seed)
+                long.insert(0, "scenario", spec.label)
+                parts.append(long)
+        if not parts:
+            return pd.DataFrame(columns=["scenario", "seed", "day", "column", "value"])
+        out = pd.concat(parts, ignore_index=True)
+        out["day"] = out["day"].astype("int32")
+        out["value"] = out["value"].astype("float64")
+        return out[["scenario", "seed", "day", "column", "value"]]
 
     def to_json(self) -> dict[str, Any]:
         """compare.json: parameters, provenance, and every interval (NaN -> null)."""
@@ -159,14 +193,20 @@ class Comparison:
         }
         for row in self.summary.itertuples(index=False):
             key = "metrics" if row.kind == "value" else "differences"
-            out[key].setdefault(row.scenario, {})[row.metric] = {
-                "mean": clean(row.mean), "lo": clean(row.lo), "hi": clean(row.hi), "n": row.n}
+            entry = {"mean": clean(row.mean), "lo": clean(row.lo), "hi": clean(row.hi),
+                     "n": row.n, "interval": row.method}
+            if row.kind != "value":
+                entry["relative"] = {k: clean(getattr(row, f"relative_{k}"))
+                                     for k in ("mean", "lo", "hi")}
+            out[key].setdefault(row.scenario, {})[row.metric] = entry
         return out
 
 
 def _summarise(labels: list[str], per_seed: pd.DataFrame) -> pd.DataFrame:
-    """Mean and 95% interval per scenario and metric, and of each scenario's paired
-    difference against the first scenario."""
+    """Mean and 95% interval per scenario and metric (percentile bootstrap over seeds: it
+    stays inside a share's or a rate's range), and of each scenario's paired difference
+    against the first scenario (t-interval), with the difference relative to the first
+    scenario's mean (its interval divided by that mean)."""
     rows = []
 
     def wide(label: str) -> pd.DataFrame:
@@ -179,12 +219,18 @@ def _summarise(labels: list[str], per_seed: pd.DataFrame) -> pd.DataFrame:
         metrics = dict.fromkeys(per_seed.loc[per_seed["scenario"] == label, "metric"])
         for metric in metrics:
             rows.append({"scenario": label, "metric": metric, "kind": "value",
-                         **interval(mine[metric])})
+                         **bounded_interval(mine[metric]), "method": "bootstrap"})
             if label != labels[0] and metric in first:
                 diff = mine[metric] - first[metric].reindex(mine.index)
+                iv = interval(diff)
+                base = float(first[metric].mean())
+                rel = {f"relative_{k}": (iv[k] / abs(base) if base and math.isfinite(base)
+                                         else math.nan) for k in ("mean", "lo", "hi")}
                 rows.append({"scenario": label, "metric": metric, "kind": "difference",
-                             **interval(diff)})
-    out = pd.DataFrame(rows, columns=["scenario", "metric", "kind", "mean", "lo", "hi", "n"])
+                             **iv, "method": "t", **rel})
+    out = pd.DataFrame(rows, columns=["scenario", "metric", "kind", "mean", "lo", "hi", "n",
+                                      "method", "relative_mean", "relative_lo",
+                                      "relative_hi"])
     words = [describe(m) for m in out["metric"]]
     out["description"] = [w[0] for w in words]
     out["unit"] = [w[1] for w in words]
@@ -273,13 +319,63 @@ def compare(
     return run_compare(scenarios, seeds, agents, days, **options).summary
 
 
-def write_comparison(out: Path, comparison: Comparison, report_html: str,
+def write_comparison(out: Path, comparison: Comparison,
+                     report: Mapping[str, Writer] | None = None,
                      extra: Mapping[str, Any] | None = None) -> list[Path]:
-    """compare.json, compare.parquet (one row per scenario x seed x metric) and report.html,
-    written all at once (see results.outputs.write_folder)."""
+    """Write a comparison's folder all at once (see results.outputs.write_folder).
+
+    Args:
+        out: the output folder.
+        comparison: what run_compare returned.
+        report: the report's files (name -> writer: report.html, figures).
+        extra: more keys for compare.json (the command line...).
+
+    Returns:
+        The paths written: compare.json, compare.parquet (one row per scenario x seed x
+        metric), compare_daily.parquet (every seed's daily series, tidy) and the report's.
+    """
     data = {**comparison.to_json(), **(extra or {})}
+    daily = comparison.daily_long()
     return write_folder(out, {
         "compare.json": lambda p: p.write_text(json.dumps(data, indent=2) + "\n"),
         "compare.parquet": lambda p: comparison.per_seed.to_parquet(p, index=False),
-        "report.html": lambda p: p.write_text(report_html, encoding="utf-8"),
+        "compare_daily.parquet": lambda p: daily.to_parquet(p, index=False),
+        **(report or {}),
     })
+
+
+def load_comparison(folder: str | Path) -> Comparison:
+    """A comparison read back from its folder (compare.json, compare.parquet and, if there,
+    compare_daily.parquet), with its summary recomputed exactly as run_compare computed it.
+
+    Args:
+        folder: a folder ``scoresim compare`` wrote.
+
+    Returns:
+        The Comparison; ``meta`` holds compare.json's other keys (command, wall time...).
+    """
+    import yaml
+
+    folder = Path(folder)
+    data = json.loads((folder / "compare.json").read_text())
+    specs = [Spec(s["label"], s["source"], tuple(s["overrides"]),
+                  load_scenario(yaml.safe_load(s["scenario_yaml"])))
+             for s in data["scenarios"]]
+    per_seed = pd.read_parquet(folder / "compare.parquet")
+    daily: dict[str, list[pd.DataFrame]] = {s.label: [] for s in specs}
+    cf_daily: dict[str, list[pd.DataFrame]] = {s.label: [] for s in specs}
+    path = folder / "compare_daily.parquet"
+    if path.exists():
+        long = pd.read_parquet(path)
+        for (label, _seed), part in long.groupby(["scenario", "seed"], sort=False):
+            wide = part.pivot(index="day", columns="column", values="value")
+            cf_cols = [c for c in wide.columns if c.startswith(CF)]
+            main = wide.drop(columns=cf_cols).reset_index()
+            cf = wide[cf_cols].rename(columns=lambda c: c[len(CF):]).reset_index()
+            daily[label].append(main)
+            cf_daily[label].append(cf)
+    skip = {"version", "agents", "days", "seeds", "scenarios", "metrics", "differences"}
+    meta = {k: v for k, v in data.items() if k not in skip}
+    labels = [s.label for s in specs]
+    return Comparison(specs, list(data["seeds"]), int(data["agents"]), int(data["days"]),
+                      per_seed, _summarise(labels, per_seed), daily, cf_daily, meta)

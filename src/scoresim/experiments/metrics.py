@@ -17,33 +17,45 @@ import pandas as pd
 
 from ..core.constants import CAUSES
 
-# two-sided 95% Student t quantiles t(0.975, df) for df = 1..30, then anchors for interpolation
-_T975 = (12.706205, 4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624, 2.306004,
-         2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450, 2.119905,
-         2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658, 2.063899,
-         2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272)
-_T975_TAIL = ((30, 2.042272), (40, 2.021075), (60, 2.000298), (120, 1.979930),
-              (math.inf, 1.959964))
-
+# resamples of the bootstrap over seeds; its generator is seeded, so a comparison's intervals
+# are reproducible to the bit
+BOOTSTRAP_RESAMPLES = 9999
+BOOTSTRAP_SEED = 0
 
 
 def t975(df: int) -> float:
-    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (to about 1e-4:
-    exact from a table up to 30, then linear in 1/df, as printed t tables are read)."""
+    """The 97.5% quantile of Student's t with ``df`` degrees of freedom (scipy.stats).
+
+    Args:
+        df: degrees of freedom, at least 1.
+
+    Returns:
+        The quantile: the half-width of a 95% t-interval in standard errors.
+    """
+    from scipy import stats
+
     if df < 1:
         raise ValueError("df must be at least 1")
-    if df <= 30:
-        return _T975[df - 1]
-    for (d0, t0), (d1, t1) in zip(_T975_TAIL, _T975_TAIL[1:], strict=False):
-        if df <= d1:
-            x0, x1, x = 1 / d0, (0.0 if math.isinf(d1) else 1 / d1), 1 / df
-            return t0 + (t1 - t0) * (x0 - x) / (x0 - x1)
-    return _T975_TAIL[-1][1]  # pragma: no cover
+    return float(stats.t.ppf(0.975, df))
+
+
+def _finite(values: Iterable[float]) -> np.ndarray:
+    return np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
 
 
 def interval(values: Iterable[float]) -> dict[str, float | int]:
-    """Mean and 95% t-interval of the finite values; with one value, no interval (NaN)."""
-    v = np.asarray([x for x in values if x is not None and np.isfinite(x)], np.float64)
+    """Mean and 95% t-interval of the finite values; with one value, no interval (NaN).
+
+    For quantities without bounds (differences between systems); a share or a rate takes
+    :func:`bounded_interval`, which stays inside its range.
+
+    Args:
+        values: one value per seed (None and NaN are left out).
+
+    Returns:
+        ``{"mean", "lo", "hi", "n"}``.
+    """
+    v = _finite(values)
     n = int(v.size)
     if n == 0:
         return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
@@ -55,6 +67,83 @@ def interval(values: Iterable[float]) -> dict[str, float | int]:
     if n == 1:
         return {"mean": mean, "lo": math.nan, "hi": math.nan, "n": 1}
     return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n}
+
+
+def bounded_interval(values: Iterable[float]) -> dict[str, float | int]:
+    """Mean and 95% percentile-bootstrap interval of the mean over seeds (scipy.stats).
+
+    A bootstrap mean lies between the smallest and the largest value, so the interval of a
+    share stays in [0, 1] and that of a rate or a count above zero. With few seeds it is
+    narrow (two seeds give their two values): use five or more for a statement.
+
+    Args:
+        values: one value per seed (None and NaN are left out).
+
+    Returns:
+        ``{"mean", "lo", "hi", "n"}``; with one value, no interval (NaN).
+    """
+    from scipy import stats
+
+    v = _finite(values)
+    n = int(v.size)
+    if n < 2 or np.all(v == v[0]):
+        return interval(v)
+    res = stats.bootstrap((v,), np.mean, n_resamples=BOOTSTRAP_RESAMPLES, method="percentile",
+                          confidence_level=0.95, vectorized=True,
+                          rng=np.random.default_rng(BOOTSTRAP_SEED))
+    # a resampled mean lies between the extremes; clip what rounding puts past them
+    lo = max(float(res.confidence_interval.low), float(v.min()))
+    hi = min(float(res.confidence_interval.high), float(v.max()))
+    mean = float(v.mean())
+    return {"mean": mean, "lo": min(lo, mean), "hi": max(hi, mean), "n": n}
+
+
+def bootstrap_bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and 95% percentile-bootstrap band over seeds, for each column of ``values``.
+
+    Args:
+        values: one row per seed, one column per day (NaN where undefined).
+
+    Returns:
+        ``(mean, lo, hi)`` per column; the band is NaN with fewer than two seeds.
+    """
+    from scipy import stats
+
+    x = np.asarray(values, np.float64)
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(x, axis=0) if x.size else np.zeros(x.shape[1])
+    lo = np.full(x.shape[1], np.nan)
+    hi = lo.copy()
+    ok = np.all(np.isfinite(x), axis=0)
+    if x.shape[0] >= 2 and ok.any():
+        res = stats.bootstrap((x[:, ok],), np.mean, axis=0, n_resamples=999,
+                              method="percentile", vectorized=True,
+                              rng=np.random.default_rng(BOOTSTRAP_SEED))
+        lo[ok] = np.maximum(res.confidence_interval.low, x[:, ok].min(axis=0))
+        hi[ok] = np.minimum(res.confidence_interval.high, x[:, ok].max(axis=0))
+        flat = np.all(x[:, ok] == x[0, ok], axis=0)  # no spread: no band
+        lo[np.flatnonzero(ok)[flat]] = mean[ok][flat]
+        hi[np.flatnonzero(ok)[flat]] = mean[ok][flat]
+    return mean, lo, hi
+
+
+def wilson(count: float, total: float) -> tuple[float, float]:
+    """95% Wilson score interval of a share ``count / total`` (scipy.stats.binomtest).
+
+    Args:
+        count: people (or events) with the property.
+        total: people (or trials) in all.
+
+    Returns:
+        ``(lo, hi)``, inside [0, 1]; NaN for an empty total.
+    """
+    from scipy import stats
+
+    k, n = int(round(count)), int(round(total))
+    if n <= 0:
+        return math.nan, math.nan
+    ci = stats.binomtest(min(max(k, 0), n), n).proportion_ci(0.95, method="wilson")
+    return float(ci.low), float(ci.high)
 
 
 def expression_behaviours(scenario: Any) -> list[str]:

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .metrics import interval
+from .metrics import bounded_interval
 from .sweep import RangeSpec
 
-__all__ = ["Analysis", "analyze_sweep"]
+__all__ = ["Analysis", "analyze_sweep", "sweep_spec", "sweep_values"]
 
 
 class AnalysisError(Exception):
@@ -97,13 +97,33 @@ def _by_value(spec: dict[str, Any], values: pd.DataFrame, metric: str, sweep_id:
     for _, group in values.groupby("sample", sort=True):
         params = json.loads(group["params"].iloc[0])
         got = [v for v in group["value"] if v is not None and math.isfinite(v)]
-        stats = interval(got)
+        stats = bounded_interval(got)
         rows.append({**{n: params.get(n) for n in names}, **stats,
                      "runs": len(group), "missing": len(group) - len(got)})
     table = pd.DataFrame(rows, columns=[*names, "mean", "lo", "hi", "n", "runs", "missing"])
-    note = ("mean across seeds and 95% t-interval (lo, hi) for each parameter set; n: runs "
+    note = ("mean across seeds and 95% percentile-bootstrap interval (lo, hi) for each "
+            "parameter set; n: runs "
             "with a value (missing: not done, failed or undefined)")
     return Analysis("by_value", sweep_id, metric, table, note)
+
+
+def sweep_spec(con: Any, sweep_id: str | None = None) -> tuple[str, dict[str, Any]]:
+    """A sweep's id and spec (the newest sweep in the file unless ``sweep_id``).
+
+    Args:
+        con: a connection to the sweep's results.duckdb.
+        sweep_id: which sweep; None for the one run last.
+
+    Returns:
+        ``(sweep_id, spec)``, the spec as the sweep file gave it (parsed).
+    """
+    return _sweep_row(con, sweep_id)
+
+
+def sweep_values(con: Any, metric: str, sweep_id: str) -> pd.DataFrame:
+    """One row per planned run: sample, seed, params (JSON), value (NaN where not done,
+    failed or undefined); AnalysisError if no run measured ``metric``."""
+    return _values(con, sweep_id, metric)
 
 
 def analyze_sweep(con: Any, metric: str, sweep_id: str | None = None) -> Analysis:

@@ -1,137 +1,101 @@
-"""Self-contained HTML reports: one file that opens anywhere with no network. Figures are PNGs
-embedded as base64 data URIs, styles are inline, and there are no scripts at all, so nothing
-can fail to load and the page looks the same offline, in a browser or attached to an email.
+"""Self-contained HTML reports from Jinja2 templates (``report/templates``): one file that opens
+anywhere with no network. Figures are PNGs embedded as base64 data URIs, styles are inline,
+and there are no scripts at all, so nothing can fail to load and the page looks the same
+offline, in a browser or attached to an email. Every figure is also written to ``figures/``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
+from datetime import timedelta
+from functools import cache
 from typing import Any
 
+import jinja2
 import pandas as pd
-from matplotlib.figure import Figure
 
 from ..core.version import __version__
 from ..experiments.compare import Comparison
-from ..experiments.metrics import describe, is_share
+from ..experiments.metrics import describe, is_share, wilson
 from ..scenario import scenario_to_yaml
-from .compare_plots import FAMILIES, family_metrics, interval_figure, time_figure
-from .plots import topic_figure, window
+from . import names as N
+from .charts import Chart, charts
+from .compare_plots import compare_context, family_charts, time_charts
+from .plots import PANELS
+from .run_context import RunContext, run_context, window
 
-CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
- color:#222;background:#fafafa;line-height:1.45}
-main{max-width:1320px;margin:0 auto;padding:1.2em 1.6em 3em}
-h1{font-size:1.6em;margin:.2em 0}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid
- #ddd;padding-bottom:.2em}
-.note{background:#fff8e1;border-left:4px solid #f0b400;padding:.5em .9em;font-size:.92em}
-figure{margin:.6em 0;background:#fff;border:1px solid #e4e4e4;padding:.4em}
-figure img{max-width:100%;height:auto;display:block}
-figcaption{font-size:.9em;color:#444;padding:.3em .2em}
-table{border-collapse:collapse;font-size:.9em;background:#fff}
-td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-pre{background:#fff;border:1px solid #e4e4e4;padding:.8em;overflow:auto;font-size:.82em}
-"""
-
-SYNTHETIC = ("Every person in this report is synthetic: generated from aggregate parameters. "
-             "No real person is identified, scored or watched, and no real image or record "
-             "was used.")
+WIDE_INCHES = 8.0  # a figure at least this wide spans the page's grid
 
 
-def figure_html(fig: Figure, alt: str, caption: str = "") -> str:
-    """A figure as an embedded PNG with alternative text and a caption."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=96)
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure><img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
-            f"{cap}</figure>")
+@cache
+def environment() -> jinja2.Environment:
+    """The templates, HTML-escaped by default, failing on a missing value."""
+    return jinja2.Environment(loader=jinja2.PackageLoader("scoresim.report", "templates"),
+                              autoescape=True, undefined=jinja2.StrictUndefined,
+                              trim_blocks=True, lstrip_blocks=True)
 
 
-def table_html(rows: list[tuple[Any, ...]], header: tuple[str, ...] | None = None) -> str:
-    head = ("<tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header) + "</tr>"
-            if header else "")
-    body = "".join(
-        "<tr>" + "".join(
-            f'<td class="num">{html.escape(str(c))}</td>' if k
-            else f"<td>{html.escape(str(c))}</td>" for k, c in enumerate(r)) + "</tr>"
-        for r in rows)
-    return f"<table>{head}{body}</table>"
+def render(template: str, **values: Any) -> str:
+    """Render a template of ``report/templates`` with ``values``."""
+    return environment().get_template(template).render(**values)
 
 
-def page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{body}</main></body></html>\n")
+def figure_view(c: Chart) -> dict[str, Any]:
+    """What a template shows of a chart."""
+    return {"name": c.name, "title": c.title, "caption": c.caption, "png": c.page_png(),
+            "wide": c.figure.get_figwidth() >= WIDE_INCHES}
 
 
 def pct(x: float | None, digits: int = 2) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f} %"
+    """A share as a percentage ('—' when undefined)."""
+    return "—" if x is None or not math.isfinite(x) else f"{100 * x:.{digits}f}%"
 
 
 # ---------------------------------------------------------------- one run
 RUN_SECTIONS = [
-    ("score", "Score and grades",
-     "Left: the population's mean score each day. Right: the share of people in each grade "
-     "band each day; grades are score thresholds, and a low grade can trigger sanctions."),
-    ("sanctions", "Sanctions and their causes",
-     "Left: the share of all people ever sanctioned, split by what caused it: their own scored "
-     "acts, a false match (an act of someone else attributed to them), or association (a "
-     "penalty spilled over from family, work team, kin or friends). 'Innocent' people were "
-     "sanctioned without ever committing a scored act. Middle: sanctions started so far, per "
-     "1,000 people. Right: the share of people under each sanction each day."),
-    ("denials", "Services denied",
-     "Requests for services (flights, rail, loans, schools...) turned down because the person "
-     "was under a sanction, per 1,000 people per year, with the share of all requests."),
-    ("chilling", "Chilling effect",
-     "How much lawful expression the system suppresses: the fall in expression acts against "
-     "the same synthetic people, with the same random numbers, when the scoring system is "
-     "switched off (the counterfactual). Zero means no effect; 20 % means one act in five "
-     "is lost."),
-    ("groups", "Disparity between groups",
-     "Left: the share of each group under any sanction. Middle: expression acts per 1,000 "
-     "members per day. Right: denials per 1,000 members per year. Groups may differ in how "
-     "closely they are watched and how often recognition mistakes them for someone else."),
-    ("lists", "Lists: stock and flows",
-     "Left: people on each named list per 1,000 people. Right: people added to (above zero) "
-     "and removed from (below zero) each list per week, by repair or expiry."),
+    ("score", "Score and grades", ""),
+    ("sanctions", "Sanctions and their causes", ""),
+    ("denials", "Services denied", ""),
+    ("chilling", "Chilling effect", ""),
+    ("groups", "Disparity between groups", ""),
+    ("lists", "Lists: stock and flows", ""),
     ("abroad", "Reach abroad",
      "Venues abroad whose cameras feed the home system: what crosses the border and whom it "
-     "names. Left: records sent home per week, by the patron's origin (local residents are "
-     "not enrolled, but a false match can name an enrolled person for them). Right: how much "
-     "expression each origin group abroad gives up, against the same people without the "
-     "system (needs --counterfactual)."),
+     "names."),
 ]
 
 
-def _key_numbers(summary: dict[str, Any]) -> str:
-    f = summary["final"]
-    rows = [("ever sanctioned", pct(f["ever_sanctioned_frac"])),
-            ("  through own scored acts", pct(f["ever_sanctioned_by_cause"]["own"])),
-            ("  through false matches", pct(f["ever_sanctioned_by_cause"]["false_match"])),
-            ("  through association", pct(f["ever_sanctioned_by_cause"]["association"])),
-            ("innocent sanctioned (no scored act of their own)",
-             pct(f["innocent_sanctioned_frac"], 3)),
-            ("sanctioned at the end", pct(f["sanctioned_frac"])),
+def _key_numbers(ctx: RunContext) -> list[tuple[str, str, str]]:
+    f, n = ctx.final, ctx.agents
+
+    def share(label: str, x: float) -> tuple[str, str, str]:
+        lo, hi = wilson(x * n, n)
+        return label, pct(x, 3), f"{pct(lo, 3)} to {pct(hi, 3)}"
+
+    cause = f[N.EVER_BY_CAUSE]
+    rows = [share("ever sanctioned", f[N.EVER_SANCTIONED]),
+            share("  through own scored acts", cause["own"]),
+            share("  through false matches", cause["false_match"]),
+            share("  through association", cause["association"]),
+            share("sanctioned without ever committing a scored act",
+                  f[N.NEVER_ACTED_SANCTIONED]),
+            share("sanctioned at the end", f[N.SANCTIONED_NOW]),
             ("false attributions (acts pinned on the wrong person)",
-             f"{f['false_attributions']:,}")]
-    cf = summary.get("counterfactual")
+             f"{f[N.FALSE_ATTRIBUTIONS]:,}", "")]
+    cf = ctx.summary.get("counterfactual")
     if cf:
         rows.append(("chilling effect: expression acts lost vs. no scoring",
-                     pct(cf["chilling"].get("overall"))))
-    for svc, k in f["denied"].items():
-        rows.append((f"{svc.replace('_', ' ')} requests denied",
-                     f"{k:,} of {f['requests'][svc]:,}"))
-    return table_html(rows, ("metric", "value"))
+                     pct(cf["chilling"].get("overall")), ""))
+    for svc, k in f[N.DENIED].items():
+        req = f[N.REQUESTS][svc]
+        lo, hi = wilson(k, req)
+        rows.append((f"{svc.replace('_', ' ')} requests denied", f"{k:,} of {req:,}",
+                     f"{pct(lo)} to {pct(hi)} of requests" if req else ""))
+    return rows
 
 
-def _abroad_numbers(o: dict[str, Any]) -> str:
-    rows = [("people living abroad", f"{o['residents_abroad']:,}"),
+def _abroad_numbers(o: dict[str, Any]) -> list[tuple[str, str]]:
+    return [("people living abroad", f"{o['residents_abroad']:,}"),
             ("venue camera records crossing the border", f"{o['records_home']:,}"),
             ("local residents captured (people; records)",
              f"{o['locals_captured_people']:,}; {o['locals_captured_records']:,}"),
@@ -144,10 +108,9 @@ def _abroad_numbers(o: dict[str, Any]) -> str:
              f"{o['relatives_home_penalised']:,}"),
             ("relatives at home sanctioned through association with someone abroad",
              f"{o['relatives_home_sanctioned']:,}")]
-    return table_html(rows, ("abroad", "value"))
 
 
-def _provenance(summary: dict[str, Any]) -> str:
+def _provenance(summary: dict[str, Any]) -> list[tuple[str, Any]]:
     rows = [("scoresim version", summary.get("version")), ("scenario", summary.get("scenario")),
             ("scenario hash (sha256)", summary.get("scenario_hash")),
             ("seed", summary.get("seed")), ("agents", f"{summary.get('agents'):,}"),
@@ -157,119 +120,165 @@ def _provenance(summary: dict[str, Any]) -> str:
     cf = summary.get("counterfactual")
     if cf:
         rows.append(("counterfactual wall time", f"{cf['wall_seconds']} s"))
-    return table_html(rows)
+    return rows
 
 
-def run_report(summary: dict[str, Any], daily: pd.DataFrame, scenario_yaml: str,
-               cf_daily: pd.DataFrame | None = None, description: str = "") -> str:
-    """report.html of one run (with its counterfactual's daily table, if it carries one)."""
-    s = summary
-    title = f"scoresim report: {s['scenario']}"
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             f"<p>{s['agents']:,} synthetic people, {s['days']} days, seed {s['seed']}. "
-             f"{html.escape(description)}</p>",
-             f'<p class="note">{html.escape(SYNTHETIC)}</p>',
-             "<h2>Key numbers</h2>", _key_numbers(s)]
-    if daily.empty:
-        parts.append("<p>No days were simulated (--days 0): there is nothing to plot.</p>")
-    for topic, heading, caption in RUN_SECTIONS if not daily.empty else []:
-        if topic == "abroad" and "overseas" not in s:
+def run_title(summary: dict[str, Any]) -> str:
+    """A run's title: its scenario, and that --set changed it if it did."""
+    overrides = summary.get("overrides") or []
+    return (f"scoresim report: {summary['scenario']}"
+            + (f" (overridden: {', '.join(overrides)})" if overrides else ""))
+
+
+def run_charts(ctx: RunContext) -> list[dict[str, Any]]:
+    """The report's sections: heading, intro, charts (each a Chart), note and table."""
+    if ctx.daily.empty:
+        return []
+    sections = []
+    for topic, heading, intro in RUN_SECTIONS:
+        if topic == "abroad" and "overseas" not in ctx.summary:
             continue
-        parts.append(f"<h2>{html.escape(heading)}</h2>")
-        if topic == "abroad":
-            parts.append(_abroad_numbers(s["overseas"]))
-        if topic == "chilling":
-            caption += (f" Trailing {window(s['days'])}-day window." if cf_daily is not None
-                        else " Not measured in this run: run with --counterfactual.")
-        fig = topic_figure(topic, s, daily, cf_daily)
-        parts.append(figure_html(fig, heading, caption))
-    parts += ["<h2>Scenario parameters</h2>",
-              "<p>The scenario exactly as run, overrides applied (also in scenario.yaml).</p>",
-              f"<pre>{html.escape(scenario_yaml)}</pre>",
-              "<h2>Provenance</h2>", _provenance(s)]
-    return page(title, "\n".join(parts))
+        found = charts(PANELS[topic], ctx)
+        note = ""
+        if topic == "chilling" and ctx.cf_daily is None:
+            note = "Not measured in this run: run with --counterfactual."
+        elif topic == "chilling":
+            intro = f"Trailing {window(int(ctx.summary['days']))}-day window."
+        table = _abroad_numbers(ctx.summary["overseas"]) if topic == "abroad" else None
+        if not found and not note:
+            note = "Nothing to show: every value here stayed at zero during this run."
+        if found or note or table:
+            sections.append({"heading": heading, "intro": intro, "charts": found, "note": note,
+                             "table": table})
+    return sections
+
+
+def run_page(ctx: RunContext, sections: list[dict[str, Any]], scenario: Any) -> str:
+    """report.html of one run from its context and drawn sections."""
+    s = ctx.summary
+    axis = ctx.axis
+    when = ""
+    if axis.start is not None and s["days"]:
+        end = axis.start + timedelta(days=int(s["days"]) - 1)
+        when = f" ({axis.start:%d %B %Y} to {end:%d %B %Y})"
+    changes = [(str(k + 1), c.day, axis.dates([c.day])[0] if axis.calendar else "",
+                "; ".join(f"{key} = {val}" for key, val in ch.set.items()))
+               for k, (c, ch) in enumerate(zip(axis.changes, sorted(
+                   scenario.timeline, key=lambda c: c.day), strict=True))
+               if 0 < c.day < int(s["days"])] if scenario is not None else []
+    views = [{**sec, "charts": [figure_view(c) for c in sec["charts"]]} for sec in sections]
+    return render(
+        "run.html.j2", title=run_title(s),
+        intro=f"{s['agents']:,} synthetic people, {s['days']} days{when}, seed {s['seed']}.",
+        description=getattr(scenario, "description", ""), overrides=s.get("overrides") or [],
+        key_numbers=_key_numbers(ctx), sections=views, changes=changes,
+        scenario_yaml=scenario_to_yaml(scenario) if scenario is not None else "",
+        provenance=_provenance(s))
+
+
+def run_report(summary: dict[str, Any], daily: pd.DataFrame, scenario: Any = None,
+               cf_daily: pd.DataFrame | None = None) -> tuple[str, list[Chart]]:
+    """report.html of one run, and its figures.
+
+    Args:
+        summary: the run's summary (``overrides`` in it are shown in the title).
+        daily: its daily table.
+        scenario: the Scenario run (dates, timeline changes, parameters).
+        cf_daily: its counterfactual's daily table, if it carries one.
+
+    Returns:
+        The page and every chart on it.
+    """
+    ctx = run_context(summary, daily, scenario, cf_daily)
+    sections = run_charts(ctx)
+    return run_page(ctx, sections, scenario), [c for s in sections for c in s["charts"]]
 
 
 # ---------------------------------------------------------------- a comparison
-def format_interval(metric: str, mean: float, lo: float, hi: float) -> str:
+def format_interval(metric: str, mean: float, lo: float, hi: float, kind: str = "value") -> str:
+    """A mean and its interval as text: shares in % (values) or pp (differences)."""
     if not math.isfinite(mean):
         return "—"
     if is_share(metric):
-        text = f"{100 * mean:.3g} %"
+        unit = " pp" if kind == "difference" else "%"
+        text = f"{100 * mean:.3g}{unit}"
         return text if not math.isfinite(lo) else f"{text} [{100 * lo:.3g}, {100 * hi:.3g}]"
     text = f"{mean:.4g}"
     return text if not math.isfinite(lo) else f"{text} [{lo:.4g}, {hi:.4g}]"
 
 
 def interval_cells(summary: pd.DataFrame, labels: list[str], metric: str,
-                   missing: str = "—") -> list[str]:
-    """A metric's cells: each scenario's value, then each one's difference from the first."""
+                   missing: str = "—", kinds: tuple[str, ...] = ("value", "difference")
+                   ) -> list[str]:
+    """A metric's cells: each scenario's value, then each one's difference from the first
+    (with the relative change)."""
     cells = []
-    for kind, group in (("value", labels), ("difference", labels[1:])):
-        for label in group:
+    for kind in kinds:
+        for label in labels if kind == "value" else labels[1:]:
             r = summary[(summary["metric"] == metric) & (summary["scenario"] == label)
                         & (summary["kind"] == kind)]
-            cells.append(missing if r.empty else format_interval(
-                metric, *(float(r[k].iloc[0]) for k in ("mean", "lo", "hi"))))
+            if r.empty:
+                cells.append(missing)
+                continue
+            text = format_interval(metric, *(float(r[k].iloc[0]) for k in ("mean", "lo", "hi")),
+                                   kind)
+            if kind == "difference" and "relative_mean" in r:
+                rel = float(r["relative_mean"].iloc[0])
+                text += f" ({100 * rel:+.0f}%)" if math.isfinite(rel) else ""
+            cells.append(text)
     return cells
 
 
-def _metrics_table(comp: Comparison) -> str:
-    labels = comp.labels
-    header = ("metric", "unit", *labels, *[f"{lb} − {labels[0]}" for lb in labels[1:]])
-    rows = []
-    for metric in dict.fromkeys(comp.summary["metric"]):
-        text, unit = describe(metric)
-        rows.append((text, unit.replace("share", "%"),
-                     *interval_cells(comp.summary, labels, metric)))
-    return table_html(rows, header)
-
-
-def compare_report(comp: Comparison, command: str | None = None) -> str:
-    """report.html of a comparison: scenarios side by side with 95% intervals."""
+def compare_page(comp: Comparison, command: str | None, found_time: list[Chart],
+                 families: list[tuple[str, list[Chart]]]) -> str:
+    """report.html of a comparison from its drawn charts."""
     labels, k = comp.labels, len(comp.seeds)
-    title = "scoresim comparison: " + " vs. ".join(labels)
     intro = (f"{len(labels)} scenario{'s' if len(labels) > 1 else ''}, each run for {k} "
              f"seed{'s' if k > 1 else ''} ({', '.join(map(str, comp.seeds))}) on "
-             f"{comp.agents:,} synthetic people for "
-             f"{comp.days} days, each next to its counterfactual: the same people and random "
-             "numbers with the scoring system switched off. Runs with the same seed share their "
-             "random numbers, so a difference between scenarios is the systems' difference, "
-             f"not noise; differences are paired by seed against the first scenario, "
-             f"{labels[0]}.")
-    parts = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(intro)}</p>",
-             f'<p class="note">{html.escape(SYNTHETIC)}</p>',
-             "<h2>Over time</h2>",
-             figure_html(time_figure(comp), "chilling effect and sanctions over time",
-                         "Each line is a scenario, pooled over its seeds.")]
-    for family, test in FAMILIES:
-        metrics = family_metrics(comp.summary, test)
-        if not metrics:
-            continue
-        parts.append(f"<h2>{html.escape(family)}</h2>")
-        parts.append(figure_html(interval_figure(comp, metrics, "value", family), family,
-                                 "Each row is a scenario: its mean across seeds and the 95% "
-                                 "interval (with one seed, its value alone)."))
-        if len(labels) > 1:
-            parts.append(figure_html(
-                interval_figure(comp, metrics, "difference",
-                                f"{family}: difference from {labels[0]}"),
-                f"{family}: differences",
-                f"Each scenario minus {labels[0]}, paired by seed; an interval that excludes "
-                "zero is a difference the seeds agree on."))
-    parts += ["<h2>All metrics</h2>",
-              "<p>Mean across seeds [95% t-interval]; shares in percent of all people.</p>",
-              _metrics_table(comp), "<h2>Scenarios</h2>"]
-    for spec in comp.specs:
-        where = spec.source + (", overrides: " + " ".join(spec.overrides)
-                               if spec.overrides else "")
-        parts.append(f"<details><summary>{html.escape(spec.label)} (from {html.escape(where)})"
-                     f"</summary><pre>{html.escape(scenario_to_yaml(spec.scenario))}</pre>"
-                     "</details>")
+             f"{comp.agents:,} synthetic people for {comp.days} days, each next to its "
+             "counterfactual: the same people and random numbers with the scoring system "
+             "switched off. Runs with the same seed share their random numbers, so a difference "
+             "between scenarios is the systems' difference, not noise; differences are paired "
+             f"by seed against the first scenario, {labels[0]}.")
+    metrics = list(dict.fromkeys(comp.summary["metric"]))
+    units = {m: ("%" if is_share(m) else describe(m)[1]) for m in metrics}
+    values_rows = [(describe(m)[0], units[m], *interval_cells(comp.summary, labels, m,
+                                                              kinds=("value",)))
+                   for m in metrics]
+    diff_rows = [(describe(m)[0], "pp" if is_share(m) else units[m],
+                  *interval_cells(comp.summary, labels, m, kinds=("difference",)))
+                 for m in metrics] if len(labels) > 1 else []
+    note = (f"Mean over {k} seeds [95% percentile-bootstrap interval]; shares in percent of "
+            "all people." if k > 1 else "One seed: values only, no interval.")
+    scenarios = [{"label": s.label, "yaml": scenario_to_yaml(s.scenario),
+                  "where": s.source + (", overrides: " + " ".join(s.overrides)
+                                       if s.overrides else "")} for s in comp.specs]
     prov = [("scoresim version", __version__),
             ("seeds", ", ".join(map(str, comp.seeds))), ("agents", f"{comp.agents:,}"),
             ("days", comp.days), ("command", command or "(Python API)"),
             ("wall time", f"{comp.meta.get('wall_seconds')} s on {comp.meta.get('executor')} "
                           f"executor with {comp.meta.get('workers')} worker(s)")]
-    parts += ["<h2>Provenance</h2>", table_html(prov)]
-    return page(title, "\n".join(parts))
+    return render(
+        "compare.html.j2", title="scoresim comparison: " + " vs. ".join(labels), intro=intro,
+        time_charts=[figure_view(c) for c in found_time],
+        families=[(f, [figure_view(c) for c in cs]) for f, cs in families],
+        values_note=note, values_header=("metric", "unit", *labels), values_rows=values_rows,
+        baseline=labels[0], diff_header=("metric", "unit", *[f"{lb} − {labels[0]}"
+                                                             for lb in labels[1:]]),
+        diff_rows=diff_rows, scenarios=scenarios, provenance=prov)
+
+
+def compare_report(comp: Comparison, command: str | None = None) -> tuple[str, list[Chart]]:
+    """report.html of a comparison, and its figures.
+
+    Args:
+        comp: the comparison (run_compare, or load_comparison of a folder).
+        command: the command line that ran it.
+
+    Returns:
+        The page and every chart on it.
+    """
+    found_time = time_charts(compare_context(comp))
+    families = family_charts(comp)
+    page = compare_page(comp, command, found_time, families)
+    return page, [*found_time, *[c for _, cs in families for c in cs]]

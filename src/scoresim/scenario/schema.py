@@ -7,6 +7,7 @@ validated ``Scenario`` into plain arrays and numbers.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -296,6 +297,8 @@ class Scenario(Strict):
     responses: Responses = Field(default_factory=Responses)
     safeguards: Safeguards = Field(default_factory=Safeguards)
     timeline: list[Change] = Field(default_factory=list)
+    # the calendar date of day 0, if the scenario models real dates (reports show dates)
+    start_date: date | None = None
     overseas: dict[str, City] = Field(default_factory=dict)
 
     def region_names(self) -> list[str]:
