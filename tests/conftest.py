@@ -215,8 +215,9 @@ def spill_of(pp: Prepared, pen_agent, pen_points) -> int:
     from scoresim.engine.stages.score import Penalties
     from scoresim.engine.stages.spill import spill
 
-    pen = Penalties(pen_agent, pen_points, np.arange(pen_agent.shape[0], dtype=np.int64))
-    got, _ = spill(pen, _span(pp), pp.params.spill, pp.net.groups, pp.net.ties,
+    k = pen_agent.shape[0]
+    pen = Penalties(pen_agent, pen_points, np.arange(k, dtype=np.int64), np.zeros(k, np.bool_))
+    got, _ = spill(pen, 0, _span(pp), pp.params.spill, pp.net.groups, pp.net.ties,
                    pp.people.region, pp.state.arrays)
     return got
 
@@ -240,11 +241,12 @@ def sanction_of(pp: Prepared, day: int, seed: int, state: State | None = None) -
     busy, _ = busy_agents(_span(pp), p.scoring, p.sanction, s.arrays, 0)
     own = sanction_own(DayKey(seed, day), p.sanction, p.lists, pp.net.groups, s.arrays, busy,
                        len(pp.people.group_names))
-    s.reached, by_cause, _ = settle(day, _span(pp), p.sanction, pp.net.ties, s.arrays,
-                                   s.reached, own.changed, own.reach, pp.people.group)
+    s.reached, counts, _ = settle(day, _span(pp), p.sanction, pp.net.ties, s.arrays,
+                                  s.reached, own.changed, own.reach, pp.people.group)
     return {"appeals_won": own.appeals_won, "listings": own.listings,
             "expiries": own.expiries, "listed_now": own.listed_now,
-            "newly_sanctioned": by_cause}
+            "activations": counts.activations, "new_people": counts.new_people,
+            "by_cause": counts.by_cause, "new_by_cause": counts.new_by_cause}
 
 
 def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):

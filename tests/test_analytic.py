@@ -86,7 +86,7 @@ def test_sanctioned_share_is_the_binomial_tail(binomial_run):
     assert f["ever_sanctioned_by_cause"]["own"] == f["ever_sanctioned_frac"]
     assert f["ever_sanctioned_by_cause"]["false_match"] == 0
     assert f["ever_sanctioned_by_cause"]["association"] == 0
-    assert f["innocent_sanctioned_frac"] == 0.0
+    assert f["never_acted_sanctioned_frac"] == 0.0
     # and along the way: on day t the share is the tail of Binomial(t + 1, p q)
     daily = res.daily["sanctioned_any"].to_numpy()
     for t in (4, 14, 29):

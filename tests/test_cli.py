@@ -20,7 +20,8 @@ SMALL = ["--agents", "3000", "--days", "20", "--seed", "3", "--quiet"]
 SUMMARY_KEYS = ["scenario", "agents", "days", "seed", "version", "wall_seconds", "network",
                 "final"]
 FINAL_KEYS = ["mean_score", "mean_caution", "sanctioned_frac", "ever_sanctioned_frac",
-              "innocent_sanctioned_frac", "ever_sanctioned_by_cause", "acts", "observed",
+              "sanctioned_for_others_acts_frac", "sanctioned_for_expression_frac",
+              "never_acted_sanctioned_frac", "ever_sanctioned_by_cause", "acts", "observed",
               "false_attributions", "denied", "requests", "listed_now", "ever_listed"]
 
 

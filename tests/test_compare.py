@@ -117,7 +117,9 @@ def test_python_compare_returns_a_dataframe() -> None:
     assert {"scenario", "metric", "kind", "mean", "lo", "hi", "n"} <= set(df.columns)
     metrics = set(df["metric"])
     for m in ("chilling.overall", "chilling.online_criticism", "ever_sanctioned_frac",
-              "innocent_sanctioned_frac", "ever_sanctioned_by_cause.false_match",
+              "sanctioned_for_others_acts_frac", "sanctioned_for_expression_frac",
+              "never_acted_sanctioned_frac", "ever_sanctioned_by_cause.false_match",
+              "chilling_by_group.overall.minority", "disparity.chilling_ratio.overall.minority",
               "false_attributions_per_1000_per_year", "denied_per_1000_per_year.flight",
               "disparity.ever_sanctioned_ratio.minority",
               "disparity.false_attribution_share.majority",

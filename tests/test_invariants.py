@@ -179,7 +179,7 @@ def test_scoring_off_has_no_consequences(on_off):
     f, d = off.summary["final"], off.daily
     assert off.summary["scoring"] is False
     assert f["sanctioned_frac"] == f["ever_sanctioned_frac"] == 0
-    assert f["innocent_sanctioned_frac"] == 0 and f["mean_caution"] == 0
+    assert f["never_acted_sanctioned_frac"] == 0 and f["mean_caution"] == 0
     assert all(v == 0 for v in f["ever_sanctioned_by_cause"].values())
     assert all(v == 0 for v in f["denied"].values()) and sum(f["requests"].values()) > 0
     assert all(v == 0 for v in f["observed"].values())
@@ -395,7 +395,7 @@ def test_final_state_is_consistent(busy_pair):
         assert np.all(s.ever_listed[s.list_state[k] > 0] & (1 << k))
     assert np.all((s.caution >= 0) & (s.caution <= 1))
     fin = res.summary["final"]
-    assert fin["innocent_sanctioned_frac"] == np.count_nonzero(ever & ((f & COMMITTED) == 0)) / n
+    assert fin["never_acted_sanctioned_frac"] == np.count_nonzero(ever & ((f & COMMITTED) == 0)) / n
     assert fin["sanctioned_frac"] == np.count_nonzero(s.eff_mask) / n
     assert fin["mean_score"] == pytest.approx(float(s.score.astype(np.int64).sum()) / FIXED / n)
 
@@ -458,11 +458,25 @@ def test_daily_counts_agree_with_the_summary(busy_pair):
         assert f["listed_now"][name] <= f["ever_listed"][name]
         assert int(d[f"listings_{name}"].sum()) >= f["ever_listed"][name]  # relisting counts
     assert f["false_attributions"] == int(d["false_attributions"].sum())
-    newly = d[[f"newly_sanctioned_{c}" for c in ("own", "false_match", "association")]]
-    assert int(newly.to_numpy().sum()) >= round(f["ever_sanctioned_frac"] * n)
+    acts = d[[f"sanction_activations_by_{c}" for c in ("own", "false_match", "association")]]
+    people = int(d["new_sanctioned_people_any"].sum())
+    assert people == round(f["ever_sanctioned_frac"] * n)  # each person once
+    assert int(acts.to_numpy().sum()) == int(d[[f"sanction_activations_{s}"
+                                                for s in sc.sanctions]].to_numpy().sum())
+    for s_name in sc.sanctions:
+        assert f["sanction_activations"][s_name] >= f["ever_sanctioned_people"][s_name]
+    for c in ("own", "false_match", "association"):
+        assert int(d[f"new_sanctioned_people_by_{c}"].sum()) == round(
+            f["ever_sanctioned_by_cause"][c] * n)
+    assert int(d["new_sanctioned_people_by_for_others_acts"].sum()) == round(
+        f["sanctioned_for_others_acts_frac"] * n)
     by = f["ever_sanctioned_by_cause"]
     assert max(by.values()) <= f["ever_sanctioned_frac"] <= sum(by.values()) + 1e-12
-    assert f["innocent_sanctioned_frac"] <= f["ever_sanctioned_frac"]
+    others = f["sanctioned_for_others_acts_by_cause"]
+    # a person sanctioned for others' acts twice may have had either cause decisive each time
+    assert max(others.values()) <= f["sanctioned_for_others_acts_frac"] <= sum(
+        others.values()) + 1e-12
+    assert f["never_acted_sanctioned_frac"] <= f["sanctioned_for_others_acts_frac"] + 1e-12
     assert d["mean_score"].iloc[-1] == pytest.approx(f["mean_score"])
     assert d["mean_caution"].iloc[-1] == pytest.approx(f["mean_caution"])
     assert len(res.summary["network"]) == len(sc.layers)

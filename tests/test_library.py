@@ -35,7 +35,7 @@ def test_builtin_loads_validates_and_runs(name):
     assert sum(f["acts"].values()) > 0
     for svc in sc.services:
         assert 0 <= f["denied"][svc] <= f["requests"][svc]
-    assert 0 <= f["innocent_sanctioned_frac"] <= f["ever_sanctioned_frac"] <= 1
+    assert 0 <= f["never_acted_sanctioned_frac"] <= f["ever_sanctioned_frac"] <= 1
 
 
 def test_every_builtin_has_a_header_and_marks_its_assumptions():
@@ -200,7 +200,7 @@ def test_credit_bureau_scores_only_debts_and_denies_only_loans():
     assert all(la.spillover == 0 for la in sc.layers.values())
     f = Sim("credit-bureau", agents=20_000, days=365, seed=1).run().summary["final"]
     assert f["denied"]["flight"] == f["denied"]["rail"] == f["denied"]["private_school"] == 0
-    assert f["ever_sanctioned_frac"] > 0 and f["innocent_sanctioned_frac"] == 0
+    assert f["ever_sanctioned_frac"] > 0 and f["never_acted_sanctioned_frac"] == 0
 
 
 def test_household_sizes_follow_the_2020_census():

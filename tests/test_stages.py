@@ -494,7 +494,9 @@ def test_list_grace_and_expiry_timing_is_exact(grace, expire):
     assert d["sanctioned_S"].tolist() == [n if x else 0 for x in on]
     assert d["listings_L"].tolist() == [n if t == grace else 0 for t in range(days)]
     assert d["delistings_L"].tolist() == [n if t == last else 0 for t in range(days)]
-    assert d["newly_sanctioned_own"].tolist() == [n if t == grace else 0 for t in range(days)]
+    assert d["sanction_activations_by_own"].tolist() == [
+        n if t == grace else 0 for t in range(days)]
+    assert d["new_sanctioned_people_S"].tolist() == d["sanction_activations_S"].tolist()
     assert res.summary["final"]["ever_listed"]["L"] == n
 
 
@@ -669,6 +671,13 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     assert spill(pp, np.array([7], np.int32), np.array([-1000], np.int32)) == 1
     s.today[:] = 0
     s.score[:] = [100000, 90000, 89999, 80000, 79999, 70000, 69999, 0]
+    # the but-for paths of these scores: every agent's deficit its own, but agent 5's (a
+    # false match's) and agent 6's (spilled onto it)
+    deficit = 100000 - s.score
+    s.paths[:, :3] = deficit[:, None]
+    s.paths[:, 3] = 0
+    s.paths[5, 0] = 0
+    s.paths[6, :2] = 0
     out = sanction(pp, 0, SEED)
     got = _masks(pp, "atA", "atB", "atC", "atD")
     # at most A: everyone; at most B: < 900; at most C: < 800; at most D: < 700
@@ -679,12 +688,14 @@ def test_grade_sanctions_switch_at_the_grade_bounds():
     np.testing.assert_array_equal(s.eff_mask, s.own_mask)
     S = len(pp.names.sanctions)
     assert s.sanctioned_count[:S].tolist() == [8, 6, 4, 2] and s.sanctioned_count[S] == 8
-    # cause of a grade sanction = cause of the penalty that last moved the score
+    # a grade sanction's cause is but-for: own when its own path alone is below the bound
     assert s.flags[5] & EVER_FALSE and s.flags[6] & EVER_ASSOC and s.flags[4] & EVER_OWN
-    assert not s.flags[5] & (EVER_OWN | EVER_ASSOC)
+    # (and "at most A" holds for everyone, whatever they did: own, vacuously)
+    assert not s.flags[5] & EVER_ASSOC and not s.flags[6] & EVER_FALSE
     # no caution answers to a new sanction here: no marks for respond (see the caution path)
     assert np.all(s.flags & EVER_SANCTIONED) and not np.any(s.today)
-    assert out["newly_sanctioned"].sum() == 8 + 6 + 4 + 2
+    assert out["activations"].tolist() == [8, 6, 4, 2]
+    assert out["new_people"].tolist() == [8, 6, 4, 2, 8]  # people apart from activations
     assert s.sanctioned_group.tolist() == [8]  # one group: everyone is sanctioned
     # scores back up: the grade sanctions lift, the count follows
     s.score[:] = 100000
@@ -729,7 +740,10 @@ def test_sanction_reaching_the_household_is_by_association():
     assert np.count_nonzero(s.eff_mask) == 4
     assert s.flags[a] & EVER_OWN and not s.flags[a] & EVER_ASSOC
     assert np.all(s.flags[others] & EVER_ASSOC) and not np.any(s.flags[others] & EVER_OWN)
-    assert out["newly_sanctioned"].tolist() == [2, 0, 3]  # a: S and T; three relatives: S
+    # a: S and T (own); three relatives: S (association decisive); four people
+    assert out["by_cause"].tolist() == [2, 0, 3, 0]
+    assert out["new_people"].tolist() == [4, 1, 4]
+    assert out["new_by_cause"].tolist() == [1, 0, 3, 3, 0]
     assert s.sanctioned_count.tolist() == [4, 1, 4]
     # b gets listed too: b's own sanction replaces the association, a stays reached by b
     s.list_state[0, b] = NEVER
@@ -778,7 +792,7 @@ def test_appeals_lift_false_match_sanctions_after_the_delay(success):
     k = int(d["sanctioned_S"].iloc[0])
     assert 0.5 * n < k < n  # the distinct agents hit by 1000 random false matches
     assert d["false_attributions"].iloc[0] == n
-    assert d["newly_sanctioned_false_match"].tolist() == [k] + [0] * (days - 1)
+    assert d["sanction_activations_by_false_match"].tolist() == [k] + [0] * (days - 1)
     assert f["ever_sanctioned_by_cause"]["false_match"] == k / n
     assert f["ever_sanctioned_by_cause"]["own"] == 0
     if success == 1.0:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .core.version import __version__
-from .engine.compile import Names, Plan, compile_plan, names_of, with_min_rows
+from .engine.compile import Names, Plan, compile_plan, for_the_run, names_of
 from .engine.context import Day, Span
 from .engine.day import STAGE_NAMES, run_day, stage_table
 from .engine.record import DayRecord
@@ -131,11 +131,8 @@ class Sim:
         """The plan from day 0 and from each change day. Optional state (minimum-duration
         clocks, appeals) is laid out once for the whole run, so a change can switch it on."""
         plans = {0: self.scenario, **self._timeline}
-        compiled = {d: compile_plan(sc, max_prop, self.scoring, firms)
-                    for d, sc in plans.items()}
-        track_since = any(bool(np.any(p.sanction.min_days > 0)) for p in compiled.values())
-        rows = np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)
-        return {d: with_min_rows(p, rows) for d, p in compiled.items()}
+        return for_the_run({d: compile_plan(sc, max_prop, self.scoring, firms)
+                            for d, sc in plans.items()})
 
     def prepare(self, pop: Population) -> tuple[Names, dict[int, Plan], State]:
         """The names, the plan from each change day on, and a fresh state."""
@@ -149,6 +146,8 @@ class Sim:
                            since_rows=int(np.sum(plan.sanction.min_row >= 0)),
                            appeals=any(p.sanction.appeals for p in plans.values()),
                            ratings=any(bool(p.rating.weight.any()) for p in plans.values()),
+                           paths=any(bool(np.any(p.sanction.on_list < 0)) or p.sanction.appeals
+                                     for p in plans.values()),
                            n_groups=len(people.group_names))
         return nm, plans, state
 

@@ -86,7 +86,8 @@ def compare(
 
 
 HEADLINE = {"chilling.overall": "chilling effect", "ever_sanctioned_frac": "ever sanctioned",
-            "innocent_sanctioned_frac": "innocent sanctioned",
+            "sanctioned_for_others_acts_frac": "sanctioned for others' acts",
+            "sanctioned_for_expression_frac": "sanctioned for speech",
             "ever_sanctioned_by_cause.association": "sanctioned via association",
             "false_attributions_per_1000_per_year": "false attributions /1,000/yr"}
 

@@ -23,8 +23,11 @@ def _summary_table(summary: dict) -> Table:
     t.add_row("  through own scored acts", pct(f["ever_sanctioned_by_cause"]["own"]))
     t.add_row("  through false matches", pct(f["ever_sanctioned_by_cause"]["false_match"]))
     t.add_row("  through association", pct(f["ever_sanctioned_by_cause"]["association"]))
-    t.add_row("innocent sanctioned (never committed a scored act)",
-              pct(f["innocent_sanctioned_frac"]))
+    t.add_row("sanctioned for others' acts (own acts alone would not have done it)",
+              pct(f["sanctioned_for_others_acts_frac"]))
+    t.add_row("sanctioned for lawful speech", pct(f["sanctioned_for_expression_frac"]))
+    t.add_row("sanctioned, never having committed a scored act",
+              pct(f["never_acted_sanctioned_frac"]))
     t.add_row("sanctioned at the end", pct(f["sanctioned_frac"]))
     t.add_row("false attributions", f"{f['false_attributions']:,}")
     for name, k in f["ever_listed"].items():

@@ -80,7 +80,7 @@ def sweep(
     analyze: Annotated[Path | None, typer.Option(
         "--analyze", help="Analyse the results in this folder instead of running.")] = None,
     metric: Annotated[str | None, typer.Option(
-        help="With --analyze: the metric (e.g. chilling.overall, innocent_sanctioned_frac).")
+        help="With --analyze: the metric (e.g. chilling.overall, sanctioned_for_others_acts_frac).")
     ] = None,
     sweep_id: Annotated[str | None, typer.Option(
         "--sweep", help="With --analyze: a sweep id (default: the one run last).")] = None,

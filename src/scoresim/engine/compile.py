@@ -48,6 +48,7 @@ class Names:
     tie_layers: list[str]
     grades: list[str]
     venues: list[str]  # "<city>_<venue kind>"
+    expression: list[str]  # the expression behaviours (speech)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def names_of(scenario: Scenario) -> Names:
         tie_layers=[k for k, v in scenario.layers.items() if v.kind == "ties"],
         grades=list(scenario.scoring.grades),
         venues=[f"{c}_{v}" for c, city in scenario.overseas.items() for v in city.venues],
+        expression=[b for b, spec in scenario.behaviours.items() if spec.expression],
     )
 
 
@@ -156,8 +158,8 @@ def _venues(scenario: Scenario, nm: Names) -> VenueParams:
         channel=np.array([nm.channels.index(city.channel) for _, city, _ in rows], np.int64))
 
 
-def _score_and_lists(scenario: Scenario, nm: Names,
-                     mark: bool) -> tuple[ScoreParams, ListParams]:
+def _score_and_lists(scenario: Scenario, nm: Names, mark: bool,
+                     recovery: int) -> tuple[ScoreParams, ListParams]:
     protected = set(scenario.safeguards.protected)
     B = len(nm.behaviours)
     enter, leave = np.zeros(B, np.uint8), np.zeros(B, np.uint8)
@@ -180,11 +182,12 @@ def _score_and_lists(scenario: Scenario, nm: Names,
     lists = ListParams(
         grace=np.array([scenario.lists[x].grace_days for x in nm.lists], np.int64),
         expire=np.array([scenario.lists[x].expire_days or 0 for x in nm.lists], np.int64))
-    return ScoreParams(pts, penalised, enter, leave, bool(mark)), lists
+    expression = np.array([scenario.behaviours[b].expression for b in nm.behaviours], np.bool_)
+    return ScoreParams(pts, penalised, enter, leave, expression, bool(mark), recovery), lists
 
 
-def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray,
-              mark: bool) -> SanctionParams:
+def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray, mark: bool,
+              score: ScoreParams, initial: int) -> SanctionParams:
     sans = [scenario.sanctions[s] for s in nm.sanctions]
     bits = lambda pred: sum(1 << k for k, s in enumerate(sans) if pred(s))  # noqa: E731
     min_days = np.array([s.min_days for s in sans], np.int64)
@@ -202,7 +205,12 @@ def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray,
         min_days=min_days, min_row=min_row,
         visible_bits=int(bits(lambda s: s.visible)),
         reach_bits=int(bits(lambda s: s.reaches is not None)),
-        grade_bounds=grade_bounds,
+        grade_bounds=grade_bounds, initial=initial, recovery=score.recovery,
+        list_expression=np.array(
+            [bool(score.expression[[k for k in range(len(nm.behaviours))
+                                    if score.enter[k] & (1 << ll)]].any())
+             for ll in range(len(nm.lists))], np.bool_),
+        expression_scored=expression_scored(score),
         appeals=bool(appeals.enabled), appeal_success=float(appeals.success),
         appeal_delay=int(appeals.delay_days), mark=bool(mark))
 
@@ -217,6 +225,12 @@ def _services(scenario: Scenario, nm: Names) -> ServiceParams:
         denied_by=denied_by)
 
 
+def expression_scored(score: ScoreParams) -> bool:
+    """Whether any penalty or listing falls on an expression behaviour."""
+    hit = (score.points < 0).any(axis=0) | (score.enter != 0)
+    return bool((hit & score.expression).any())
+
+
 def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool = True,
                  firms: int = 0) -> Plan:
     """The plan of a scenario. ``max_propensity[t]``: the population's largest value of trait
@@ -228,7 +242,9 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
                             float(resp.caution_from_sanctioned_ties), float(resp.caution_decay))
     grade_bounds = np.array([to_fixed(b) for b in scenario.scoring.grades.values()
                              if b is not None], np.int64)
-    score, lists = _score_and_lists(scenario, nm, respond.from_penalty != 0)
+    recovery = to_fixed(scenario.scoring.recovery_per_day)
+    initial = to_fixed(scenario.scoring.initial)
+    score, lists = _score_and_lists(scenario, nm, respond.from_penalty != 0, recovery)
     glayers = [scenario.layers[x] for x in nm.group_layers]
     abroad = np.array([r not in scenario.population.regions for r in nm.regions], np.bool_)
     return Plan(
@@ -241,7 +257,8 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
                                   np.float64),
             tie_layers=np.array([scenario.layers[x].spillover for x in nm.tie_layers],
                                 np.float64),
-            association=bool(safe.association_penalties), abroad=abroad,
+            association=bool(safe.association_penalties), recovery=recovery,
+            paths_take_spill=expression_scored(score), abroad=abroad,
             any_abroad=bool(abroad.any())),
         rating=RatingParams(
             weight=np.array([la.rating.weight if la.rating else 0.0 for la in glayers],
@@ -253,16 +270,24 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
                             for name in nm.group_layers], np.uint8)),
         scoring=ScoringParams(
             enabled=bool(scoring and scenario.scoring_enabled),
-            initial=to_fixed(scenario.scoring.initial),
-            recovery=to_fixed(scenario.scoring.recovery_per_day),
-            grade_bounds=grade_bounds),
-        sanction=_sanction(scenario, nm, grade_bounds, respond.from_sanction != 0),
+            initial=initial, recovery=recovery, grade_bounds=grade_bounds),
+        sanction=_sanction(scenario, nm, grade_bounds, respond.from_sanction != 0, score,
+                           initial),
         services=_services(scenario, nm),
         respond=respond,
         firms=int(firms),
     )
 
 
-def with_min_rows(plan: Plan, rows: np.ndarray) -> Plan:
-    """The plan with the sanctions' rows in ``State.since`` laid out for a whole run."""
-    return replace(plan, sanction=plan.sanction._replace(min_row=rows.astype(np.int64)))
+def for_the_run(plans: dict[int, Plan]) -> dict[int, Plan]:
+    """The plans of a run's timeline, with what is laid out once for the whole run: the
+    sanctions' rows in ``State.since`` (when any plan has a minimum duration), and spilled
+    penalties kept in the but-for path without expression from day 0 when speech is penalised
+    on any day."""
+    n_sanctions = plans[0].sanction.on_list.shape[0]
+    track_since = any(bool(np.any(p.sanction.min_days > 0)) for p in plans.values())
+    rows = (np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)).astype(np.int64)
+    spill = any(p.spill.paths_take_spill for p in plans.values())
+    return {d: replace(p, sanction=p.sanction._replace(min_row=rows),
+                       spill=p.spill._replace(paths_take_spill=spill))
+            for d, p in plans.items()}

@@ -27,7 +27,18 @@ import numpy as np
 from .context import Day, join
 from .measure import measure_counts, measured
 from .stages import act as act_stage
-from .stages import firms, observe, recover, respond, sanction, score, services, spill, venues
+from .stages import (
+    firms,
+    observe,
+    paths,
+    recover,
+    respond,
+    sanction,
+    score,
+    services,
+    spill,
+    venues,
+)
 from .state import State
 
 ALWAYS = "always"
@@ -58,11 +69,15 @@ class Stage:
 
 # ------------------------------------------------------------------ the steps
 def _retune(d: Day) -> None:
-    """A timeline change that makes a sanction visible or hidden: recount the ties' counts."""
-    if d.previous is not None and (d.previous.sanction.visible_bits
-                                   != d.plan.sanction.visible_bits):
+    """A timeline change: of visibility (recount the ties' counts), of the recovery per day
+    (bring the but-for paths up to date at the old rate)."""
+    if d.previous is None:
+        return
+    if d.previous.sanction.visible_bits != d.plan.sanction.visible_bits:
         d.emit("visibility", sanction.recount_visibility(d.span, d.plan.sanction, d.net.ties,
                                                          d.state.arrays))
+    if d.previous.scoring.recovery != d.plan.scoring.recovery:
+        paths.catch_up_range(d.span, d.state.paths, d.day, max(d.previous.scoring.recovery, 0))
 
 
 def _act(d: Day) -> None:
@@ -71,8 +86,12 @@ def _act(d: Day) -> None:
                                               d.state.caution, d.state.list_state)
     k = agent.shape[0]
     d.work["acts"] = score.Acts(agent, beh, np.full(k, -1, np.int32), np.zeros(k, np.uint8))
-    d.record.add(acts=per_behaviour, expression_acts=np.bincount(
-        people.group[agent[p.act.expression[beh]]], minlength=len(people.group_names)))
+    G = len(people.group_names)
+    by_group = np.bincount(beh.astype(np.int64) * G + people.group[agent],
+                           minlength=len(per_behaviour) * G).reshape(-1, G)
+    expression = by_group[p.act.expression]
+    d.record.add(acts=per_behaviour, expression_acts_by_group=expression,
+                 expression_acts=expression.sum(axis=0))
 
 
 def _visit(d: Day) -> None:
@@ -111,7 +130,7 @@ def _firms_rated(d: Day) -> bool:
 
 def _spill(d: Day) -> None:
     pen, p = d.work["penalties"], d.plan
-    spilled, hits = spill.spill(pen, d.span, p.spill, d.net.groups, d.net.ties,
+    spilled, hits = spill.spill(pen, d.day, d.span, p.spill, d.net.groups, d.net.ties,
                                 d.people.region, d.state.arrays)
     d.record.add(spill_penalties=spilled)
     d.emit("hits", hits)
@@ -128,7 +147,7 @@ def _rate_firms(d: Day) -> None:
 def _recover(d: Day) -> None:
     st = d.state.arrays
     if (hits := d.received("hits")) is not None:
-        spill.apply_hits(hits, st)
+        spill.apply_hits(hits, st, d.day, d.plan.spill)
     d.work["busy"], d.work["measured"] = recover.recover(d.span, d.plan.scoring,
                                                          d.plan.sanction, st, d.firms)
 
@@ -147,11 +166,13 @@ def _settle(d: Day) -> None:
     s = d.state
     reach = d.received("reach")
     if reach is None:
-        reach = sanction.Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8))
-    s.reached, by_cause, vis = sanction.settle(d.day, d.span, d.plan.sanction, d.net.ties,
-                                               s.arrays, s.reached, d.work.pop("changed"),
-                                               reach, d.people.group)
-    d.record.add(newly_sanctioned=by_cause)
+        reach = sanction.Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8),
+                               np.zeros(0, np.bool_))
+    s.reached, c, vis = sanction.settle(d.day, d.span, d.plan.sanction, d.net.ties, s.arrays,
+                                        s.reached, d.work.pop("changed"), reach,
+                                        d.people.group)
+    d.record.add(sanction_activations=c.activations, new_sanctioned_people=c.new_people,
+                 activations_by_cause=c.by_cause, new_people_by_cause=c.new_by_cause)
     d.emit("visibility", vis)
 
 
@@ -192,8 +213,8 @@ def _venues_open(d: Day) -> bool:
 
 # ------------------------------------------------------------------ the day, as data
 DAY: tuple[Stage, ...] = (
-    Stage("retune", "timeline", _retune, ("eff_mask",), ("sanctioned_ties", "live"),
-          emits=("visibility",)),
+    Stage("retune", "timeline", _retune, ("eff_mask", "paths"),
+          ("sanctioned_ties", "live", "paths"), emits=("visibility",)),
     Stage("act", "act", _act, ("caution", "list_state"), ()),
     Stage("visit", "observe", _visit, (), (), emits=("visits",), when=SCORING,
           needs=_venues_open),
@@ -202,24 +223,25 @@ DAY: tuple[Stage, ...] = (
     Stage("score", "score", _score,
           ("score", "flags", "list_state", "list_cause"),
           ("score", "flags", "today", "live", "list_state", "list_cause", "ever_listed",
-           "fm_penalty"), receives=("acts", "victims"), when=SCORING),
-    Stage("spill", "spill", _spill, ("score", "flags"), ("score", "flags"),
+           "paths"), receives=("acts", "victims"), when=SCORING),
+    Stage("spill", "spill", _spill, ("score", "flags", "paths"), ("score", "flags", "paths"),
           emits=("hits", "firm_penalties"), when=SCORING),
     Stage("rate_firms", "spill", _rate_firms, ("firm_rating", "list_state"),
           ("firm_rating", "list_state", "list_cause", "ever_listed"),
           receives=("firm_penalties",), when=SCORING, needs=_firms_rated),
     Stage("recover", "recover", _recover,
           ("score", "own_mask", "list_state", "appeal_day", "firm_rating"),
-          ("score", "flags", "scratch", "firm_rating"), receives=("hits",), when=SCORING),
+          ("score", "flags", "paths", "scratch", "firm_rating"), receives=("hits",),
+          when=SCORING),
     Stage("sanction", "sanction", _sanction,
-          ("score", "list_state", "list_cause", "own_mask", "since", "appeal_day",
-           "fm_penalty", "scratch"),
+          ("score", "list_state", "list_cause", "own_mask", "since", "appeal_day", "paths",
+           "scratch"),
           ("score", "list_state", "list_cause", "ever_listed", "own_mask", "scratch", "since",
-           "appeal_day", "fm_penalty"), emits=("reach",), when=SCORING),
+           "appeal_day", "paths"), emits=("reach",), when=SCORING),
     Stage("settle", "sanction", _settle,
-          ("own_mask", "reach_mask", "eff_mask", "list_cause", "flags"),
-          ("reach_mask", "eff_mask", "flags", "today", "live", "appeal_day",
-           "sanctioned_ties", "sanctioned_count", "sanctioned_group"),
+          ("own_mask", "reach_mask", "eff_mask", "list_cause", "flags", "paths", "ever_mask"),
+          ("reach_mask", "eff_mask", "flags", "ever_mask", "scratch", "today", "live",
+           "appeal_day", "sanctioned_ties", "sanctioned_count", "sanctioned_group"),
           receives=("reach",), emits=("visibility",), when=SCORING),
     Stage("services", "services", _services, ("eff_mask",), ()),
     Stage("respond", "respond", _respond,

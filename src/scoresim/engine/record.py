@@ -23,6 +23,8 @@ from .measure import CAUTION_UNIT
 FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "acts": (("behaviours",), "act", "acts committed"),
     "expression_acts": (("groups",), "act", "expression acts, by the actor's group"),
+    "expression_acts_by_group": (("expression", "groups"), "act",
+                                 "acts of each expression behaviour, by the actor's group"),
     "observed": (("behaviours",), "score", "acts observed"),
     "false_attributions": ((), "score", "acts pinned on someone else"),
     "dismissed_by_review": ((), "score", "observations human review dismissed"),
@@ -31,7 +33,13 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "delistings": (("lists",), "score, sanction", "listings ended (repair, expiry, appeal)"),
     "listed_now": (("lists",), "sanction", "agents on each list"),
     "sanctioned": (("sanctions+any",), "settle", "agents under each sanction; last: any"),
-    "newly_sanctioned": (("causes",), "settle", "sanction activations by cause"),
+    "sanction_activations": (("sanctions",), "settle", "sanctions switched on"),
+    "new_sanctioned_people": (("sanctions+any",), "settle",
+                              "people under each sanction (last: any) for the first time"),
+    "activations_by_cause": (("activation_causes",), "settle",
+                             "activations by but-for cause: own, false match, association, "
+                             "expression"),
+    "new_people_by_cause": (("harms",), "settle", "people newly sanctioned in each harm"),
     "appeals_won": ((), "sanction", "appeals that lifted a false match's penalty"),
     "requests": (("services", "groups"), "services", "requests for each service"),
     "denied": (("services", "groups"), "services", "requests a sanction turned down"),
@@ -48,11 +56,17 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
+# causes of an activation, and harms a person can be newly counted in (docs/model.md)
+ACTIVATION_CAUSES = ("own", "false_match", "association", "expression")
+HARMS = ("own", "false_match", "association", "for_others_acts", "for_expression")
+SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS)}
+
+
 def _size(dim: str, names) -> int:
     if dim == "sanctions+any":
         return len(names.sanctions) + 1
-    if dim == "causes":
-        return 3
+    if dim in SIZES:
+        return SIZES[dim]
     if dim == "venue_acts":
         return 3
     if dim == "grades":  # none counted when no grades are declared
@@ -121,7 +135,13 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
      Column("delistings_{}", "delistings", ("lists",))),
     Column("sanctioned_{}", "sanctioned", ("sanctions",)),
     Column("sanctioned_any", "sanctioned", read=lambda a, n: int(a[-1])),
-    Column("newly_sanctioned_{}", "newly_sanctioned", ("causes",)),
+    Column("sanction_activations_{}", "sanction_activations", ("sanctions",),
+           total="sanction_activations"),
+    Column("new_sanctioned_people_{}", "new_sanctioned_people", ("sanctions",),
+           total="ever_sanctioned_people"),
+    Column("new_sanctioned_people_any", "new_sanctioned_people", read=lambda a, n: int(a[-1])),
+    Column("sanction_activations_by_{}", "activations_by_cause", ("activation_causes",)),
+    Column("new_sanctioned_people_by_{}", "new_people_by_cause", ("harms",)),
     Column("appeals_won", "appeals_won", total="appeals_won"),
     (Column("requests_{}", "requests", ("services",), total="requests"),
      Column("denied_{}", "denied", ("services",), total="denied")),
@@ -129,6 +149,8 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
     Column("grade_{}", "grades", ("grades",)),
     (Column("sanctioned_any__{}", "sanctioned_by_group", ("groups",)),
      Column("expression_acts__{}", "expression_acts", ("groups",))),
+    Column("acts_{0}__{1}", "expression_acts_by_group", ("expression", "groups"),
+           total="expression_acts_by_group"),
     Column("mean_score", "score_sum", read=_mean_score),
     Column("mean_caution", "caution_units", read=_mean_caution),
 )

@@ -7,23 +7,24 @@ from typing import NamedTuple
 
 import numpy as np
 
-# flags: what has ever happened to an agent (uint8 bits)
+# flags: what has ever happened to an agent (uint16 bits). A sanction's causes are but-for
+# (docs/model.md): "own" when the agent's own acts alone would have caused it; otherwise it was
+# caused by others' acts, false match or association being the decisive cause
 COMMITTED = 1  # committed a scored act (observed or not)
 EVER_SANCTIONED = 2
-EVER_OWN = 4  # sanctioned because of its own scored act
-EVER_FALSE = 8  # sanctioned because of a false match
-EVER_ASSOC = 16  # sanctioned through association (spilled penalties, a relative's sanction)
+EVER_OWN = 4  # sanctioned on its own acts alone
+EVER_FALSE = 8  # sanctioned for others' acts, a false match decisive
+EVER_ASSOC = 16  # sanctioned for others' acts, association decisive (spill, a relative's sanction)
 FALSE_ATTRIBUTED = 32  # an act of someone else was pinned on it
 ASSOC_PENALISED = 64  # received a spilled penalty
 CAPTURED_ABROAD = 128  # captured by a venue camera abroad whose feed reaches home
+EVER_FOR_EXPRESSION = 256  # sanctioned where, without penalties on expression, it would not be
+EVER_FOR_OTHERS = 512  # sanctioned where its own acts alone would not have caused it
 IDENTIFIED_ABROAD = 1024  # identified (rightly or by a false match) from a venue feed
 FROM_ABROAD = 2048  # at home, received a spilled penalty of someone abroad
 
-# causes of a penalty or sanction; the cause of an agent's last penalty is kept in bits 8-9 of
-# its flags, so that a spilled penalty touches one array beside the score, not two
+# causes of a penalty, a listing or a sanction activation
 OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
-CAUSE_SHIFT = 8
-KEEP_FLAGS = 0xFCFF  # every bit but the cause
 
 # list_cause: the cause of each listing (own unless one of these bits is set)
 ASSOC_LIST_SHIFT = 8
@@ -66,7 +67,8 @@ class StateArrays(NamedTuple):
     sanctioned_ties: np.ndarray
     since: np.ndarray
     appeal_day: np.ndarray
-    fm_penalty: np.ndarray
+    paths: np.ndarray
+    ever_mask: np.ndarray
     sanctioned_count: np.ndarray
     sanctioned_group: np.ndarray
     live: np.ndarray
@@ -91,7 +93,12 @@ class State:
     sanctioned_ties: np.ndarray  # uint16[n]: tie neighbours with a visible sanction
     since: np.ndarray  # int32[S with min_days, n]: day the sanction became active
     appeal_day: np.ndarray  # int32[n] (or empty): day a pending appeal resolves, -1 none
-    fm_penalty: np.ndarray  # int32[n] (or empty): false-match points an appeal restores
+    # but-for paths (stages/paths.py), with grade sanctions (else n = 0): per agent, in one
+    # cache line, the deficit (initial - score, fixed point) its own acts alone would leave,
+    # its own acts and false matches, everything but penalties on expression, and the first
+    # day whose recovery they lack (they are brought up to date lazily)
+    paths: np.ndarray  # int32[n, 4]
+    ever_mask: np.ndarray  # uint8[n]: sanctions ever active on the agent
     reached: np.ndarray  # int32[k]: agents reached by a group member's sanction today
     sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
     sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
@@ -114,16 +121,20 @@ class State:
 
 def init_state(n: int, plan, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
-               ratings: bool | None = None, *, n_groups: int) -> State:
+               ratings: bool | None = None, paths: bool | None = None, *,
+               n_groups: int) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
     (a timeline may switch minimum durations or appeals on later); by default, from the plan
-    (``engine.compile.Plan``).
+    (``engine.compile.Plan``). ``paths``: keep the but-for score paths (needed by grade
+    sanctions; by default, when the plan has one).
     ``n_groups``: the population's groups (people.group takes values below it)."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
     n_min = int(np.sum(plan.sanction.min_days > 0)) if since_rows is None else since_rows
     appeals = plan.sanction.appeals if appeals is None else appeals
     ratings = bool(plan.rating.weight.any()) if ratings is None else ratings
     initial = plan.scoring.initial
+    paths = bool(np.any(plan.sanction.on_list < 0)) if paths is None else paths
+    m = n if paths else 0
     return State(
         score=np.full(n, initial, np.int32),
         caution=np.zeros(n, np.float32),
@@ -135,7 +146,8 @@ def init_state(n: int, plan, n_lists: int, n_sanctions: int,
         sanctioned_ties=np.zeros(n, np.uint16),
         since=np.zeros((n_min, n), np.int32),
         appeal_day=np.full(n if appeals else 0, -1, np.int32),
-        fm_penalty=np.zeros(n if appeals else 0, np.int32),
+        paths=np.zeros((m, 4), np.int32),
+        ever_mask=u8(),
         reached=np.zeros(0, np.int32),
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
         sanctioned_group=np.zeros(max(n_groups, 1), np.int64),

@@ -31,9 +31,12 @@ from .executors import Executor, OnDone, make_executor
 from .metrics import (
     bounded_interval,
     chilling,
+    chilling_by_group,
+    chilling_ratios,
     describe,
     expression_behaviours,
     interval,
+    reference_group,
     run_metrics,
 )
 
@@ -111,15 +114,26 @@ def run_with_counterfactual(sim: Sim, progress: Callable[[int, int], None] | Non
     cf.state = None
     res.counterfactual = cf
     expression = expression_behaviours(sim.scenario)
-    acts = cf.summary["final"]["acts"]
+    f, cf_f = res.summary["final"], cf.summary["final"]
+    by_group = chilling_by_group(f["expression_acts_by_group"], cf_f["expression_acts_by_group"],
+                                 expression)
     res.summary["counterfactual"] = {
         "scoring": False,
         "wall_seconds": cf.summary["wall_seconds"],
-        "acts": acts,
-        "chilling": {k: (v if math.isfinite(v) else None)  # JSON has no NaN
-                     for k, v in chilling(res.summary["final"]["acts"], acts, expression).items()},
+        "acts": cf_f["acts"],
+        "expression_acts_by_group": cf_f["expression_acts_by_group"],
+        "chilling": _finite(chilling(f["acts"], cf_f["acts"], expression)),
+        "chilling_by_group": {b: _finite(row) for b, row in by_group.items()},
+        "chilling_ratio_to_largest_group": {
+            b: _finite(row) for b, row in
+            chilling_ratios(by_group, reference_group(f["by_group"])).items()},
     }
     return res
+
+
+def _finite(values: dict[str, float]) -> dict[str, float | None]:
+    """JSON has no NaN: a value with no base (no counterfactual acts) is None."""
+    return {k: (v if math.isfinite(v) else None) for k, v in values.items()}
 
 
 @dataclass(frozen=True)
@@ -274,9 +288,7 @@ def run_compare(
     run_seconds = 0.0
     for task, out in sorted(zip(tasks, outs, strict=True), key=lambda p: (p[0].index, p[0].seed)):
         spec = specs[task.index]
-        cf_acts = {b: float(out["cf_daily"][f"acts_{b}"].sum())
-                   for b in spec.scenario.behaviours}
-        metrics = run_metrics(out["summary"], out["daily"], cf_acts,
+        metrics = run_metrics(out["summary"], out["daily"], out["summary"]["counterfactual"],
                               expression_behaviours(spec.scenario))
         rows += [{"scenario": spec.label, "seed": task.seed, "metric": k, "value": float(v)}
                  for k, v in metrics.items()]

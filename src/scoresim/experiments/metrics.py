@@ -165,31 +165,75 @@ def chilling(acts: dict[str, float], cf_acts: dict[str, float],
     return out
 
 
+def chilling_by_group(acts: dict[str, dict[str, float]], cf_acts: dict[str, dict[str, float]],
+                      expression: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The chilling effect per expression behaviour (and overall) per population group:
+    1 - the group's acts / its counterfactual acts. Weighted by each group's counterfactual
+    acts, a behaviour's values add up to its overall chilling."""
+    def fall(a: float, c: float) -> float:
+        return 1.0 - a / c if c > 0 else math.nan
+
+    groups = list(next(iter(cf_acts.values()))) if cf_acts else []
+    out = {b: {g: fall(acts[b][g], cf_acts[b][g]) for g in groups} for b in expression}
+    if expression:
+        out["overall"] = {g: fall(sum(acts[b][g] for b in expression),
+                                  sum(cf_acts[b][g] for b in expression)) for g in groups}
+    return out
+
+
+def chilling_ratios(by_group: dict[str, dict[str, float]],
+                    reference: str) -> dict[str, dict[str, float]]:
+    """Each group's chilling over the reference (largest) group's, per behaviour."""
+    def ratio(x: float, base: float) -> float:
+        return x / base if base and math.isfinite(base) and math.isfinite(x) else math.nan
+
+    return {b: {g: ratio(v, row[reference]) for g, v in row.items() if g != reference}
+            for b, row in by_group.items()}
+
+
 def reference_group(by_group: dict[str, dict[str, float]]) -> str:
     """The group disparities are measured against: the largest (the first one on a tie)."""
     return max(by_group, key=lambda g: by_group[g]["agents"])
 
 
-def run_metrics(summary: dict[str, Any], daily: pd.DataFrame, cf_acts: dict[str, float],
+def run_metrics(summary: dict[str, Any], daily: pd.DataFrame, cf: dict[str, Any],
                 expression: Sequence[str]) -> dict[str, float]:
-    """The flat metrics of one run against its counterfactual's acts."""
+    """The flat metrics of one run against its counterfactual (``cf``: its final ``acts``
+    and ``expression_acts_by_group``; empty: no chilling metrics)."""
     f, n, days = summary["final"], summary["agents"], summary["days"]
     per_1000 = 1000.0 / n
     per_1000_year = per_1000 * 365.0 / days if days else math.nan
     m: dict[str, float] = {}
-    for b, v in chilling(f["acts"], cf_acts, expression).items():
-        m[f"chilling.{b}"] = v
-    m["ever_sanctioned_frac"] = f["ever_sanctioned_frac"]
-    m["innocent_sanctioned_frac"] = f["innocent_sanctioned_frac"]
-    m["sanctioned_frac"] = f["sanctioned_frac"]
+    bg = f["by_group"]
+    ref = reference_group(bg)
+    if cf:
+        for b, v in chilling(f["acts"], cf["acts"], expression).items():
+            m[f"chilling.{b}"] = v
+        by_group = chilling_by_group(f["expression_acts_by_group"],
+                                     cf["expression_acts_by_group"], expression)
+        for b, row in by_group.items():
+            for g, v in row.items():
+                m[f"chilling_by_group.{b}.{g}"] = v
+        for b, row in chilling_ratios(by_group, ref).items():
+            for g, v in row.items():
+                m[f"disparity.chilling_ratio.{b}.{g}"] = v
+    for key in ("ever_sanctioned_frac", "sanctioned_for_others_acts_frac",
+                "sanctioned_for_expression_frac", "never_acted_sanctioned_frac",
+                "sanctioned_frac"):
+        m[key] = f[key]
     for cause in CAUSES:
         m[f"ever_sanctioned_by_cause.{cause}"] = f["ever_sanctioned_by_cause"][cause]
+    for cause in ("false_match", "association"):
+        m[f"sanctioned_for_others_acts_by_cause.{cause}"] = (
+            f["sanctioned_for_others_acts_by_cause"][cause])
+    for name, k in f["ever_sanctioned_people"].items():
+        m[f"ever_sanctioned_people_per_1000.{name}"] = k * per_1000
+        m[f"sanction_activations_per_1000_per_year.{name}"] = (
+            f["sanction_activations"][name] * per_1000_year)
     m["false_attributions_per_1000_per_year"] = f["false_attributions"] * per_1000_year
     m["falsely_attributed_frac"] = f["falsely_attributed_frac"]
     for svc, k in f["denied"].items():
         m[f"denied_per_1000_per_year.{svc}"] = k * per_1000_year
-    bg = f["by_group"]
-    ref = reference_group(bg)
     wrongly = sum(g["falsely_attributed_frac"] * g["agents"] for g in bg.values())
     for g, row in bg.items():
         if g != ref:
@@ -212,8 +256,19 @@ def run_metrics(summary: dict[str, Any], daily: pd.DataFrame, cf_acts: dict[str,
 _LABELS = {
     "chilling": ("chilling effect: fall in {} acts vs no scoring", "share of acts"),
     "ever_sanctioned_frac": ("ever sanctioned", "share of people"),
-    "innocent_sanctioned_frac": ("sanctioned without any scored act of their own",
-                                 "share of people"),
+    "never_acted_sanctioned_frac": ("sanctioned without ever committing a scored act",
+                                    "share of people"),
+    "sanctioned_for_others_acts_frac": ("sanctioned for others' acts (own acts alone would "
+                                        "not have done it)", "share of people"),
+    "sanctioned_for_others_acts_by_cause": ("sanctioned for others' acts, {} decisive",
+                                            "share of people"),
+    "sanctioned_for_expression_frac": ("sanctioned for lawful speech (not without penalties "
+                                       "on expression)", "share of people"),
+    "chilling_by_group": ("chilling effect on {}", "share of acts"),
+    "disparity.chilling_ratio": ("chilling of {} / that of the largest group", "ratio"),
+    "ever_sanctioned_people_per_1000": ("people ever under {}", "per 1,000 people"),
+    "sanction_activations_per_1000_per_year": ("activations of {}",
+                                               "per 1,000 people per year"),
     "sanctioned_frac": ("sanctioned at the end", "share of people"),
     "ever_sanctioned_by_cause": ("ever sanctioned through {}", "share of people"),
     "false_attributions_per_1000_per_year": ("false attributions (wrong person)",
@@ -239,9 +294,12 @@ def describe(metric: str) -> tuple[str, str]:
         _, name, what = metric.split(".", 2)
         text, unit = _LIST_WORDS.get(what, (what + " {}", ""))
         return text.format(name), unit
-    head, _, tail = metric.rpartition(".")
-    if not head:
-        head, tail = metric, ""
+    heads = [k for k in _LABELS if metric == k or metric.startswith(k + ".")]
+    head = max(heads, key=len) if heads else metric
+    tail = metric[len(head) + 1:]
+    if tail.count(".") == 1 and head in ("chilling_by_group", "disparity.chilling_ratio"):
+        b, g = tail.split(".")
+        tail = f"{b.replace('_', ' ')} among {g}" if b != "overall" else f"all speech among {g}"
     if head in _LABELS:
         text, unit = _LABELS[head]
         if head == "chilling" and tail == "overall":

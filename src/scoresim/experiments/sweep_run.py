@@ -60,11 +60,11 @@ def run_one(job: RunJob) -> dict[str, Any]:
         acts = [c for c in res.counterfactual.daily.columns if c.startswith("acts_")]
         cf = res.counterfactual.daily[acts].add_prefix("cf_")
         daily = pd.concat([daily, cf], axis=1)
-        cf_acts = res.summary["counterfactual"]["acts"]
+        cf_final = res.summary["counterfactual"]
         expression = expression_behaviours(scenario)
     else:
-        cf_acts, expression = {}, []
-    metrics = run_metrics(res.summary, res.daily, cf_acts, expression)
+        cf_final, expression = {}, []
+    metrics = run_metrics(res.summary, res.daily, cf_final, expression)
     final = res.summary["final"]
     metrics.update(mean_score=final["mean_score"], mean_caution=final["mean_caution"])
     return {"run_id": job.run_id, "scenario": scenario.name,

@@ -9,7 +9,9 @@ from __future__ import annotations
 # ---------------------------------------------------------------- one run (plots.py, html.py)
 # summary["final"] keys
 EVER_SANCTIONED = "ever_sanctioned_frac"
-NEVER_ACTED_SANCTIONED = "innocent_sanctioned_frac"  # sanctioned, never committed a scored act
+NEVER_ACTED_SANCTIONED = "never_acted_sanctioned_frac"  # sanctioned, never a scored act
+FOR_OTHERS_ACTS = "sanctioned_for_others_acts_frac"  # own acts alone would not have done it
+FOR_EXPRESSION = "sanctioned_for_expression_frac"  # not without penalties on speech
 SANCTIONED_NOW = "sanctioned_frac"
 EVER_BY_CAUSE = "ever_sanctioned_by_cause"
 FALSE_ATTRIBUTIONS = "false_attributions"
@@ -21,7 +23,7 @@ EVER_LISTED = "ever_listed"
 DAY = "day"
 MEAN_SCORE = "mean_score"
 GRADE_PREFIX = "grade_"
-NEW_SANCTIONS_PREFIX = "newly_sanctioned_"  # + a cause: own, false_match, association
+NEW_SANCTIONS_PREFIX = "new_sanctioned_people_by_"  # + a cause (people, first time)
 SANCTIONED_PREFIX = "sanctioned_"  # + a sanction's name, or "any"
 SANCTIONED_ANY = "sanctioned_any"
 ACTS_PREFIX = "acts_"  # + a behaviour
@@ -39,9 +41,13 @@ CHILLING_PREFIX = "chilling."
 CHILLING_OVERALL = "chilling.overall"
 COMPARE_FAMILIES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # (section title, metric prefixes, exact metric names)
-    ("Chilling effect", ("chilling.",), ()),
-    ("Who is sanctioned, and why", ("ever_sanctioned_by_cause.",),
-     ("ever_sanctioned_frac", "innocent_sanctioned_frac", "sanctioned_frac")),
+    ("Chilling effect", ("chilling.", "chilling_by_group."), ()),
+    ("Who is sanctioned, and why", ("ever_sanctioned_by_cause.",
+                                    "sanctioned_for_others_acts_by_cause.",
+                                    "ever_sanctioned_people_per_1000.",
+                                    "sanction_activations_per_1000_per_year."),
+     ("ever_sanctioned_frac", "sanctioned_for_others_acts_frac",
+      "sanctioned_for_expression_frac", "never_acted_sanctioned_frac", "sanctioned_frac")),
     ("False attributions", (), ("false_attributions_per_1000_per_year",
                                 "falsely_attributed_frac")),
     ("Services denied", ("denied_per_1000_per_year.",), ()),
@@ -51,5 +57,5 @@ COMPARE_FAMILIES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 
 # ---------------------------------------------------------------- a sweep
 # the metrics a sweep report draws, when the sweep measured them
-SWEEP_METRICS = ("chilling.overall", "ever_sanctioned_frac", "innocent_sanctioned_frac",
+SWEEP_METRICS = ("chilling.overall", "ever_sanctioned_frac", "sanctioned_for_others_acts_frac",
                  "ever_sanctioned_by_cause.association", "false_attributions_per_1000_per_year")

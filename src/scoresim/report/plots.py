@@ -73,6 +73,7 @@ def _ever_by_cause_data(ctx: RunContext) -> pd.DataFrame | None:
     f, n = ctx.final, ctx.agents
     rows = [("ever sanctioned", f[N.EVER_SANCTIONED], "any"),
             *[(CAUSE_NAMES[c], f[N.EVER_BY_CAUSE][c], c) for c in CAUSE_NAMES],
+            ("for lawful speech", f[N.FOR_EXPRESSION], "for_expression"),
             ("never committed a scored act", f[N.NEVER_ACTED_SANCTIONED], "never_acted")]
     out = pd.DataFrame(rows, columns=["measure", "share", "key"])
     ci = [wilson(s * n, n) for s in out["share"]]
@@ -82,7 +83,7 @@ def _ever_by_cause_data(ctx: RunContext) -> pd.DataFrame | None:
 
 
 def _draw_ever_by_cause(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
-    colours = ["black", *CAUSE_COLOURS.values(), "#CC79A7"]
+    colours = ["black", *CAUSE_COLOURS.values(), "#F0E442", "#CC79A7"]
     y = np.arange(len(data))[::-1]
     share = data["share"].to_numpy()
     err = np.vstack([share - data["lo"], data["hi"] - share])
@@ -95,7 +96,7 @@ def _draw_ever_by_cause(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
     ax.set_xlim(0, max(float(data["hi"].max()) * 1.35, 1e-4))
     ax.set_xlabel("share of all people (bars: 95% Wilson interval)")
     ax.grid(False, axis="y")
-    title(ax, "Ever sanctioned during the run, by cause (a person may have several)")
+    title(ax, "Ever sanctioned during the run, by but-for cause (a person may have several)")
 
 
 def _sanction_starts_data(ctx: RunContext) -> pd.DataFrame | None:
@@ -109,8 +110,8 @@ def _draw_sanction_starts(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None
     causes = [c[len("per_1000_"):] for c in data.columns if c.startswith("per_1000_")]
     lines(ax, ctx, data, [f"per_1000_{c}" for c in causes], [CAUSE_NAMES[c] for c in causes],
           [CAUSE_COLOURS[c] for c in causes])
-    ax.set_ylabel("sanctions started per 1,000 people")
-    title(ax, "Sanctions imposed, by cause (running total)")
+    ax.set_ylabel("people sanctioned so far, per 1,000 people")
+    title(ax, "People sanctioned, by but-for cause (running total of people, not sanctions)")
     legend(ax, ncol=2)
 
 

@@ -1,7 +1,11 @@
 """Accounts: the agents' histories and the daily columns become the run's final metrics.
 
-Every sanction is accounted by cause. An *innocent sanctioned* agent was sanctioned at least
-once without ever having committed a scored act.
+Every sanction is accounted by its but-for cause (docs/model.md): own (the agent's own acts
+alone would have caused it), or others' acts (false match or association decisive); and for
+expression (without penalties on speech it would not have happened). A *never-acted
+sanctioned* agent was sanctioned at least once without ever committing a scored act of its own.
+People and activations are counted apart: a person sanctioned three times is one person and
+three activations.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from ..engine.state import (
     COMMITTED,
     EVER_ASSOC,
     EVER_FALSE,
+    EVER_FOR_EXPRESSION,
+    EVER_FOR_OTHERS,
     EVER_OWN,
     EVER_SANCTIONED,
     FALSE_ATTRIBUTED,
@@ -28,8 +34,8 @@ from ..engine.state import (
 from .columns import totals
 
 # what the end of a run counts per group, in one pass over the agents (columns of _tally)
-TALLY = ("agents", "ever", "innocent", "committed", "ever_own", "ever_false", "ever_assoc",
-         "falsely_attributed", "sanctioned_now")
+TALLY = ("agents", "ever", "never_acted", "committed", "ever_own", "ever_false", "ever_assoc",
+         "for_others", "for_expression", "falsely_attributed", "sanctioned_now")
 
 
 @nb.njit(parallel=True, cache=True)
@@ -51,8 +57,10 @@ def _tally(flags, eff_mask, group, n_groups, out):
             row[4] += (f & EVER_OWN) != 0
             row[5] += (f & EVER_FALSE) != 0
             row[6] += (f & EVER_ASSOC) != 0
-            row[7] += (f & FALSE_ATTRIBUTED) != 0
-            row[8] += em[i] != 0
+            row[7] += (f & EVER_FOR_OTHERS) != 0
+            row[8] += (f & EVER_FOR_EXPRESSION) != 0
+            row[9] += (f & FALSE_ATTRIBUTED) != 0
+            row[10] += em[i] != 0
 
 
 def tally(s: State, group: np.ndarray, n_groups: int) -> np.ndarray:
@@ -116,7 +124,13 @@ def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> 
         "mean_caution": float(np.sum(s.caution, dtype=np.float64)) / max(n, 1),
         "sanctioned_frac": _frac(t["sanctioned_now"], n),
         "ever_sanctioned_frac": _frac(t["ever"], n),
-        "innocent_sanctioned_frac": _frac(t["innocent"], n),
+        "sanctioned_for_others_acts_frac": _frac(t["for_others"], n),
+        "sanctioned_for_others_acts_by_cause": {
+            "false_match": _frac(t["ever_false"], n),
+            "association": _frac(t["ever_assoc"], n),
+        },
+        "sanctioned_for_expression_frac": _frac(t["for_expression"], n),
+        "never_acted_sanctioned_frac": _frac(t["never_acted"], n),
         "committed_scored_act_frac": _frac(t["committed"], n),
         "ever_sanctioned_by_cause": {
             "own": _frac(t["ever_own"], n),
@@ -142,14 +156,17 @@ def final_metrics(s: State, group: np.ndarray, nm: Names, daily: list[dict]) -> 
 
 
 def by_group(per_group: np.ndarray, nm: Names) -> dict[str, dict[str, float]]:
-    """Per group: shares of its members ever sanctioned, innocent sanctioned, falsely
-    attributed, sanctioned at the end (``per_group``: the rows of ``tally``)."""
+    """Per group: shares of its members ever sanctioned (all, for others' acts, for
+    expression, never having acted), falsely attributed, sanctioned at the end
+    (``per_group``: the rows of ``tally``)."""
     col = {k: per_group[:, i].astype(np.float64) for i, k in enumerate(TALLY)}
     size = np.maximum(col["agents"], 1)
     stats = {
         "agents": col["agents"],
         "ever_sanctioned_frac": col["ever"] / size,
-        "innocent_sanctioned_frac": col["innocent"] / size,
+        "sanctioned_for_others_acts_frac": col["for_others"] / size,
+        "sanctioned_for_expression_frac": col["for_expression"] / size,
+        "never_acted_sanctioned_frac": col["never_acted"] / size,
         "falsely_attributed_frac": col["falsely_attributed"] / size,
         "sanctioned_frac": col["sanctioned_now"] / size,
     }

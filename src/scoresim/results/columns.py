@@ -7,8 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..core.constants import CAUSES
-from ..engine.record import ABROAD, DAILY, Column
+from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, HARMS, Column
+
+LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS}
 
 
 def _sum_rest(a: np.ndarray, *index: int) -> int:
@@ -16,8 +17,8 @@ def _sum_rest(a: np.ndarray, *index: int) -> int:
 
 
 def _names(kind: str, names) -> list[str]:
-    if kind == "causes":
-        return list(CAUSES)
+    if kind in LABELS:
+        return list(LABELS[kind])
     if kind == "grades" and len(names.grades) < 2:
         return []
     return list(getattr(names, kind))
@@ -54,7 +55,11 @@ def totals(names, daily: list[dict]) -> dict[str, Any]:
         for c in spec if isinstance(spec, tuple) else (spec,):
             if c.total is None:
                 continue
-            if c.over:
+            if len(c.over) == 2:
+                out[c.total] = {x: {y: int(sum(r[c.name.format(x, y)] for r in daily))
+                                    for y in _names(c.over[1], names)}
+                                for x in _names(c.over[0], names)}
+            elif c.over:
                 out[c.total] = {x: int(sum(r[c.name.format(x)] for r in daily))
                                 for x in _names(c.over[0], names)}
             else:

@@ -30,18 +30,22 @@ from ..context import DayKey, Span
 from ..measure import GRADES, SCORE_SUM, columns, grade_of
 from ..state import (
     ASSOC_LIST_SHIFT,
-    ASSOCIATION,
-    CAUSE_SHIFT,
     EVER_ASSOC,
     EVER_FALSE,
+    EVER_FOR_EXPRESSION,
+    EVER_FOR_OTHERS,
     EVER_OWN,
     EVER_SANCTIONED,
-    FALSE_MATCH,
     LIVE_SHIFT,
-    OWN,
     SANCTIONED_TODAY,
 )
 from .listing import clear_cause
+from .paths import NO_EXPRESSION_PATH, OWN_FM_PATH, OWN_PATH, path_after, settle_appeal
+
+# an activation's but-for causes (docs/model.md), in the day's counts
+BY_OWN, BY_FALSE_MATCH, BY_ASSOCIATION, BY_EXPRESSION = 0, 1, 2, 3
+# people newly in each harm (first time ever), in the day's counts
+NEW_OWN, NEW_FALSE_MATCH, NEW_ASSOCIATION, NEW_FOR_OTHERS, NEW_FOR_EXPRESSION = range(5)
 
 
 class SanctionParams(NamedTuple):
@@ -55,6 +59,10 @@ class SanctionParams(NamedTuple):
     visible_bits: int  # sanctions ties see
     reach_bits: int  # sanctions that reach a group layer
     grade_bounds: np.ndarray  # int64[grades - 1]: fixed-point lower bounds, highest first
+    initial: int  # the initial score, fixed point (a grade sanction's paths are deficits)
+    recovery: int  # the score's recovery per day, fixed point (the but-for paths follow it)
+    list_expression: np.ndarray  # bool[L]: entered by an expression behaviour
+    expression_scored: bool  # penalties on expression exist (else no sanction is for them)
     appeals: bool
     appeal_success: float
     appeal_delay: int
@@ -62,10 +70,13 @@ class SanctionParams(NamedTuple):
 
 
 class Reach(NamedTuple):
-    """A sanction reaching a group member: the member and the sanction's bit."""
+    """A sanction reaching a group member: the member, the sanction's bit, and whether the
+    reaching agent's sanction was for expression (a relative sanctioned for another's
+    speech)."""
 
     member: np.ndarray  # int32[k]
     bit: np.ndarray  # uint8[k]
+    expression: np.ndarray  # bool[k]
 
 
 class Visibility(NamedTuple):
@@ -112,8 +123,7 @@ def _appeal(i, sp, st, stream, row):
     st.appeal_day[i] = -1
     if rng.uniform(stream, i, 0) < sp.appeal_success:
         old = st.score[i]
-        st.score[i] += st.fm_penalty[i]
-        st.fm_penalty[i] = 0
+        st.score[i] += max(settle_appeal(st.paths, i, row.day, sp.recovery), 0)
         row.measured[SCORE_SUM] += st.score[i] - old
         row.measured[GRADES + grade_of(old, sp.grade_bounds)] -= 1
         row.measured[GRADES + grade_of(st.score[i], sp.grade_bounds)] += 1
@@ -212,10 +222,25 @@ def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
 
 
 @nb.njit(cache=True)
-def reach_pairs(reachers, sp, groups, own_mask):
-    """(member, sanction bit) for every other member of each reacher's group that one of its
-    sanctions reaches, in the reachers' order."""
+def for_expression(i, s, day, sp, st):
+    """Agent i's own sanction s would not hold without penalties on expression: a list it
+    entered by an expression behaviour, or a grade its score without them stays above."""
+    if not sp.expression_scored:
+        return False
+    if sp.on_list[s] >= 0:
+        return sp.list_expression[sp.on_list[s]]
+    if st.paths.shape[0] == 0:
+        return False
+    without = path_after(st.paths, i, day, sp.recovery, NO_EXPRESSION_PATH)
+    return sp.initial - without >= sp.threshold[s]
+
+
+@nb.njit(cache=True)
+def reach_pairs(reachers, day, sp, groups, st):
+    """(member, sanction bit, for expression) for every other member of each reacher's group
+    that one of its sanctions reaches, in the reachers' order."""
     S = sp.reach.shape[0]
+    own_mask = st.own_mask
     size = 0
     for k in range(reachers.shape[0]):
         for s in range(S):
@@ -224,7 +249,7 @@ def reach_pairs(reachers, sp, groups, own_mask):
                 if g >= 0:
                     gg = groups.off[sp.reach[s]] + g
                     size += groups.start[gg + 1] - groups.start[gg]
-    pm, pbit = np.empty(size, np.int32), np.empty(size, np.uint8)
+    pm, pbit, pexpr = np.empty(size, np.int32), np.empty(size, np.uint8), np.empty(size, np.bool_)
     w = 0
     for k in range(reachers.shape[0]):
         a = reachers[k]
@@ -234,13 +259,14 @@ def reach_pairs(reachers, sp, groups, own_mask):
                 g = group_id(sp.reach[s], a, groups)
                 if g < 0:
                     continue
+                expr = for_expression(a, s, day, sp, st)
                 gg = groups.off[sp.reach[s]] + g
                 for j in range(groups.start[gg], groups.start[gg + 1]):
                     m = member_at(j, groups)
                     if m != a:
-                        pm[w], pbit[w] = m, bit
+                        pm[w], pbit[w], pexpr[w] = m, bit, expr
                         w += 1
-    return pm[:w], pbit[:w]
+    return pm[:w], pbit[:w], pexpr[:w]
 
 
 def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarray,
@@ -259,14 +285,15 @@ def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarr
     changed = np.empty(int(total[0]), np.int32)
     reachers = np.empty(int(total[1]), np.int32)
     _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
-    reach = Reach(*reach_pairs(reachers, sp, groups, st.own_mask))
+    reach = Reach(*reach_pairs(reachers, key.day, sp, groups, st))
     return OwnResult(int(total[2]), total[3], total[4], total[5], total[6], changed, reach)
 
 
 @nb.njit(cache=True)
-def apply_reach(prev_reached, reach, reach_mask):
+def apply_reach(prev_reached, reach, reach_mask, expression_mask):
     """Yesterday's reach is lifted, today's (member, bit) pairs set; returns the agents
-    reached today, each once."""
+    reached today, each once. ``expression_mask`` (the sanction stage's working space, free
+    once own sanctions are split off) gets the bits reaching a member for expression."""
     for k in range(prev_reached.shape[0]):
         reach_mask[prev_reached[k]] = 0
     reached = np.empty(reach.member.shape[0], np.int32)
@@ -276,35 +303,79 @@ def apply_reach(prev_reached, reach, reach_mask):
         if reach_mask[m] == 0:
             reached[n_reached] = m
             n_reached += 1
+            expression_mask[m] = 0
         reach_mask[m] |= reach.bit[k]
+        if reach.expression[k]:
+            expression_mask[m] |= reach.bit[k]
     return reached[:n_reached]
 
 
+class SettleCounts(NamedTuple):
+    """The settle step's counts of the day."""
+
+    activations: np.ndarray  # int64[S]: sanctions switched on
+    new_people: np.ndarray  # int64[S + 1]: people under a sanction for the first time; any
+    by_cause: np.ndarray  # int64[4]: activations by but-for cause (BY_*)
+    new_by_cause: np.ndarray  # int64[5]: people newly in each harm (NEW_*)
+
+
 @nb.njit(cache=True)
-def _activate(i, s, day, sp, st, by_cause):
-    if st.own_mask[i] & (1 << s):
-        if sp.on_list[s] >= 0:
-            bit = 1 << sp.on_list[s]
-            cause = (FALSE_MATCH if st.list_cause[i] & bit else
-                     ASSOCIATION if st.list_cause[i] & (bit << ASSOC_LIST_SHIFT) else OWN)
-        else:
-            cause = (st.flags[i] >> CAUSE_SHIFT) & 3
-            if cause == 0:
-                cause = OWN
-    else:
-        cause = ASSOCIATION
-    st.flags[i] |= EVER_SANCTIONED | (EVER_OWN if cause == OWN else
-                                      EVER_FALSE if cause == FALSE_MATCH else EVER_ASSOC)
+def _cause(i, s, day, sp, st):
+    """The but-for cause of agent i's sanction s switching on today (BY_OWN, BY_FALSE_MATCH
+    or BY_ASSOCIATION; docs/model.md) and whether it is for expression."""
+    bit = 1 << s
+    if not st.own_mask[i] & bit:  # it reaches i from a relative or colleague
+        return BY_ASSOCIATION, (st.scratch[i] & bit) != 0
+    expression = for_expression(i, s, day, sp, st)
+    if sp.on_list[s] >= 0:  # the cause of the act that listed it
+        lbit = 1 << sp.on_list[s]
+        if st.list_cause[i] & lbit:
+            return BY_FALSE_MATCH, expression
+        if st.list_cause[i] & (lbit << ASSOC_LIST_SHIFT):
+            return BY_ASSOCIATION, expression
+        return BY_OWN, expression
+    if st.paths.shape[0] == 0:
+        return BY_OWN, expression
+    t = sp.threshold[s]
+    if sp.initial - path_after(st.paths, i, day, sp.recovery, OWN_PATH) < t:
+        return BY_OWN, expression  # its own acts alone would have done it
+    if sp.initial - path_after(st.paths, i, day, sp.recovery, OWN_FM_PATH) < t:
+        return BY_FALSE_MATCH, expression  # with the false matches pinned on it
+    return BY_ASSOCIATION, expression  # only with what spilled onto it
+
+
+@nb.njit(cache=True)
+def _activate(i, s, day, sp, st, counts):
+    cause, expression = _cause(i, s, day, sp, st)
+    f = st.flags[i]
+    harm = (EVER_OWN if cause == BY_OWN else EVER_FALSE | EVER_FOR_OTHERS
+            if cause == BY_FALSE_MATCH else EVER_ASSOC | EVER_FOR_OTHERS)
+    if expression:
+        harm |= EVER_FOR_EXPRESSION
+    new = harm & ~f
+    for k, b in ((NEW_OWN, EVER_OWN), (NEW_FALSE_MATCH, EVER_FALSE),
+                 (NEW_ASSOCIATION, EVER_ASSOC), (NEW_FOR_OTHERS, EVER_FOR_OTHERS),
+                 (NEW_FOR_EXPRESSION, EVER_FOR_EXPRESSION)):
+        counts.new_by_cause[k] += (new & b) != 0
+    S = counts.activations.shape[0]
+    counts.new_people[S] += (f & EVER_SANCTIONED) == 0
+    st.flags[i] = f | EVER_SANCTIONED | harm
+    bit = 1 << s
+    counts.activations[s] += 1
+    counts.new_people[s] += (st.ever_mask[i] & bit) == 0
+    st.ever_mask[i] |= bit
+    counts.by_cause[cause] += 1
+    if expression:
+        counts.by_cause[BY_EXPRESSION] += 1
     if sp.mark:  # only when caution responds to it (state.py)
         st.today[i] |= SANCTIONED_TODAY
         st.live[i >> LIVE_SHIFT] = 1
-    by_cause[cause - 1] += 1
-    if cause == FALSE_MATCH and sp.appeals and st.appeal_day[i] < 0:
+    if cause == BY_FALSE_MATCH and sp.appeals and st.appeal_day[i] < 0:
         st.appeal_day[i] = day + sp.appeal_delay
 
 
 @nb.njit(cache=True)
-def _settle(agents, day, sp, ties, st, group, span, by_cause, sent, w):
+def _settle(agents, day, sp, ties, st, group, span, counts, sent, w):
     """Effective sanctions of these agents: count (per sanction and per group), account by
     cause, push visibility (to ties in [lo, hi) here; to the others into ``sent`` from
     position w on: returns the new position)."""
@@ -319,7 +390,7 @@ def _settle(agents, day, sp, ties, st, group, span, by_cause, sent, w):
             bit = 1 << s
             if new & bit and not old & bit:
                 st.sanctioned_count[s] += 1
-                _activate(i, s, day, sp, st, by_cause)
+                _activate(i, s, day, sp, st, counts)
             elif old & bit and not new & bit:
                 st.sanctioned_count[s] -= 1
         st.sanctioned_count[S] += (new != 0) - (old != 0)
@@ -351,20 +422,22 @@ def _room_for_ties(ties, span: Span, *agents: np.ndarray) -> int:
 
 def settle(day: int, span: Span, sp: SanctionParams, ties, st, reached: np.ndarray,
            changed: np.ndarray, reach: Reach, group: np.ndarray,
-           ) -> tuple[np.ndarray, np.ndarray, Visibility]:
+           ) -> tuple[np.ndarray, SettleCounts, Visibility]:
     """Apply today's reach (every pair landing in [lo, hi)), lifting yesterday's
     (``reached``); settle the effective sanctions of the agents whose own or reached
-    sanctions changed. Returns today's reached agents, the activations by cause, and the
-    visibility changes for ties outside [lo, hi)."""
-    today = apply_reach(reached, reach, st.reach_mask)
+    sanctions changed. Returns today's reached agents, the day's counts (activations and
+    people, by sanction and by cause), and the visibility changes for ties outside [lo, hi)."""
+    today = apply_reach(reached, reach, st.reach_mask, st.scratch)
     lists = (changed, reached, today)
     room = _room_for_ties(ties, span, *lists)
     sent = Visibility(np.empty(room, np.int32), np.empty(room, np.int32))
-    by_cause = np.zeros(3, np.int64)
+    S = sp.on_list.shape[0]
+    counts = SettleCounts(np.zeros(S, np.int64), np.zeros(S + 1, np.int64),
+                          np.zeros(4, np.int64), np.zeros(5, np.int64))
     w = 0
     for agents in lists:
-        w = _settle(agents, day, sp, ties, st, group, span, by_cause, sent, w)
-    return today, by_cause, Visibility(sent.tie[:w], sent.delta[:w])
+        w = _settle(agents, day, sp, ties, st, group, span, counts, sent, w)
+    return today, counts, Visibility(sent.tie[:w], sent.delta[:w])
 
 
 @nb.njit(cache=True)

@@ -15,17 +15,16 @@ import numpy as np
 from ...core.prefetch import prefetch
 from ..context import Span
 from ..state import (
-    CAUSE_SHIFT,
     COMMITTED,
     FALSE_ATTRIBUTED,
     FALSE_MATCH,
-    KEEP_FLAGS,
     LIVE_SHIFT,
     OWN,
     PENALISED_TODAY,
 )
 from .listing import clear_cause, enter_list
 from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
+from .paths import BY_FALSE_MATCH, BY_OWN, add_event
 
 AHEAD = 16  # acts whose agents' state is prefetched ahead of the one scored
 
@@ -38,7 +37,9 @@ class ScoreParams(NamedTuple):
     penalised: np.ndarray  # uint8[R, B]: a "scored act" there (negative points or a listing)
     enter: np.ndarray  # uint8[B]: bitmask of the lists the act puts the agent on
     leave: np.ndarray  # uint8[B]: bitmask of the lists the act takes the agent off
+    expression: np.ndarray  # bool[B]: an expression behaviour (its penalties are on speech)
     mark: bool  # mark penalised agents for the respond stage (caution answers to penalties)
+    recovery: int  # the score's recovery per day, fixed point (the but-for paths follow it)
 
 
 class Acts(NamedTuple):
@@ -52,12 +53,14 @@ class Acts(NamedTuple):
 
 
 class Penalties(NamedTuple):
-    """Penalties landed on agents today: whom, how many points (fixed point, < 0), and the
-    act behind each (its key, behaviour * n + actor: one order in every partition)."""
+    """Penalties landed on agents today: whom, how many points (fixed point, < 0), the act
+    behind each (its key, behaviour * n + actor: one order in every partition), and whether
+    it was on an expression behaviour."""
 
     agent: np.ndarray  # int32[k]
     points: np.ndarray  # int32[k]
     event: np.ndarray  # int64[k]
+    expression: np.ndarray  # bool[k]
 
 
 class ScoreCounts(NamedTuple):
@@ -106,17 +109,16 @@ def _score(acts, day, span, sp, lp, region, st, out, counts):
         pts = sp.points[region[t], b]  # the rules of the region that scores the attributed agent
         if pts != 0:
             st.score[t] += pts
+            add_event(st.paths, t, day, sp.recovery, -np.int64(pts),
+                      BY_FALSE_MATCH if wrong else BY_OWN, sp.expression[b])
             if pts < 0:
-                cause = FALSE_MATCH if wrong else OWN
-                st.flags[t] = (st.flags[t] & KEEP_FLAGS) | (cause << CAUSE_SHIFT)
                 if sp.mark:
                     st.today[t] |= PENALISED_TODAY
                     st.live[t >> LIVE_SHIFT] = 1
-                if wrong and st.fm_penalty.shape[0] > 0:
-                    st.fm_penalty[t] -= pts
                 out.agent[n_pen] = t
                 out.points[n_pen] = pts
                 out.event[n_pen] = np.int64(b) * n + i
+                out.expression[n_pen] = sp.expression[b]
                 n_pen += 1
         for l in range(L):
             bit = 1 << l
@@ -139,6 +141,7 @@ def score_and_list(acts: Acts, day: int, span: Span, sp: ScoreParams, lp, region
     counts = ScoreCounts(np.zeros(B, np.int64), np.zeros(2, np.int64), np.zeros(L, np.int64),
                          np.zeros(L, np.int64))
     k = acts.agent.shape[0]
-    out = Penalties(np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int64))
+    out = Penalties(np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int64),
+                    np.empty(k, np.bool_))
     m = _score(acts, day, span, sp, lp, region, st, out, counts)
-    return Penalties(out.agent[:m], out.points[:m], out.event[:m]), counts
+    return Penalties(*(a[:m] for a in out)), counts

@@ -27,10 +27,13 @@ from ...core.prefetch import prefetch
 from ...network.groups import group_id, member_at
 from ...network.ties import tie_at
 from ..context import Span
-from ..state import ASSOC_PENALISED, ASSOCIATION, CAUSE_SHIFT, FROM_ABROAD, KEEP_FLAGS
+from ..state import ASSOC_PENALISED, FROM_ABROAD
+from .paths import BY_ASSOCIATION, add_event
 from .score import Penalties
 
 ABROAD_BIT = np.int64(1) << 62  # a hit from a penalty abroad on an agent at home
+EXPRESSION_BIT = np.int64(1) << 61  # a hit from a penalty on an expression behaviour
+AGENT = (np.int64(1) << 61) - 1  # the receiver's bits
 AHEAD = 8  # penalties whose rows are prefetched ahead of the one decoded
 LAND_AHEAD = 32  # hits whose receivers are prefetched ahead of the one landed
 BATCH = 4096  # hits queued before they land: the landing loop has no branch to mispredict
@@ -44,17 +47,34 @@ class SpillParams(NamedTuple):
     group_layers: np.ndarray  # float64[Lg]: spillover to the members of each group layer
     tie_layers: np.ndarray  # float64[Lt]: spillover to the ties of each tie layer
     association: bool  # association penalties at all (a safeguard switches them off)
+    recovery: int  # the score's recovery per day, fixed point (the but-for paths follow it)
+    # a spilled penalty moves a but-for path only when speech is penalised (the path without
+    # expression); the own paths never take it
+    paths_take_spill: bool
     abroad: np.ndarray  # bool[R]: a city abroad (a penalty there reaching home is counted)
     any_abroad: bool
 
 
 class Hits(NamedTuple):
-    """Spilled penalties on agents another range holds: whom, how much (fixed point), and
-    whether the penalised agent lives abroad and the receiver at home."""
+    """Spilled penalties on agents another range holds: whom, how much (fixed point), whether
+    the penalised agent lives abroad and the receiver at home, and whether the penalty was on
+    an expression behaviour."""
 
     agent: np.ndarray  # int32[k]
     amount: np.ndarray  # int32[k]
     from_abroad: np.ndarray  # bool[k]
+    expression: np.ndarray  # bool[k]
+
+
+class Landing(NamedTuple):
+    """Where hits land: the arrays they change, and the day's recovery for the paths (empty
+    paths: the hits move none)."""
+
+    score: np.ndarray
+    flags: np.ndarray
+    paths: np.ndarray
+    day: int
+    step: int
 
 
 class Receivers(NamedTuple):
@@ -68,24 +88,29 @@ class Receivers(NamedTuple):
 
 
 @nb.njit(inline="always", cache=True)
-def _hit(m, amount, score, flags, from_abroad):
-    score[m] += amount
-    flags[m] = (flags[m] & KEEP_FLAGS) | ASSOC_PENALISED | (ASSOCIATION << CAUSE_SHIFT)
-    if from_abroad:
-        flags[m] |= FROM_ABROAD
+def _hit(m, amount, to, from_abroad, expression):
+    to.score[m] += amount
+    to.flags[m] |= ASSOC_PENALISED | (FROM_ABROAD if from_abroad else 0)
+    add_event(to.paths, m, to.day, to.step, -np.int64(amount), BY_ASSOCIATION, expression)
 
 
 @nb.njit(cache=True)
-def _apply_hits(hits, score, flags):
+def _apply_hits(hits, to):
     for k in range(hits.agent.shape[0]):
-        _hit(hits.agent[k], hits.amount[k], score, flags, hits.from_abroad[k])
+        _hit(hits.agent[k], hits.amount[k], to, hits.from_abroad[k], hits.expression[k])
 
 
-def apply_hits(hits: Hits, st) -> None:
+def landing(st, day: int, spp: SpillParams) -> Landing:
+    """The arrays hits land on, on ``day``."""
+    paths = st.paths if spp.paths_take_spill else st.paths[:0]
+    return Landing(st.score, st.flags, paths, day, spp.recovery)
+
+
+def apply_hits(hits: Hits, st, day: int, spp: SpillParams) -> None:
     """Spilled penalties another range sent here land (their order does not matter: every hit
-    sets the same bits and adds an integer)."""
+    adds integers and sets bits)."""
     if hits.agent.shape[0]:
-        _apply_hits(hits, st.score, st.flags)
+        _apply_hits(hits, landing(st, day, spp))
 
 
 @nb.njit(parallel=True, cache=True)
@@ -117,10 +142,12 @@ def _where(pen_agent, pen_points, spp, groups, ties, region, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def _receivers(pen_agent, where, off, groups, ties, region, abroad_region, hits, count):
+def _receivers(pen_agent, expression, where, off, groups, ties, region, abroad_region, hits,
+               count):
     """Each penalty's receivers in layer j into hits[off[e * J + j]:], count[e * J + j] of
     them (fewer than the room: the penalised agent itself and a far tie's extra slots are
-    not receivers); a receiver at home of a penalty abroad carries ABROAD_BIT."""
+    not receivers); a receiver at home of a penalty abroad carries ABROAD_BIT, of a penalty on
+    expression EXPRESSION_BIT."""
     first, size, abroad = where.first, where.size, where.abroad
     n_group_layers = groups.off.shape[0] - 1
     P, J = size.shape[0], size.shape[1]
@@ -147,24 +174,29 @@ def _receivers(pen_agent, where, off, groups, ties, region, abroad_region, hits,
                     m, k = tie_at(ties.indices, k, a)
                 if abroad[e] and not abroad_region[region[m]]:
                     m |= ABROAD_BIT
+                if expression[e]:
+                    m |= EXPRESSION_BIT
                 hits[w] = m
                 w += 1
             count[e * J + j] = w - off[e * J + j]
 
 
 @nb.njit(cache=True)
-def _flush(buf_m, buf_amount, b, score, flags):
+def _flush(buf_m, buf_amount, b, to):
+    track = to.paths.shape[0] > 0
     for k in range(b):
         if k + LAND_AHEAD < b:
-            m = buf_m[k + LAND_AHEAD] & ~ABROAD_BIT
-            prefetch(score, m)
-            prefetch(flags, m)
+            m = buf_m[k + LAND_AHEAD] & AGENT
+            prefetch(to.score, m)
+            prefetch(to.flags, m)
+            if track:
+                prefetch(to.paths, m)
         m = buf_m[k]
-        _hit(m & ~ABROAD_BIT, buf_amount[k], score, flags, (m & ABROAD_BIT) != 0)
+        _hit(m & AGENT, buf_amount[k], to, (m & ABROAD_BIT) != 0, (m & EXPRESSION_BIT) != 0)
 
 
 @nb.njit(cache=True)
-def _land_stripe(lo, hi, amount, off, count, hits, score, flags):
+def _land_stripe(lo, hi, amount, off, count, hits, to):
     """Land the hits on receivers in [lo, hi), in the penalties' order. Returns their number."""
     J = amount.shape[1]
     buf_m = np.empty(BATCH + 1, np.int64)
@@ -176,27 +208,27 @@ def _land_stripe(lo, hi, amount, off, count, hits, score, flags):
             w = off[e * J + j]
             for k in range(w, w + count[e * J + j]):
                 m = hits[k]
-                r = m & ~ABROAD_BIT
+                r = m & AGENT
                 buf_m[b], buf_amount[b] = m, x  # always written, kept when in the stripe
                 b += (lo <= r) & (r < hi)
                 if b == BATCH:
-                    _flush(buf_m, buf_amount, b, score, flags)
+                    _flush(buf_m, buf_amount, b, to)
                     landed += b
                     b = 0
-    _flush(buf_m, buf_amount, b, score, flags)
+    _flush(buf_m, buf_amount, b, to)
     return landed + b
 
 
 @nb.njit(parallel=True, cache=True)
-def _land(amount, off, count, hits, score, flags, stripes):
+def _land(amount, off, count, hits, to, stripes):
     """Each thread owns a stripe of receivers: no two threads touch one agent, and the
     result is the same for any number of stripes."""
-    n = score.shape[0]
+    n = to.score.shape[0]
     width = (n + stripes - 1) // stripes
     landed = np.zeros(stripes, np.int64)
     for t in nb.prange(stripes):
         landed[t] = _land_stripe(t * width, min(n, (t + 1) * width), amount, off, count, hits,
-                                 score, flags)
+                                 to)
     return landed.sum()
 
 
@@ -211,7 +243,8 @@ def _decode(pen: Penalties, spp: SpillParams, groups, ties, region: np.ndarray):
     off = np.zeros(P * J + 1, np.int64)
     np.cumsum(where.size.ravel(), out=off[1:])
     hits, count = np.empty(int(off[-1]), np.int64), np.empty(P * J, np.int64)
-    _receivers(pen.agent, where, off, groups, ties, region, spp.abroad, hits, count)
+    _receivers(pen.agent, pen.expression, where, off, groups, ties, region, spp.abroad, hits,
+               count)
     return where.amount, off, count, hits
 
 
@@ -219,25 +252,27 @@ def _outside(amount, off, count, hits, lo: int, hi: int) -> Hits:
     """The hits whose receivers are outside [lo, hi), in the penalties' order."""
     kept = np.repeat(off[:-1], count) + (np.arange(count.sum()) - np.repeat(
         np.cumsum(count) - count, count))  # the positions of the receivers in hits
-    agent, amt = hits[kept] & ~ABROAD_BIT, np.repeat(amount.ravel(), count)
+    agent, amt = hits[kept] & AGENT, np.repeat(amount.ravel(), count)
     from_abroad = (hits[kept] & ABROAD_BIT) != 0
+    expression = (hits[kept] & EXPRESSION_BIT) != 0
     out = (agent < lo) | (agent >= hi)
-    return Hits(agent[out].astype(np.int32), amt[out], from_abroad[out])
+    return Hits(agent[out].astype(np.int32), amt[out], from_abroad[out], expression[out])
 
 
-def spill(pen: Penalties, span: Span, spp: SpillParams, groups, ties, region: np.ndarray,
-          st) -> tuple[int, Hits]:
+def spill(pen: Penalties, day: int, span: Span, spp: SpillParams, groups, ties,
+          region: np.ndarray, st) -> tuple[int, Hits]:
     """Spread the day's penalties (those of agents [lo, hi)): the hits on agents in [lo, hi)
     land here; the others are returned, for the ranges that hold their receivers. Returns the
     number of spilled penalties (landed and sent) and the hits sent."""
     n, lo, hi = span
-    none = Hits(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.bool_))
+    none = Hits(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.bool_),
+                np.zeros(0, np.bool_))
     if not spp.association or pen.agent.shape[0] == 0:
         return 0, none
     amount, off, count, hits = _decode(pen, spp, groups, ties, region)
+    to = landing(st, day, spp)
     if lo == 0 and hi == n:  # every receiver is here: each thread lands its stripe
-        return int(_land(amount, off, count, hits, st.score, st.flags,
-                         nb.get_num_threads())), none
+        return int(_land(amount, off, count, hits, to, nb.get_num_threads())), none
     sent = _outside(amount, off, count, hits, lo, hi)
-    landed = _land_stripe(lo, hi, amount, off, count, hits, st.score, st.flags)
+    landed = _land_stripe(lo, hi, amount, off, count, hits, to)
     return int(landed) + sent.agent.shape[0], sent
