@@ -10,6 +10,7 @@ import typer
 
 from .calibrate import calibrate
 from .compare import compare
+from .explore import explore
 from .plan import plan
 from .run import run
 from .scenarios import scenarios, validate, version
@@ -21,6 +22,7 @@ app = typer.Typer(
 )
 for command in (run, compare, scenarios, validate, calibrate, plan, sweep, query, version):
     app.command()(command)
+app.command()(explore)
 
 
 def main() -> None:  # pragma: no cover
