@@ -151,9 +151,14 @@ class Visitor:
         return [u for u in self.requests
                 if not u.startswith(ours) and not u.startswith(("data:", "blob:"))]
 
-    def shot(self, folder: Path, name: str) -> Path:
+    def shot(self, folder: Path, name: str, height: int | None = None) -> Path:
+        """A screenshot for docs/explorer.md: the page's top ``height`` pixels (default: the
+        window)."""
         path = folder / f"explorer-{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.evaluate("window.scrollTo(0, 0)")
+        clip = {"x": 0, "y": 0, "width": 1400, "height": height} if height else None
+        self.page.screenshot(path=str(path), full_page=bool(height), clip=clip)
+        assert path.stat().st_size > 20_000  # a page, not a blank window
         return path
 
 

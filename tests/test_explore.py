@@ -87,7 +87,7 @@ def test_the_page_loads_clean_and_asks_no_other_host(server, context, shots) -> 
     assert v.page.inner_text("#kernels") == ""
     assert v.page.locator(".number").count() >= 7
     assert all(len(v.chart(c)) > 0 for c in ("chilling", "causes", "denials"))
-    v.shot(shots, "overview")
+    v.shot(shots, "overview", height=2700)
     assert v.errors() == []
     assert any("plotly" in u for u in v.requests)  # the charts' script came from the app
     assert v.outside_requests() == []
@@ -208,7 +208,7 @@ def test_a_against_b_pairs_the_seeds(server, context, shots) -> None:
     import scoresim
 
     v = Visitor(context, server)
-    first = v.open("agents=3000&days=365&seeds=2")
+    first = v.open("agents=3000&days=365&seeds=3")
     v.page.click("#pin")
     v.page.wait_for_function("document.querySelector('#pinned-text').textContent.includes('A:')")
     v.page.click("#mode input[value=compare]")
@@ -219,9 +219,9 @@ def test_a_against_b_pairs_the_seeds(server, context, shots) -> None:
     v.wait_result(second)
     shown = v.page.locator("tr[data-metric='ever_sanctioned_by_cause.association']")
     diff = float(shown.get_attribute("data-difference"))
-    v.shot(shots, "compare")
+    v.shot(shots, "compare", height=2000)
     expected = scoresim.compare(
-        ["default", "default@safeguards.association_penalties=false"], seeds=2, agents=3000,
+        ["default", "default@safeguards.association_penalties=false"], seeds=3, agents=3000,
         days=365, executor="serial", threads=1)
     row = expected[(expected["kind"] == "difference")
                    & (expected["metric"] == "ever_sanctioned_by_cause.association")]

@@ -11,12 +11,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import signal
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 from dash import Dash
 from flask import Response, abort
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import (
+    WSGIRequestHandler,
+    get_sockaddr,
+    make_server,
+    select_address_family,
+)
 
 from .callbacks import register
 from .downloads import make
@@ -65,6 +71,20 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (port 0: any free one); raises OSError."""
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(get_sockaddr(host, port, family))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
 def _log_to(say: Callable[[str], None]) -> None:
     """The explorer's log lines (cancellations, failed tasks) go where its messages go."""
     class Say(logging.Handler):
@@ -86,20 +106,24 @@ def serve(host: str = "127.0.0.1", port: int = 8050, workers: int = 2, threads: 
     """Start the pool and serve the explorer until interrupted."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _log_to(say)
+    listening = listen(host, port)  # an OSError (port in use) before anything starts
     pool = Pool(workers, threads, say)
     server = make_server(host, port, create_app(Explorer(pool)).server, threaded=True,
-                         request_handler=_QuietHandler)
-    pool.start()
-    shown = f"[{host}]" if ":" in host else host
-    say(f"scoresim explorer at http://{shown}:{server.server_port}/ "
-        f"({workers} worker{'s' * (workers > 1)} x {threads} thread{'s' * (threads > 1)})")
-    if is_loopback(host):
-        say("listening on loopback only: other machines cannot reach it (--host to change)")
-    else:
-        say(f"listening on {host}: anyone who can reach this address can run simulations here")
-    say("press Ctrl-C to stop")
+                         request_handler=_QuietHandler, fd=listening.fileno())
+    listening.close()  # the server holds its own copy
     signal.signal(signal.SIGTERM, _interrupt)  # stop the workers on `kill` too
     try:
+        pool.start()
+        shown = f"[{host}]" if ":" in host else host
+        say(f"scoresim explorer at http://{shown}:{server.server_address[1]}/ ({workers} "
+            f"worker{'s' * (workers > 1)} x {threads} thread{'s' * (threads > 1)})")
+        if is_loopback(host):
+            say("listening on loopback only: other machines cannot reach it (--host to "
+                "change)")
+        else:
+            say(f"listening on {host}: anyone who can reach this address can run "
+                "simulations here")
+        say("press Ctrl-C to stop")
         server.serve_forever()
     except KeyboardInterrupt:
         say("stopping")

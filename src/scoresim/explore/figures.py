@@ -80,11 +80,11 @@ def _layout(title: str, ytitle: str, meta: str, share: bool = False,
             extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "title": {"text": title, "x": 0.01, "font": {"size": 14}}, "meta": meta,
-        "height": 360, "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
+        "height": 380, "margin": {"l": 60, "r": 20, "t": 40, "b": 40},
         "xaxis": {"title": {"text": "day of the simulation"}, "zeroline": False},
         "yaxis": {"title": {"text": ytitle}, "tickformat": ".2~%" if share else ",~r",
                   "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": -0.18, "font": {"size": 11}},
+        "legend": {"orientation": "h", "y": -0.25, "yanchor": "top", "font": {"size": 11}},
         "hovermode": "x unified", "plot_bgcolor": "#fff", "paper_bgcolor": "#fff",
         **(extra or {}),
     }
@@ -110,8 +110,9 @@ def chilling(series: list[Series], meta: str) -> dict[str, Any]:
     for k, s in enumerate(series):
         w, x, dash = window(s.days), _days(s), DASHES[k % 2]
         parts = [("all expression", [M.ACTS.format(b) for b in s.expression], "#000000", 3.0)]
-        parts += [(b.replace("_", " "), [M.ACTS.format(b)], PALETTE[i], 1.5)
-                  for i, b in enumerate(s.expression)]
+        if not many:  # A against B: overall and by group, or the chart is unreadable
+            parts += [(b.replace("_", " "), [M.ACTS.format(b)], PALETTE[i], 1.5)
+                      for i, b in enumerate(s.expression)]
         parts += [(f"group {g}", [M.EXPRESSION_ACTS.format(g)], PALETTE[4 + i], 1.5)
                   for i, g in enumerate(s.groups)]
         for what, cols, colour, width in parts:
