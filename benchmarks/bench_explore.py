@@ -31,27 +31,38 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background
 CHARTS = ["chilling", "causes", "denials", "lists", "disparity"]
 
 # resolves with the milliseconds from the click to the first frame after every chart shows
-# a new result
+# a new result; it waits on the page's own events (a result id appearing, Plotly's
+# plotly_afterplot), not on a loop of frames, which would keep headless Chromium drawing
 CLICK = """async (charts) => {
   const rid = () => document.querySelector('#result-id').textContent;
   const old = rid();
   const shown = () => rid() !== old && charts.every(c => {
     const gd = document.querySelector('#fig-' + c + ' .js-plotly-plot');
     return gd && gd.layout && gd.layout.meta === rid(); });
-  const t0 = performance.now();
-  document.getElementById('run').click();
-  await new Promise(done => { const look = () => shown() ? done() : requestAnimationFrame(look);
-                              look(); });
+  let t0;
+  await new Promise(done => {
+    const check = () => { if (shown()) { observer.disconnect(); done(); } };
+    const observer = new MutationObserver(check);
+    observer.observe(document.getElementById('results'),
+                     {childList: true, subtree: true, characterData: true, attributes: true});
+    for (const c of charts) {
+      document.querySelector('#fig-' + c + ' .js-plotly-plot').on('plotly_afterplot', check);
+    }
+    t0 = performance.now();
+    document.getElementById('run').click();
+  });
   await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
   return performance.now() - t0;
 }"""
 
 
-def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
+def start_server(workers: int, threads: int | None) -> tuple[subprocess.Popen, str]:
+    """`scoresim explore` on a free port, once its kernels are ready; and its address."""
     script = Path(sys.executable).with_name("scoresim")
+    more = ["--threads", str(threads)] if threads else []
     proc = subprocess.Popen([str(script), "explore", "--port", "0", "--workers", str(workers),
-                             "--threads", str(threads)], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                             *more], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
     url = None
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -64,6 +75,7 @@ def start_server(workers: int, threads: int) -> tuple[subprocess.Popen, str]:
 
 
 def cpu_model() -> str:
+    """The processor's name, for the record."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -74,9 +86,10 @@ def cpu_model() -> str:
 
 
 def measure(page, url: str, agents: int, days: int, repeats: int) -> dict:
+    """Open the page at a size (the cold run), then time ``repeats`` clicks on Run."""
     page.goto(f"{url}?agents={agents}&days={days}&seed=0")
     page.wait_for_function("document.querySelector('#result-id')?.textContent.length > 0",
-                           timeout=0)  # the cold run: kernels and population
+                           timeout=0, polling=200)  # the cold run: kernels and population
     load0 = os.getloadavg()
     clicks, server = [], []
     for _ in range(repeats):
@@ -93,12 +106,14 @@ def measure(page, url: str, agents: int, days: int, repeats: int) -> dict:
 
 
 def main() -> None:
+    """Measure every size and write the results."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--agents", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads per run (default: the explorer's, the cores shared)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "explore.jsonl")
     a = ap.parse_args()
     from playwright.sync_api import sync_playwright
@@ -116,7 +131,7 @@ def main() -> None:
             for agents in a.agents:
                 row = measure(page, url, agents, a.days, a.repeats)
                 row.update({
-                    "workers": a.workers, "threads_per_worker": a.threads,
+                    "workers": a.workers, "threads_per_run": a.threads or "cores shared",
                     "version": scoresim.__version__, "python": platform.python_version(),
                     "machine": f"{cpu_model()}, {os.cpu_count()} cores",
                     "date": dt.datetime.now().isoformat(timespec="seconds")})

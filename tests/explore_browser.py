@@ -26,6 +26,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 LIMIT_MS = 180_000  # a hang, not a slow machine, should reach this
+POLL_MS = 100
 RID = "(document.querySelector('#result-id')?.textContent || '')"
 CHARTS = ("chilling", "causes", "denials", "lists", "disparity")
 
@@ -73,6 +74,7 @@ class Server:
                     raise AssertionError("no such line:\n" + "\n".join(self.lines))
 
     def stop(self) -> None:
+        """Stop the server as `kill` does (it stops its workers)."""
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=60)
@@ -101,16 +103,20 @@ class Visitor:
         return self.wait_result("")
 
     def result_id(self) -> str:
+        """The id of the result the page shows ('' before the first)."""
         return self.page.evaluate(RID)
 
     def wait_result(self, old: str) -> str:
         """Wait until a result other than ``old`` is shown in every chart; its id."""
-        self.page.wait_for_function(f"{RID}.length > 0 && {RID} !== {json.dumps(old)}")
+        # polled every 100 ms: polling every frame keeps headless Chromium drawing
+        self.page.wait_for_function(f"{RID}.length > 0 && {RID} !== {json.dumps(old)}",
+                                    polling=POLL_MS)
         rid = self.result_id()
         charts = json.dumps([f"#fig-{c} .js-plotly-plot" for c in CHARTS])
         self.page.wait_for_function(
             f"{charts}.every(s => {{ const gd = document.querySelector(s); "
-            f"return gd && gd.layout && gd.layout.meta === {json.dumps(rid)}; }})")
+            f"return gd && gd.layout && gd.layout.meta === {json.dumps(rid)}; }})",
+            polling=POLL_MS)
         return rid
 
     def numbers(self) -> dict[str, float]:
@@ -126,6 +132,7 @@ class Visitor:
             f"document.querySelector('#fig-{name} .js-plotly-plot').data.map(t => t.y)")
 
     def knob(self, path: str) -> Any:
+        """The control of the knob with this override path."""
         return self.page.locator(f"""[id*='"path":"{path}"']""")
 
     def set_knob(self, path: str, value: str) -> None:
@@ -144,9 +151,11 @@ class Visitor:
         return path
 
     def errors(self) -> list[tuple[str, str]]:
+        """What the page logged as an error or a warning."""
         return [(t, m) for t, m in self.console if t in ("error", "pageerror", "warning")]
 
     def outside_requests(self) -> list[str]:
+        """Every request the page made to anywhere but the explorer."""
         ours = self.server.url
         return [u for u in self.requests
                 if not u.startswith(ours) and not u.startswith(("data:", "blob:"))]
@@ -163,6 +172,7 @@ class Visitor:
 
 
 def lookup(summary: dict, dotted: str) -> Any:
+    """The value at a dotted path of summary.json."""
     node: Any = summary
     for part in dotted.split("."):
         node = node[part]

@@ -22,7 +22,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from explore_browser import CHROMIUM, CHROMIUM_ARGS, Server, Visitor, lookup
+from explore_browser import CHROMIUM, CHROMIUM_ARGS, POLL_MS, Server, Visitor, lookup
 
 SMALL = "agents=3000&days=365"
 MOVED = ("layers.household.spillover", "0.3")  # a knob, and where a test moves it
@@ -160,7 +160,8 @@ def test_a_malformed_yaml_shows_its_line_and_key_and_the_app_goes_on(server, con
     assert "your-scenario.yaml:4" in error and "behaviours.online_criticism.rate" in error
     v.page.fill("#yaml", "name: broken\nbehaviours: [\n  online\n")
     v.page.wait_for_function(
-        "(document.querySelector('#yaml-error')?.textContent || '').includes('syntax')")
+        "(document.querySelector('#yaml-error')?.textContent || '').includes('syntax')",
+        polling=POLL_MS)
     assert "your-scenario.yaml:" in v.page.inner_text("#yaml-error")
     v.shot(shots, "yaml-error")
     v.page.click("#run")  # the selected scenario still runs
@@ -177,7 +178,8 @@ def test_a_run_too_big_for_the_machine_is_refused_with_the_plan(server, context)
     first = v.open(SMALL)
     v.page.fill("#agents", "100000000000")
     v.page.press("#agents", "Tab")
-    v.page.wait_for_function("document.querySelector('#error').textContent.includes('GiB')")
+    v.page.wait_for_function("document.querySelector('#error').textContent.includes('GiB')",
+                             polling=POLL_MS)
     assert "use fewer agents" in v.page.inner_text("#error")
     v.page.fill("#agents", "2000")
     v.page.press("#agents", "Tab")
@@ -210,7 +212,8 @@ def test_a_against_b_pairs_the_seeds(server, context, shots) -> None:
     v = Visitor(context, server)
     first = v.open("agents=3000&days=365&seeds=3")
     v.page.click("#pin")
-    v.page.wait_for_function("document.querySelector('#pinned-text').textContent.includes('A:')")
+    v.page.wait_for_function("document.querySelector('#pinned-text').textContent.includes('A:')",
+                             polling=POLL_MS)
     v.page.click("#mode input[value=compare]")
     second = v.wait_result(first)
     same = v.page.locator("tr[data-metric='ever_sanctioned_frac'] td").nth(3).inner_text()

@@ -17,8 +17,9 @@ def explore(
     ] = "127.0.0.1",
     workers: Annotated[int | None, typer.Option(
         min=1, help="Worker processes for runs (default: one per core).")] = None,
-    threads: Annotated[int, typer.Option(
-        min=1, help="Numba threads per worker.")] = 1,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="Numba threads per run (default: the cores shared among the runs in "
+        "progress, so a lone run uses them all).")] = None,
 ) -> None:
     """Start the explorer (a local web app) and print its address."""
     from ..experiments.executors import cpu_count
@@ -33,7 +34,7 @@ def explore(
         out_console.file.flush()  # a line at a time, also into a pipe or a file
 
     try:
-        serve(host, port, workers or cpu_count(), threads, say)
+        serve(host, port, workers or cpu_count(), threads, cpu_count(), say)
     except OSError as exc:
         err_console.print(f"[bold red]error:[/] cannot listen on {host}:{port}: {exc.strerror}",
                           highlight=False)

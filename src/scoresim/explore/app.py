@@ -101,13 +101,15 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(host: str = "127.0.0.1", port: int = 8050, workers: int = 2, threads: int = 1,
+def serve(host: str = "127.0.0.1", port: int = 8050, workers: int = 2,
+          threads: int | None = None, cores: int = 2,
           say: Callable[[str], None] = print) -> None:
-    """Start the pool and serve the explorer until interrupted."""
+    """Start the pool and serve the explorer until interrupted (``threads`` None: the
+    ``cores`` shared among the runs in progress)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     _log_to(say)
     listening = listen(host, port)  # an OSError (port in use) before anything starts
-    pool = Pool(workers, threads, say)
+    pool = Pool(workers, threads, cores, say)
     server = make_server(host, port, create_app(Explorer(pool)).server, threaded=True,
                          request_handler=_QuietHandler, fd=listening.fileno())
     listening.close()  # the server holds its own copy
@@ -115,8 +117,10 @@ def serve(host: str = "127.0.0.1", port: int = 8050, workers: int = 2, threads: 
     try:
         pool.start()
         shown = f"[{host}]" if ":" in host else host
+        each = (f"{threads} thread{'s' * (threads > 1)} each" if threads else
+                f"{cores} cores shared among the runs in progress")
         say(f"scoresim explorer at http://{shown}:{server.server_address[1]}/ ({workers} "
-            f"worker{'s' * (workers > 1)} x {threads} thread{'s' * (threads > 1)})")
+            f"worker{'s' * (workers > 1)}, {each})")
         if is_loopback(host):
             say("listening on loopback only: other machines cannot reach it (--host to "
                 "change)")

@@ -74,10 +74,13 @@ class _Slot:
 
 
 class Pool:
-    """``workers`` processes with ``threads`` Numba threads each."""
+    """``workers`` processes; each task runs with ``threads`` Numba threads, or, when that is
+    None, with the machine's cores shared among the tasks running when it starts (a lone run
+    uses every core; results do not depend on threads)."""
 
-    def __init__(self, workers: int, threads: int, say: Callable[[str], None] = print):
-        self.workers, self.threads, self.say = workers, threads, say
+    def __init__(self, workers: int, threads: int | None, cores: int,
+                 say: Callable[[str], None] = print):
+        self.workers, self.threads, self.cores, self.say = workers, threads, cores, say
         self._ctx = multiprocessing.get_context("spawn")
         # per worker: day done and days in all of its current task; the task it must cancel
         self._progress = self._ctx.RawArray("q", 2 * workers)
@@ -105,7 +108,7 @@ class Pool:
     def _spawn(self, index: int) -> None:
         here, there = self._ctx.Pipe()
         p = self._ctx.Process(target=worker_main, name=f"scoresim-explore-{index}",
-                              args=(index, there, self._progress, self._cancel, self.threads),
+                              args=(index, there, self._progress, self._cancel),
                               daemon=True)
         p.start()
         there.close()
@@ -209,7 +212,9 @@ class Pool:
             task = self._queue.popleft()
             task.state, task.worker, slot.task = RUNNING, i, task
             self._progress[2 * i] = self._progress[2 * i + 1] = 0
-            slot.conn.send((task.id, task.kind, task.payload))
+            running = sum(s is not None and s.task is not None for s in self._slots)
+            threads = self.threads or max(1, self.cores // running)
+            slot.conn.send((task.id, task.kind, task.payload, threads))
 
     def _check_ended(self, job: Job) -> None:
         if all(t.state in (DONE, FAILED, CANCELLED) for t in job.tasks):

@@ -152,7 +152,10 @@ class _Worker:
             with open(self.hold, encoding="utf-8") as fifo:  # blocks until the test writes
                 fifo.read()
 
-    def execute(self, task_id: int, kind: str, payload: Any) -> None:
+    def execute(self, task_id: int, kind: str, payload: Any, threads: int) -> None:
+        import numba
+
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
         self.report(0, 0)
         try:
             self.task = task_id
@@ -185,12 +188,9 @@ class _Worker:
             self.execute(*msg)
 
 
-def worker_main(index: int, conn: Connection, progress: Any, cancel: Any, threads: int) -> None:
+def worker_main(index: int, conn: Connection, progress: Any, cancel: Any) -> None:
     """The worker's entry point (a spawned process)."""
-    import numba
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops us
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
     worker = _Worker(index, conn, progress, cancel)
     signal.signal(signal.SIGUSR1, worker.on_cancel)
     t0 = time.perf_counter()
