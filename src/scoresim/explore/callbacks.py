@@ -117,7 +117,7 @@ def _scenario(app: Dash) -> None:
         prevent_initial_call=True)
     def build_knobs(scenario: str, custom: str | None, pending: dict | None) -> tuple:
         """The chosen scenario's knobs (set from the address the first time)."""
-        side = Side(scenario, custom or "" if scenario == CUSTOM else "")
+        side = Side(scenario, (custom or "") if scenario == CUSTOM else "")
         try:
             base = load_side(side)
         except ScenarioError as exc:
