@@ -10,6 +10,7 @@ import typer
 
 from .calibrate import calibrate
 from .compare import compare
+from .explore import explore
 from .plan import plan
 from .report import report
 from .run import run
@@ -24,6 +25,7 @@ app = typer.Typer(
 for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query, report,
                 version):
     app.command()(command)
+app.command()(explore)
 
 
 def main() -> None:  # pragma: no cover
