@@ -210,14 +210,15 @@ def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | No
                           pp.people.region, st)
 
 
-def spill_of(pp: Prepared, pen_agent, pen_points) -> int:
-    """Spill these penalties; returns the number of spilled penalties."""
+def spill_of(pp: Prepared, pen_agent, pen_points, day: int = 0, expression=None) -> int:
+    """Spill these penalties on ``day``; returns the number of spilled penalties."""
     from scoresim.engine.stages.score import Penalties
     from scoresim.engine.stages.spill import spill
 
     k = pen_agent.shape[0]
-    pen = Penalties(pen_agent, pen_points, np.arange(k, dtype=np.int64), np.zeros(k, np.bool_))
-    got, _ = spill(pen, 0, _span(pp), pp.params.spill, pp.net.groups, pp.net.ties,
+    expr = np.zeros(k, np.bool_) if expression is None else np.asarray(expression, np.bool_)
+    pen = Penalties(pen_agent, pen_points, np.arange(k, dtype=np.int64), expr)
+    got, _ = spill(pen, day, _span(pp), pp.params.spill, pp.net.groups, pp.net.ties,
                    pp.people.region, pp.state.arrays)
     return got
 

@@ -13,7 +13,7 @@ from scoresim import ScenarioError, Sim, build_population, load_scenario
 from scoresim.engine.compile import compile_plan, names_of
 from scoresim.scenario import apply_changes, builtin_scenarios
 
-LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau")
+LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points")
 LAUNCH = date(2013, 11, 1)  # national's day 0: the court list's launch
 
 
@@ -127,7 +127,7 @@ def _plans(name: str) -> dict[int, object]:
 def test_national_timeline_dates():
     plans = _plans("national")
     assert set(plans) == {0, _day("2014-07-01"), _day("2018-05-01"), _day("2019-01-01"),
-                          _day("2020-01-06"), _day("2021-01-01"), _day("2024-01-01")}
+                          _day("2020-01-06"), _day("2024-01-01")}
     first = plans[0]
     assert "flight" not in first.sanctions["joint_punishment"].denies  # before interception
     assert set(plans[242].sanctions["joint_punishment"].denies) == {
@@ -141,19 +141,21 @@ def test_national_timeline_dates():
     assert r2024 == pytest.approx(0.766 * r2019, rel=1e-3)  # -23.4% year on year
 
 
-def test_national_pilots_have_their_own_rules_until_the_merger():
+def test_national_points_are_kept_in_the_pilots_alone_all_along():
+    """No national point system has been announced: in `national` only the demonstration
+    cities score (criticism included), on every day; `national-points` (hypothetical) scores
+    everywhere."""
     plans = _plans("national")
-    before, after = plans[0], plans[_day("2021-01-01")]
-    assert before.scoring.regional_rules and not after.scoring.regional_rules
-    for sc, pilot_only in ((before, True), (after, False)):
+    assert all(sc.scoring.regional_rules for sc in plans.values())
+    for name, pilot_only in (("national", True), ("national-points", False)):
+        sc = load_scenario(name)
         nm = names_of(sc)
         p = compile_plan(sc, np.ones(len(nm.traits), np.float32))
-        b = nm.behaviours.index("debt_default")
-        c = nm.behaviours.index("online_criticism")
-        pts = {r: int(p.score.points[k, b]) for k, r in enumerate(nm.regions)}
-        assert pts["pilot_cities"] < 0
-        assert (pts["rest"] == 0) == pilot_only and (pts["dense_cities"] == 0) == pilot_only
-        assert all(p.score.points[:, c] < 0)  # criticism scored everywhere, all along
+        for behaviour in ("debt_default", "online_criticism", "offline_criticism"):
+            b = nm.behaviours.index(behaviour)
+            pts = {r: int(p.score.points[k, b]) for k, r in enumerate(nm.regions)}
+            assert pts["pilot_cities"] < 0
+            assert (pts["rest"] == 0) == pilot_only and (pts["dense_cities"] == 0) == pilot_only
 
 
 def test_national_joint_punishment_corporate_ratings_and_cameras():

@@ -47,7 +47,8 @@ def test_cli_refuses_before_allocating(tmp_path: Path):
 def test_plan_command_prints_memory_and_time(tmp_path: Path):
     j = tmp_path / "plan.json"
     r = runner.invoke(app, ["plan", "--agents", "1000000", "--partitions", "4",
-                            "--json", str(j), "--set", "layers.friends.mean_degree=4"])
+                            "--json", str(j), "--set", "layers.friends.mean_degree=4",
+                            "--set", "population.groups={everyone: {share: 1.0}}"])
     assert r.exit_code == 0, r.output
     assert "tie_indices" in r.output and "time per day" in r.output and "K = 4" in r.output
     import json
@@ -55,8 +56,9 @@ def test_plan_command_prints_memory_and_time(tmp_path: Path):
     data = json.loads(j.read_text())
     assert data["agents"] == 1_000_000 and data["seconds_per_day"] > 0
     # friends at mean degree 4 and kin at 6: 10 ties an agent, 2 bytes each when near, 6 when
-    # far; 20% are random within a region (east 400,000 agents, west 600,000): of the w - 1
-    # partners of an agent at x, min(x, N) + min(w - 1 - x, N) are near (N = 32,767)
+    # far; one group, ties within the region: 20% are random within it (east 400,000 agents,
+    # west 600,000): of the w - 1 partners of an agent at x, min(x, N) + min(w - 1 - x, N)
+    # are near (N = 32,767)
     def far_in(w, N=32767):
         x = np.arange(w)
         return 1 - np.mean(np.minimum(x, N) + np.minimum(w - 1 - x, N)) / (w - 1)

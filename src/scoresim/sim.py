@@ -25,7 +25,8 @@ from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, sce
 Progress = Callable[[int, int], None]
 
 # timeline changes may retune the system, never rebuild the people or their ties
-_FROZEN_LAYER_FIELDS = ("kind", "size", "mean_degree", "coverage")
+_FROZEN_LAYER_FIELDS = ("kind", "size", "mean_degree", "coverage", "assortativity", "local_share",
+                        "local_window")
 
 
 @dataclass
@@ -35,13 +36,25 @@ class Population:
     people: People
     network: Network
     build_seconds: float
+    _network_summary: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
         return self.people.n
 
     def nbytes(self) -> int:
+        """Bytes held by the people and their network."""
         return self.people.nbytes() + self.network.nbytes()
+
+    def network_summary(self) -> dict[str, dict[str, Any]]:
+        """summary.json's ``network``: each layer's mean degree and, for tie layers, the
+        realised share of each group's ties within the group and within the region."""
+        if self._network_summary is None:
+            people, net = self.people, self.network
+            mixing = net.mixing(people.region, people.group, people.group_names)
+            self._network_summary = {name: {"mean_degree": d, **mixing.get(name, {})}
+                                     for name, d in net.mean_degree().items()}
+        return self._network_summary
 
 
 def build_population(scenario: Scenario, agents: int, seed: int) -> Population:
@@ -206,9 +219,7 @@ class Sim:
             "run_seconds": round(t2 - t1, 4),
             "agent_days_per_second": agent_days / (t2 - t1) if t2 > t1 else None,
             "bytes_per_agent": (pop.nbytes() + state.nbytes()) / max(n, 1),
-            "network": {
-                name: {"mean_degree": d} for name, d in pop.network.mean_degree().items()
-            },
+            "network": pop.network_summary(),
             "groups": nm.groups,
             "final": final_metrics(state, pop.people.group, nm, rows),
             **({"overseas": overseas_metrics(

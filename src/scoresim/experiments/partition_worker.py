@@ -60,7 +60,7 @@ class PartitionWorker:
     def info(self) -> dict[str, Any]:
         """What the driver's summary needs of the population."""
         return {"lo": self.span.lo, "hi": self.span.hi, "pop_bytes": self.pop.nbytes(),
-                "mean_degree": self.pop.network.mean_degree(),
+                "network": self.pop.network_summary(),
                 "build_seconds": self.pop.build_seconds, "names": self.nm}
 
     def _begin_day(self, day: int) -> None:

@@ -46,9 +46,15 @@ class _PopulationView:
     network: Any
     build_seconds: float
     pop_bytes: int = field(repr=False, default=0)
+    network_info: dict = field(repr=False, default_factory=dict)
 
     def nbytes(self) -> int:
+        """Bytes held by one actor's population."""
         return self.pop_bytes
+
+    def network_summary(self) -> dict:
+        """summary.json's ``network``, as an actor measured it."""
+        return self.network_info
 
 
 def _ray(address: str | None):
@@ -119,8 +125,8 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
     view = _PopulationView(
         sim.agents, SimpleNamespace(region=np.concatenate([f["region"] for f in finals]),
                                     group=np.concatenate([f["group"] for f in finals])),
-        SimpleNamespace(mean_degree=lambda: infos[0]["mean_degree"]),
-        max(i["build_seconds"] for i in infos), infos[0]["pop_bytes"])
+        None, max(i["build_seconds"] for i in infos), infos[0]["pop_bytes"],
+        infos[0]["network"])
     summary = sim._summary(view, names, finals[0]["plan"], state, rows, t0, t1, t2)
     return Results(summary, pd.DataFrame(rows), sim.scenario, None, state)
 

@@ -24,7 +24,7 @@ DASHES = ("solid", "dash")  # system A, system B
 FIGURES = ("chilling", "causes", "denials", "lists", "disparity")
 TITLES = {
     "chilling": "Chilling: expression acts lost against the same people without scoring",
-    "causes": "People sanctioned, by cause (sanctions started, cumulative)",
+    "causes": "People sanctioned, by but-for cause (running total of people)",
     "denials": "Requests denied by a sanction, per service (cumulative)",
     "lists": "Lists: people on each list (stock) and entries and exits (flows)",
     "disparity": "Disparity: share of each group under a sanction",

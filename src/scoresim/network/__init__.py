@@ -125,6 +125,19 @@ class Network:
         """Every agent's number of ties in tie layer l."""
         return tie_rows.layer_degrees(self.ties, l)
 
+    def mixing(self, region: np.ndarray, group: np.ndarray,
+               group_names: list[str]) -> dict[str, dict[str, dict[str, float | None]]]:
+        """Per tie layer, the realised share of each group's members' ties that stay within
+        its group and within its region (None: the group has no ties in the layer)."""
+        out: dict[str, dict[str, dict[str, float | None]]] = {}
+        for l, name in enumerate(self.tie_layers):
+            m = tie_rows.layer_mixing(self.ties, l, region, group, len(group_names))
+            out[name] = {
+                "same_group_share": {x: _share(m, g, 1) for g, x in enumerate(group_names)},
+                "same_region_share": {x: _share(m, g, 2) for g, x in enumerate(group_names)},
+            }
+        return out
+
     def mean_degree(self) -> dict[str, float]:
         """Mean number of other agents each agent is linked to, per layer."""
         n = self.n
@@ -136,3 +149,7 @@ class Network:
         for l, name in enumerate(self.tie_layers):
             out[name] = float(self.tie_count[l] / n) if n else 0.0
         return out
+
+
+def _share(counts: np.ndarray, g: int, k: int) -> float | None:
+    return float(counts[g, k] / counts[g, 0]) if counts[g, 0] else None

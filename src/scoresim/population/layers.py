@@ -70,36 +70,97 @@ def _build_groups(people: People, layer: Layer, l: int, seed: int):
     return np.concatenate(members), np.concatenate(group_sizes).astype(np.int64)
 
 
+class Mixing(NamedTuple):
+    """How one tie layer's ties are drawn (scenario ``layers.<name>``)."""
+
+    half_degree: float  # ties each agent starts, on average
+    group: float  # assortativity by group (Coleman's index)
+    region: float  # assortativity by region
+    local_share: float  # of the ties within its own group and region, the share nearby
+    window: int  # agents in a neighbourhood
+
+
+class Cells(NamedTuple):
+    """Where each (region, group) cell of agents starts, and how home regions are drawn."""
+
+    start: np.ndarray  # int64[R * G + 1]
+    groups: int  # G
+    home: int  # home regions (the first ones); cities abroad come after
+    home_cum: np.ndarray  # float64[home + 1]: cumulative shares of the home agents by region
+
+
+@nb.njit(inline="always", cache=True)
+def _cell_by_size(cells, r, u):
+    """A cell of region r drawn in proportion to its size (-1: the region is empty)."""
+    G = cells.groups
+    lo, hi = cells.start[r * G], cells.start[r * G + G]
+    if hi <= lo:
+        return -1
+    x = lo + int(u * (hi - lo))
+    c = r * G
+    while cells.start[c + 1] <= x:
+        c += 1
+    return c
+
+
+@nb.njit(inline="always", cache=True)
+def _home_region(cells, u):
+    r = 0
+    while r + 1 < cells.home and cells.home_cum[r + 1] <= u:
+        r += 1
+    return r
+
+
 @nb.njit(cache=True)
-def _tie_pass(indptr, indices, fill, lo, hi, half_degree, seed, layer, region, local_share,
-              window):
-    """Count degrees (fill=False) or place both ends of each tie (fill=True); returns the
-    number of ties started.
+def _tie_pass(indptr, indices, fill, lo, hi, seed, layer, region, mix, cells):
+    """Count degrees (fill=False) or place both ends of each tie (fill=True) of the ties the
+    agents [lo, hi) of one region start; returns their number.
 
     Agent a starts floor(half_degree) ties, one more with probability frac(half_degree), so its
-    degree is about half_degree + Poisson(half_degree). Walking the agents in order keeps the
-    writes near each other; a local tie joins agents at most window/2 apart (agents are laid
-    out household by household), the others join anyone in the region.
+    degree is about half_degree + Poisson(half_degree). Each tie stays in a's region with
+    probability ``mix.region`` (else joins a home region drawn by size), then in a's group
+    with probability ``mix.group`` (else a cell of that region drawn by size), then is an agent
+    of that cell: nearby (at most window/2 places away: agents are laid out household by
+    household) with probability ``mix.local_share`` when the cell is a's own, else anyone.
     """
     key = rng.stream(seed, 0, rng.BUILD_TIES, rng.tie_region(layer, region))
-    width = hi - lo
-    if width < 2:
-        return 0
-    h = min(window // 2, (width - 1) // 2)
-    whole = int(half_degree)
-    frac = half_degree - whole
+    G = cells.groups
+    whole = int(mix.half_degree)
+    frac = mix.half_degree - whole
     started = 0
+    own = region * G
     for a in range(lo, hi):
+        while cells.start[own + 1] <= a:
+            own += 1
+        g = own - region * G
         k = whole + (1 if rng.uniform(key, a, 0) < frac else 0)
-        started += k
         for j in range(k):
-            u = rng.uniform(key, a, 3 * j + 1)
-            if h >= 1 and rng.uniform(key, a, 3 * j + 2) < local_share:
-                x = int(u * 2 * h)
-                d = x - h if x < h else x - h + 1
-                b = lo + (a - lo + d) % width
+            u = 1 + 6 * j
+            r = region
+            if region < cells.home and rng.uniform(key, a, u) >= mix.region:
+                r = _home_region(cells, rng.uniform(key, a, u + 1))
+            c = r * G + g
+            if (rng.uniform(key, a, u + 2) >= mix.group
+                    or cells.start[c + 1] - cells.start[c] < 1 + (c == own)):
+                c = _cell_by_size(cells, r, rng.uniform(key, a, u + 3))
+            if c < 0:
+                continue
+            clo, chi = cells.start[c], cells.start[c + 1]
+            width = chi - clo
+            x = rng.uniform(key, a, u + 4)
+            if c == own:
+                if width < 2:
+                    continue
+                h = min(mix.window // 2, (width - 1) // 2)
+                if h >= 1 and rng.uniform(key, a, u + 5) < mix.local_share:
+                    y = int(x * 2 * h)
+                    d = y - h if y < h else y - h + 1
+                    b = clo + (a - clo + d) % width
+                else:
+                    b = clo + (a - clo + 1 + int(x * (width - 1))) % width
             else:
-                b = lo + (a - lo + 1 + int(u * (width - 1))) % width
+                b = clo + int(x * width)
+            started += 1
             if fill:
                 indptr[a] = put_tie(indices, indptr[a], a, b)
                 indptr[b] = put_tie(indices, indptr[b], b, a)
@@ -206,20 +267,33 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
                    tie_indices, tie_count)
 
 
+def _mixing(layer: Layer) -> Mixing:
+    return Mixing(float(layer.mean_degree) / 2, float(layer.assortativity.group),
+                  float(layer.assortativity.region), float(layer.local_share),
+                  int(layer.local_window))
+
+
+def _cells(scenario: Scenario, people: People) -> Cells:
+    home = len(scenario.population.regions)
+    rs = people.region_start
+    sizes = np.diff(rs[: home + 1]).astype(np.float64)
+    cum = np.concatenate([[0.0], np.cumsum(sizes) / max(sizes.sum(), 1.0)])
+    return Cells(people.cell_start.astype(np.int64), len(people.group_names), home, cum)
+
+
 def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
     """The tie layers' rows (engine.ties encoding), in two passes: count each row's slots,
     then fill; no edge list is ever held."""
     n, rs = people.n, people.region_start
-    halves = [scenario.layers[name].mean_degree / 2 for name in ties]
+    mixes = [_mixing(scenario.layers[name]) for name in ties]
+    cells = _cells(scenario, people)
     cross = _cross_ties(scenario, people, ties)
     tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32)  # slots per row fit int32
     tie_count = np.zeros(len(ties), np.int64)  # directed ties (both ends) per layer
-    for l, name in enumerate(ties):
-        layer = scenario.layers[name]
+    for l in range(len(ties)):
         for r in range(len(rs) - 1):
             tie_count[l] += 2 * _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r],
-                                          rs[r + 1], halves[l], seed, l, r, layer.local_share,
-                                          layer.local_window)
+                                          rs[r + 1], seed, l, r, mixes[l], cells)
     for spec in cross:
         tie_count[spec.layer] += 2 * _cross_pass(tie_indptr[spec.layer], tie_indptr[spec.layer],
                                                  False, seed, spec)
@@ -232,10 +306,8 @@ def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
         np.cumsum(tie_indptr[l], out=tie_indptr[l])
         cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
         rows = tie_indices[tie_base[l] : tie_base[l + 1]]
-        layer = scenario.layers[ties[l]]
         for r in range(len(rs) - 1):
-            _tie_pass(cursor, rows, True, rs[r], rs[r + 1], halves[l], seed, l, r,
-                      layer.local_share, layer.local_window)
+            _tie_pass(cursor, rows, True, rs[r], rs[r + 1], seed, l, r, mixes[l], cells)
         for spec in cross:
             if spec.layer == l:
                 _cross_pass(cursor, rows, True, seed, spec)

@@ -82,26 +82,51 @@ def tie_bytes_per_agent(scenario: Scenario, agents: int) -> float:
 
 def tie_layer_bytes(scenario: Scenario, agents: int) -> list[float]:
     """Expected bytes per agent of each tie layer's rows: 2 per tie, 6 per far tie (more
-    than NEAR places away). Local ties are near; a random tie in a region of w agents joins
-    agents x and y uniformly, near with probability NEAR (2w - NEAR - 1) / (w (w - 1)) once
-    w > NEAR (the sum over x of the partners within NEAR on either side). A local tie wraps
-    around the region's ends (far, once w > NEAR + h) with probability about h / 2w, h being
-    half the local window."""
+    than NEAR places away). A tie to another (region, group) cell is far; within the agent's
+    own cell, local ties are near, and a random tie in a cell of w agents joins agents x and y
+    uniformly, near with probability NEAR (2w - NEAR - 1) / (w (w - 1)) once w > NEAR (the sum
+    over x of the partners within NEAR on either side). A local tie wraps around the cell's
+    ends (far, once w > NEAR + h) with probability about h / 2w, h being half the window."""
     shares = np.array([r.share for r in scenario.population.regions.values()], np.float64)
     shares = shares / shares.sum()
+    groups = np.array([g.share for g in scenario.population.groups.values()], np.float64)
+    groups = groups / groups.sum()
+    R, G = len(shares), len(groups)
+    size = np.outer(shares, groups).ravel() * agents  # each (region, group) cell, in layout
+    start = np.concatenate([[0.0], np.cumsum(size)])
+    near = np.array([[_near(start[c], start[c + 1], start[d], start[d + 1])
+                      for d in range(R * G)] for c in range(R * G)])
     out = []
     for layer in scenario.layers.values():
         if layer.kind != "ties":
             continue
         h = layer.local_window // 2
         local = layer.local_share if h <= NEAR else 0.0
-        w = np.maximum(shares * agents, NEAR + 1.0)
-        near = NEAR * (2 * w - NEAR - 1) / (w * (w - 1))
-        far = float(np.sum(shares * np.clip(1.0 - near, 0.0, 1.0)))
-        width = shares * agents
-        wrap = float(np.sum(shares * np.where(width > NEAR + h, h / 2 / width, 0.0)))
-        out.append(layer.mean_degree * 2.0 * (1.0 + 2.0 * ((1.0 - local) * far + local * wrap)))
+        mix = layer.assortativity
+        far = 0.0
+        for c in range(R * G):
+            r, g = divmod(c, G)
+            # where a tie the cell's members start lands: a cell of their own region, or of
+            # any home region, then their own group or any
+            region = mix.region * (np.arange(R) == r) + (1 - mix.region) * shares
+            group = mix.group * (np.arange(G) == g) + (1 - mix.group) * groups
+            to = np.outer(region, group).ravel()
+            w = size[c]
+            wrap = h / 2 / w if w > NEAR + h else 0.0
+            own_near = local * (1 - wrap) + (1 - local) * near[c, c]
+            p_near = float(np.sum(to * near[c])) - to[c] * near[c, c] + to[c] * own_near
+            far += size[c] / agents * (1.0 - p_near)
+        out.append(layer.mean_degree * 2.0 * (1.0 + 2.0 * far))
     return out
+
+
+def _near(a0: float, a1: float, b0: float, b1: float, points: int = 256) -> float:
+    """P(|x - y| <= NEAR) for x uniform in [a0, a1) and y uniform in [b0, b1)."""
+    if a1 <= a0 or b1 <= b0:
+        return 1.0
+    x = a0 + (np.arange(points) + 0.5) * (a1 - a0) / points
+    overlap = np.clip(np.minimum(b1, x + NEAR) - np.maximum(b0, x - NEAR), 0.0, None)
+    return float(np.mean(overlap / (b1 - b0)))
 
 
 def _array_sizes(objs: dict[str, Any], n: int) -> list[tuple[str, str, float]]:

@@ -109,6 +109,17 @@ class Rating(Strict):
     threshold: float
 
 
+class Assortativity(Strict):
+    """How a tie layer's ties stay within a group and a region: Coleman's homophily index
+    (docs/model.md). A tie an agent starts stays in its region with probability ``region``,
+    else joins anyone at home; and within the chosen region joins its own group with
+    probability ``group``, else anyone. A member of a group of share p then has a share
+    ``group + (1 - group) * p`` of its ties in its group, at any population size."""
+
+    group: float = Field(default=0.0, ge=0, le=1)
+    region: float = Field(default=1.0, ge=0, le=1)
+
+
 class Layer(Strict):
     """A layer of the multiplex network.
 
@@ -122,10 +133,12 @@ class Layer(Strict):
     mean_degree: float | None = Field(default=None, ge=0, le=1000)
     spillover: float = Field(default=0.0, ge=0, le=1)
     coverage: float = Field(default=1.0, ge=0, le=1)  # share of agents in the layer (workforce)
-    # ties: the share drawn among the nearest agents (a neighbourhood of local_window agents);
-    # the rest anywhere in the region. Most daily contacts are within 1 km of home (SOURCES 5.3).
+    # ties: of the ties an agent starts within its own group and region, the share drawn among
+    # the nearest agents (a neighbourhood of local_window agents); the rest anywhere in that
+    # group and region. Most daily contacts are within 1 km of home (SOURCES 5.3).
     local_share: float = Field(default=0.8, ge=0, le=1)
     local_window: int = Field(default=2000, ge=2)
+    assortativity: Assortativity = Field(default_factory=lambda: Assortativity())
     rating: Rating | None = None  # group layers only
 
     @model_validator(mode="after")
