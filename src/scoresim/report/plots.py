@@ -72,7 +72,10 @@ def _draw_grades(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
 def _ever_by_cause_data(ctx: RunContext) -> pd.DataFrame | None:
     f, n = ctx.final, ctx.agents
     rows = [("ever sanctioned", f[N.EVER_SANCTIONED], "any"),
-            *[(CAUSE_NAMES[c], f[N.EVER_BY_CAUSE][c], c) for c in CAUSE_NAMES],
+            ("own acts alone (but-for)", f[N.EVER_BY_CAUSE]["own"], "own"),
+            ("others' acts", f[N.FOR_OTHERS_ACTS], "for_others"),
+            *[(f"  {CAUSE_NAMES[c]} decisive", f[N.EVER_BY_CAUSE][c], c)
+              for c in ("false_match", "association")],
             ("for lawful speech", f[N.FOR_EXPRESSION], "for_expression"),
             ("never committed a scored act", f[N.NEVER_ACTED_SANCTIONED], "never_acted")]
     out = pd.DataFrame(rows, columns=["measure", "share", "key"])
@@ -83,7 +86,8 @@ def _ever_by_cause_data(ctx: RunContext) -> pd.DataFrame | None:
 
 
 def _draw_ever_by_cause(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
-    colours = ["black", *CAUSE_COLOURS.values(), "#F0E442", "#CC79A7"]
+    colours = ["black", CAUSE_COLOURS["own"], "#56B4E9", CAUSE_COLOURS["false_match"],
+               CAUSE_COLOURS["association"], "#F0E442", "#CC79A7"]
     y = np.arange(len(data))[::-1]
     share = data["share"].to_numpy()
     err = np.vstack([share - data["lo"], data["hi"] - share])

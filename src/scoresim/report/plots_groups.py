@@ -159,18 +159,40 @@ def _draw_records_home(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
     legend(ax)
 
 
-def _abroad_chilling_data(ctx: RunContext) -> pd.DataFrame | None:
+def _chilling_of(ctx: RunContext, groups) -> pd.DataFrame | None:
+    """Per group, the share of expression acts lost against the counterfactual, in a trailing
+    window."""
     if ctx.cf_daily is None:
         return None
     w = window(int(ctx.summary["days"]))
     cols = {}
-    for g in ctx.summary.get("overseas", {}).get("groups_abroad", {}):
+    for g in groups:
         col = f"{N.EXPRESSION_BY_GROUP}{SEP}{g}"
         if col in ctx.daily and col in ctx.cf_daily:
             a = ctx.daily[col].rolling(w, min_periods=1).sum()
             c = ctx.cf_daily[col].rolling(w, min_periods=1).sum()
             cols[f"fall_{g}"] = (1.0 - a / c.where(c > 0)).astype(float)
     return ctx.frame(cols) if cols else None
+
+
+def _group_chilling_data(ctx: RunContext) -> pd.DataFrame | None:
+    data = _chilling_of(ctx, ctx.group_sizes())
+    return data if data is not None and data.shape[1] > 2 else None
+
+
+def _draw_group_chilling(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
+    cols = [c for c in data.columns if c.startswith("fall_")]
+    ax.axhline(0, color="grey", lw=0.8)
+    lines(ax, ctx, data, cols, [pretty(c[5:]) for c in cols])
+    percent_axis(ax.yaxis)
+    ax.set_ylabel(f"expression acts lost vs. no scoring\n(trailing "
+                  f"{window(int(ctx.summary['days']))}-day window)")
+    title(ax, "Chilling effect by group")
+    legend(ax)
+
+
+def _abroad_chilling_data(ctx: RunContext) -> pd.DataFrame | None:
+    return _chilling_of(ctx, ctx.summary.get("overseas", {}).get("groups_abroad", {}))
 
 
 def _draw_abroad_chilling(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
@@ -192,6 +214,10 @@ GROUP_PANELS = [
     Panel("groups-expression", "Expression by group",
           "Expression acts per 1,000 members per day, a trailing average.",
           _group_expression_data, _draw_group_expression),
+    Panel("groups-chilling", "Chilling by group",
+          "How much of each group's expression the system suppresses, against the same people "
+          "without it (needs --counterfactual): a group watched more, or mistaken for others "
+          "more often, may be chilled more.", _group_chilling_data, _draw_group_chilling),
     Panel("groups-denials", "Denials by group",
           "Requests denied per 1,000 members per year, by service and group.",
           _group_denials_data, _draw_group_denials),
