@@ -200,14 +200,15 @@ def observe_of(pp: Prepared, agent, beh, day: int, seed: int):
 
 
 def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | None = None,
-             state: State | None = None):
+             state: State | None = None, seed: int = 0):
     """(penalties, counts) of attributed acts."""
+    from scoresim.engine.context import DayKey
     from scoresim.engine.stages.score import Acts, score_and_list
 
     p = plan or pp.params
     st = (state or pp.state).arrays
-    return score_and_list(Acts(agent, beh, target, status), day, _span(pp), p.score, p.lists,
-                          pp.people.region, st)
+    return score_and_list(Acts(agent, beh, target, status), DayKey(seed, day), _span(pp),
+                          p.score, p.lists, pp.people.region, st)
 
 
 def spill_of(pp: Prepared, pen_agent, pen_points, day: int = 0, expression=None) -> int:
@@ -250,14 +251,21 @@ def sanction_of(pp: Prepared, day: int, seed: int, state: State | None = None) -
             "by_cause": counts.by_cause, "new_by_cause": counts.new_by_cause}
 
 
-def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):
-    """(requests, denials) per service and group of one day."""
+def service_counts_of(pp: Prepared, day: int, seed: int, state: State | None = None):
+    """The services' counts of one day (requests, denials, blocked, switched)."""
     from scoresim.engine.context import DayKey
-    from scoresim.engine.stages.services import use_services
+    from scoresim.engine.stages.services import Asker, use_services
 
     s = state or pp.state
-    return use_services(_span(pp), DayKey(seed, day), pp.params.services, s.eff_mask,
-                        pp.people.group, len(pp.people.group_names))
+    who = Asker(pp.people.group, pp.people.propensity, s.eff_mask, s.blocked)
+    return use_services(_span(pp), DayKey(seed, day), pp.params.services, who,
+                        len(pp.people.group_names))
+
+
+def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):
+    """(requests, denials) per service and group of one day."""
+    c = service_counts_of(pp, day, seed, state)
+    return c.requests, c.denied
 
 
 def respond_of(pp: Prepared, state: State | None = None):

@@ -29,6 +29,16 @@ APPEAL = 5  # sub: 0; index: agent
 VISIT = 6  # subs: venue_group(k, g), venue_pick(k), VENUE_IDENTIFY
 VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draws 0-3
 BUILD_TIES = 10  # population/layers.py: sub: layer, pass
+LIST_ENTRY = 20  # sub: list; index: agent; draws: LIST_PUBLISH, LIST_TERM, LIST_EXTEND, ...
+LIST_REMOVAL = 21  # sub: list; index: agent; draw 0
+SERVICE_ACCEPT = 22  # sub: service; index: agent; draw 0 (a candidate request kept)
+SERVICE_AFTER = 23  # sub: service; index: agent; draws: SERVICE_GIVE_UP, retries 1.., switch
+
+# draws of LIST_ENTRY (one stream per list and day; an agent enters a list at most once a day)
+LIST_PUBLISH, LIST_TERM, LIST_EXTEND, LIST_EXTEND_DAYS, LIST_INITIAL = range(5)
+# draws of SERVICE_AFTER: giving up, then retry k (k = 1, 2, ...), then the switch
+SERVICE_GIVE_UP = 0
+SERVICE_SWITCH = 1 << 20
 
 VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..2
 MAX_KINDS = 256  # behaviours, groups and venue kinds the sub-keys below keep apart

@@ -179,11 +179,26 @@ def _score_and_lists(scenario: Scenario, nm: Names, mark: bool,
     pts = np.array([[points(r, b) for b in nm.behaviours] for r in nm.regions],
                    np.int32).reshape(len(nm.regions), B)
     penalised = ((pts < 0) | (enter != 0)[None, :]).astype(np.uint8)
-    lists = ListParams(
-        grace=np.array([scenario.lists[x].grace_days for x in nm.lists], np.int64),
-        expire=np.array([scenario.lists[x].expire_days or 0 for x in nm.lists], np.int64))
+    lists = _lists(scenario, nm)
     expression = np.array([scenario.behaviours[b].expression for b in nm.behaviours], np.bool_)
     return ScoreParams(pts, penalised, enter, leave, expression, bool(mark), recovery), lists
+
+
+def _lists(scenario: Scenario, nm: Names) -> ListParams:
+    specs = [scenario.lists[x] for x in nm.lists]
+    ext = [s.extension for s in specs]
+    pub = [s.publication for s in specs]
+    return ListParams(
+        grace=np.array([s.grace_days for s in specs], np.int64),
+        expire=np.array([s.expire_days or 0 for s in specs], np.int64),
+        term_share=np.array([s.term_share for s in specs], np.float64),
+        extend_share=np.array([e.share if e else 0.0 for e in ext], np.float64),
+        extend_min=np.array([e.days[0] if e else 0 for e in ext], np.int64),
+        extend_max=np.array([e.days[1] if e else 0 for e in ext], np.int64),
+        removal=np.array([s.removal_rate for s in specs], np.float64),
+        publish_mid=np.array([p.midpoint if p else 0.0 for p in pub], np.float64),
+        publish_width=np.array([p.width if p else 0.0 for p in pub], np.float64),
+        initial=np.array([s.initial_share for s in specs], np.float64))
 
 
 def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray, mark: bool,
@@ -215,14 +230,24 @@ def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray, mark: boo
         appeal_delay=int(appeals.delay_days), mark=bool(mark))
 
 
-def _services(scenario: Scenario, nm: Names) -> ServiceParams:
+def _services(scenario: Scenario, nm: Names, max_propensity: np.ndarray) -> ServiceParams:
     denied_by = np.zeros(len(nm.services), np.uint8)
     for k, name in enumerate(nm.sanctions):
         for svc in scenario.sanctions[name].denies:
             denied_by[nm.services.index(svc)] |= 1 << k
+    svcs = [scenario.services[v] for v in nm.services]
+    demand = np.array([v.demand for v in svcs], np.float64)
+    trait = np.array([nm.traits.index(v.propensity) if v.propensity else -1 for v in svcs],
+                     np.int64)
+    top = np.array([max_propensity[t] if t >= 0 else 1.0 for t in trait], np.float64)
     return ServiceParams(
-        demand=np.array([scenario.services[v].demand for v in nm.services], np.float64),
-        denied_by=denied_by)
+        demand=demand, denied_by=denied_by, trait=trait,
+        bound=np.minimum(1.0, demand * top),
+        retry=np.array([v.retry for v in svcs], np.float64),
+        give_up=np.array([v.give_up for v in svcs], np.float64),
+        switch_to=np.array([nm.services.index(v.switch_to) if v.switch_to else -1
+                            for v in svcs], np.int64),
+        switch=np.array([v.switch for v in svcs], np.float64))
 
 
 def expression_scored(score: ScoreParams) -> bool:
@@ -273,7 +298,7 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
             initial=initial, recovery=recovery, grade_bounds=grade_bounds),
         sanction=_sanction(scenario, nm, grade_bounds, respond.from_sanction != 0, score,
                            initial),
-        services=_services(scenario, nm),
+        services=_services(scenario, nm, max_propensity),
         respond=respond,
         firms=int(firms),
     )

@@ -29,6 +29,7 @@ from .measure import measure_counts, measured
 from .stages import act as act_stage
 from .stages import (
     firms,
+    listing,
     observe,
     paths,
     recover,
@@ -116,11 +117,15 @@ def _observe(d: Day) -> None:
 def _score(d: Day) -> None:
     if (victims := d.received("victims")) is not None:
         venues.mark_victims(victims, d.state.flags)
-    pen, c = score.score_and_list(d.received("acts"), d.day, d.span, d.plan.score,
+    if d.day == 0:  # the lists' launch: names published at once
+        d.record.add(listings=listing.launch(d.span, d.key, d.plan.lists, d.state.arrays))
+    pen, c = score.score_and_list(d.received("acts"), d.key, d.span, d.plan.score,
                                   d.plan.lists, d.people.region, d.state.arrays)
+    routes = np.zeros((c.delistings.shape[0], 4), np.int64)
+    routes[:, listing.REPAID] = c.delistings
     d.record.add(observed=c.observed, false_attributions=c.attributions[0],
                  dismissed_by_review=c.attributions[1], listings=c.listings,
-                 delistings=c.delistings)
+                 delistings=c.delistings, delistings_by_route=routes, repeat_cases=c.repeats)
     d.work["penalties"] = pen
 
 
@@ -140,7 +145,7 @@ def _spill(d: Day) -> None:
 
 def _rate_firms(d: Day) -> None:
     if (fp := d.received("firm_penalties")) is not None:
-        d.record.add(listings=firms.rate_firms(fp, d.day, d.span, d.plan.rating, d.plan.lists,
+        d.record.add(listings=firms.rate_firms(fp, d.key, d.span, d.plan.rating, d.plan.lists,
                                                d.net.groups, d.state.arrays))
 
 
@@ -155,8 +160,13 @@ def _recover(d: Day) -> None:
 def _sanction(d: Day) -> None:
     own = sanction.sanction_own(d.key, d.plan.sanction, d.plan.lists, d.net.groups,
                                 d.state.arrays, d.work.pop("busy"), len(d.people.group_names))
-    d.record.add(appeals_won=own.appeals_won, listings=own.listings, delistings=own.expiries,
-                 listed_now=own.listed_now)
+    routes = np.zeros((own.expiries.shape[0], 4), np.int64)
+    routes[:, listing.EXPIRED] = own.expiries
+    routes[:, listing.REMOVED] = own.removals
+    routes[:, listing.APPEALED] = own.appealed
+    d.record.add(appeals_won=own.appeals_won, listings=own.listings,
+                 delistings=own.expiries + own.removals + own.appealed,
+                 delistings_by_route=routes, listed_now=own.listed_now)
     d.work["measured"] = d.work["measured"] + own.measured
     d.work["changed"] = own.changed
     d.emit("reach", own.reach)
@@ -177,10 +187,10 @@ def _settle(d: Day) -> None:
 
 
 def _services(d: Day) -> None:
-    requests, denied = services.use_services(d.span, d.key, d.plan.services,
-                                             d.state.eff_mask, d.people.group,
-                                             len(d.people.group_names))
-    d.record.add(requests=requests, denied=denied)
+    who = services.Asker(d.people.group, d.people.propensity, d.state.eff_mask,
+                         d.state.blocked)
+    c = services.use_services(d.span, d.key, d.plan.services, who, len(d.people.group_names))
+    d.record.add(requests=c.requests, denied=c.denied, blocked=c.blocked, switched=c.switched)
 
 
 def _respond(d: Day) -> None:
@@ -243,7 +253,7 @@ DAY: tuple[Stage, ...] = (
           ("reach_mask", "eff_mask", "flags", "ever_mask", "scratch", "today", "live",
            "appeal_day", "sanctioned_ties", "sanctioned_count", "sanctioned_group"),
           receives=("reach",), emits=("visibility",), when=SCORING),
-    Stage("services", "services", _services, ("eff_mask",), ()),
+    Stage("services", "services", _services, ("eff_mask", "blocked"), ("blocked",)),
     Stage("respond", "respond", _respond,
           ("caution", "today", "sanctioned_ties", "live", "sanctioned_group"),
           ("caution", "today", "sanctioned_ties", "live"), receives=("visibility",),

@@ -53,13 +53,23 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "venue_records": (("venues", "groups"), "observe", "captures sent home"),
     "venue_acts": (("venue_acts",), "observe", "acts at venues; observed; pinned on others"),
     "venue_associations": ((), "observe", "pairs captured at one table, feed home"),
+    "delistings_by_route": (("lists", "exit_routes"), "score, sanction",
+                            "listings ended, by route: repaid, expired, removed, appealed"),
+    "repeat_cases": (("lists",), "score", "further cases against agents already listed"),
+    "blocked": (("services",), "services",
+                "people turned away, for the first time since they were last served"),
+    "switched": (("services",), "services",
+                 "requests turned away (or given up) and taken to the other service"),
 }
 
 
 # causes of an activation, and harms a person can be newly counted in (docs/model.md)
 ACTIVATION_CAUSES = ("own", "false_match", "association", "expression")
 HARMS = ("own", "false_match", "association", "for_others_acts", "for_expression")
-SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS)}
+# how a listing ends (stages/listing.py: REPAID, EXPIRED, REMOVED, APPEALED)
+EXIT_ROUTES = ("repaid", "expired", "removed", "appealed")
+SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS),
+         "exit_routes": len(EXIT_ROUTES)}
 
 
 def _size(dim: str, names) -> int:
@@ -153,6 +163,11 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
            total="expression_acts_by_group"),
     Column("mean_score", "score_sum", read=_mean_score),
     Column("mean_caution", "caution_units", read=_mean_caution),
+    Column("delistings_{0}__{1}", "delistings_by_route", ("lists", "exit_routes"),
+           total="delistings_by_route"),
+    Column("repeat_cases_{}", "repeat_cases", ("lists",), total="repeat_cases"),
+    Column("blocked_{}", "blocked", ("services",), total="blocked"),
+    Column("switched_{}", "switched", ("services",), total="switched"),
 )
 
 # the venues abroad: only in scenarios with a city abroad

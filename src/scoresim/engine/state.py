@@ -72,6 +72,7 @@ class StateArrays(NamedTuple):
     sanctioned_count: np.ndarray
     sanctioned_group: np.ndarray
     live: np.ndarray
+    blocked: np.ndarray
 
 
 @dataclass
@@ -103,6 +104,7 @@ class State:
     sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
     sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
     live: np.ndarray  # uint8[blocks]: blocks where caution may change (LIVE_SHIFT)
+    blocked: np.ndarray  # uint8[n]: bit v: turned away from service v since last served
 
     @property
     def arrays(self) -> StateArrays:
@@ -152,4 +154,5 @@ def init_state(n: int, plan, n_lists: int, n_sanctions: int,
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
         sanctioned_group=np.zeros(max(n_groups, 1), np.int64),
         live=np.zeros(live_blocks(n), np.uint8),
+        blocked=u8(),
     )

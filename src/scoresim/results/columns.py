@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, HARMS, Column
+from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS, Column
 
-LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS}
+LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS, "exit_routes": EXIT_ROUTES}
 
 
 def _sum_rest(a: np.ndarray, *index: int) -> int:

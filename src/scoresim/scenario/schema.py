@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .institution import ListSpec, Service
 from .overseas import City, CityGroup
 
 Probability = float  # validated as [0, 1] where used
@@ -226,26 +227,6 @@ class Scoring(Strict):
         return self
 
 
-class ListSpec(Strict):
-    """A named list. Agents enter it by a behaviour (``enter_on``) or, as owners of a group
-    whose corporate rating fell below its threshold (``enter_on_rating``: a rated layer).
-    What others see of a listing is a sanction on the list declared ``visible`` (a list
-    published by name is a visible sanction that denies nothing)."""
-
-    enter_on: str | None = None
-    enter_on_rating: str | None = None
-    grace_days: int = Field(default=0, ge=0)
-    leave_on: str | None = None
-    expire_days: int | None = Field(default=None, ge=1)
-
-
-    @model_validator(mode="after")
-    def _one_way_in(self) -> ListSpec:
-        if (self.enter_on is None) == (self.enter_on_rating is None):
-            raise ValueError("a list needs exactly one of: enter_on, enter_on_rating")
-        return self
-
-
 class When(Strict):
     on_list: str | None = None
     grade_at_most: str | None = None
@@ -263,10 +244,6 @@ class Sanction(Strict):
     reaches: str | None = None  # a group layer whose other members are sanctioned too
     visible: bool = False
     min_days: int = Field(default=0, ge=0)
-
-
-class Service(Strict):
-    demand: float = Field(ge=0, le=1)
 
 
 class Responses(Strict):
@@ -409,6 +386,15 @@ class Scenario(Strict):
                 raise ValueError(
                     f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
                 )
+        for name, svc in self.services.items():
+            if svc.propensity is not None and svc.propensity not in traits:
+                raise ValueError(f"services.{name}.propensity: unknown trait '{svc.propensity}'")
+            if svc.propensity is not None and self.population.traits[svc.propensity].mean() <= 0:
+                raise ValueError(f"services.{name}.propensity: trait '{svc.propensity}' has mean 0")
+            if svc.switch_to is not None and svc.switch_to not in self.services:
+                raise ValueError(f"services.{name}.switch_to: unknown service '{svc.switch_to}'")
+            if svc.switch_to == name:
+                raise ValueError(f"services.{name}.switch_to: a service cannot switch to itself")
         for b in self.safeguards.protected:
             if b not in self.behaviours:
                 raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
@@ -418,6 +404,8 @@ class Scenario(Strict):
             raise ValueError("at most 8 sanctions")
         if len(self.lists) > 8:
             raise ValueError("at most 8 lists")
+        if len(self.services) > 8:  # the people turned away from each: a bit per service
+            raise ValueError("at most 8 services")
         # the random streams' keys keep these apart below 256 each (core/rng.py)
         if sum(len(c.venues) for c in self.overseas.values()) > 255:
             raise ValueError("at most 255 kinds of venue abroad, over all cities")

@@ -19,9 +19,9 @@ import numba as nb
 import numpy as np
 
 from ...network.groups import group_id, member_at
-from ..context import Span
+from ..context import DayKey, Span
 from ..state import ASSOCIATION, OWN
-from .listing import enter_list
+from .listing import LISTED, enter_list
 from .score import Penalties
 
 
@@ -50,7 +50,7 @@ def owner_of(gg, groups):
 
 
 @nb.njit(cache=True)
-def _rate_firms(pen, day, span, rp, lp, groups, st, listings):
+def _rate_firms(pen, key, span, rp, lp, groups, st, listings):
     """Rate the firms owned by agents in [lo, hi) from these penalties, in their order."""
     n, lo, hi = span
     everywhere = lo == 0 and hi == n
@@ -76,8 +76,7 @@ def _rate_firms(pen, day, span, rp, lp, groups, st, listings):
                 cause = OWN if owner == a else ASSOCIATION
                 for k in range(L):
                     if rp.lists[l] & (1 << k):
-                        listings[k] += enter_list(k, owner, day, cause, lp, st.list_state,
-                                                  st.list_cause, st.ever_listed)
+                        listings[k] += enter_list(k, owner, key, cause, lp, st) == LISTED
 
 
 def rated(rp: RatingParams, association: bool, st) -> bool:
@@ -85,13 +84,13 @@ def rated(rp: RatingParams, association: bool, st) -> bool:
     return bool(st.firm_rating.shape[0]) and association
 
 
-def rate_firms(pen: FirmPenalties | Penalties, day: int, span: Span, rp: RatingParams, lp, groups,
-               st) -> np.ndarray:
+def rate_firms(pen: FirmPenalties | Penalties, key: DayKey, span: Span, rp: RatingParams, lp,
+               groups, st) -> np.ndarray:
     """Lower the ratings of the penalised agents' firms owned in [lo, hi), in the penalties'
     order (``pen.event``); returns the listings per list today."""
     listings = np.zeros(lp.grace.shape[0], np.int64)
     if pen.agent.shape[0]:
-        _rate_firms(pen, day, span, rp, lp, groups, st, listings)
+        _rate_firms(pen, key, span, rp, lp, groups, st, listings)
     return listings
 
 

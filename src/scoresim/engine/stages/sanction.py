@@ -23,7 +23,7 @@ import numba as nb
 import numpy as np
 
 from ...core import rng
-from ...core.constants import CHUNK, NEVER
+from ...core.constants import CHUNK
 from ...network.groups import group_id, member_at
 from ...network.ties import tie_at
 from ..context import DayKey, Span
@@ -39,7 +39,7 @@ from ..state import (
     LIVE_SHIFT,
     SANCTIONED_TODAY,
 )
-from .listing import clear_cause
+from .listing import clear_cause, listing_end, removed
 from .paths import NO_EXPRESSION_PATH, OWN_FM_PATH, OWN_PATH, path_after, settle_appeal
 
 # an activation's but-for causes (docs/model.md), in the day's counts
@@ -93,8 +93,10 @@ class OwnTally(NamedTuple):
     reachers: np.ndarray  # int64[c]: agents whose sanctions reach others
     appeals_won: np.ndarray  # int64[c]
     listings: np.ndarray  # int64[c, L]: grace periods ending
-    expiries: np.ndarray  # int64[c, L]
+    expiries: np.ndarray  # int64[c, L]: terms ending
     listed_now: np.ndarray  # int64[c, L]
+    removals: np.ndarray  # int64[c, L]: listings the court removed without repair
+    appealed: np.ndarray  # int64[c, L]: listings lifted by an appeal
     measured: np.ndarray  # int64[c, row]: the points appeals restore, grades they move
 
 
@@ -105,6 +107,8 @@ class OwnResult(NamedTuple):
     listings: np.ndarray  # int64[L]
     expiries: np.ndarray  # int64[L]
     listed_now: np.ndarray  # int64[L]
+    removals: np.ndarray  # int64[L]
+    appealed: np.ndarray  # int64[L]
     measured: np.ndarray  # int64[row] (engine/measure.py)
     changed: np.ndarray  # int32[k]
     reach: Reach
@@ -118,53 +122,61 @@ def _no_visibility() -> Visibility:
 def _appeal(i, sp, st, stream, row):
     """A pending appeal resolves: when it succeeds, the false-match points are restored and
     the listings the false matches caused are lifted."""
-    if not (sp.appeals and st.appeal_day[i] >= 0 and row.day >= st.appeal_day[i]):
+    if not (sp.appeals and st.appeal_day[i] >= 0 and row.key.day >= st.appeal_day[i]):
         return
     st.appeal_day[i] = -1
     if rng.uniform(stream, i, 0) < sp.appeal_success:
         old = st.score[i]
-        st.score[i] += max(settle_appeal(st.paths, i, row.day, sp.recovery), 0)
+        st.score[i] += max(settle_appeal(st.paths, i, row.key.day, sp.recovery), 0)
         row.measured[SCORE_SUM] += st.score[i] - old
         row.measured[GRADES + grade_of(old, sp.grade_bounds)] -= 1
         row.measured[GRADES + grade_of(st.score[i], sp.grade_bounds)] += 1
         for l in range(st.list_state.shape[0]):
             if st.list_cause[i] & (1 << l) and st.list_state[l, i] != 0:
                 st.list_state[l, i] = 0
-                row.expiries[l] += 1
+                row.appealed[l] += 1
         st.list_cause[i] &= ~0xFF  # false-match causes cleared, association kept
         row.appeals_won[0] += 1
 
 
 class _ChunkRow(NamedTuple):
-    """One chunk's counts: views of its rows in an ``OwnTally``."""
+    """The day's key, and one chunk's counts: views of its rows in an ``OwnTally``."""
 
-    day: int
+    key: DayKey
     changed: np.ndarray
     reachers: np.ndarray
     appeals_won: np.ndarray
     listings: np.ndarray
     expiries: np.ndarray
     listed_now: np.ndarray
+    removals: np.ndarray
+    appealed: np.ndarray
     measured: np.ndarray
 
 
 @nb.njit(cache=True)
-def _own(i, sp, lp, st, stream, row):
-    """One busy agent: its appeal, its list transitions, its own sanctions (into scratch).
-    A function of its own so that the parallel loop writes the state through it (Numba loses
-    a write through a bundle's field made directly in a prange body)."""
-    day = row.day
-    _appeal(i, sp, st, stream, row)
+def _own(i, sp, lp, st, streams, row):
+    """One busy agent: its appeal, its list transitions (grace ends, terms end, the court
+    removes), its own sanctions (into scratch). ``streams``: the appeals' stream, then each
+    list's removal stream. A function of its own so that the parallel loop writes the state
+    through it (Numba loses a write through a bundle's field made directly in a prange
+    body)."""
+    day = row.key.day
+    _appeal(i, sp, st, streams[0], row)
     for l in range(st.list_state.shape[0]):
         s = st.list_state[l, i]
         if s < 0 and day >= -s - 1:
-            s = (day + lp.expire[l] + 1) if lp.expire[l] > 0 else NEVER
+            s = listing_end(l, i, row.key, lp)
             st.ever_listed[i] |= 1 << l
             row.listings[l] += 1
         elif s > 0 and day >= s - 1:
             s = 0
             clear_cause(l, i, st.list_cause)
             row.expiries[l] += 1
+        if s > 0 and removed(l, i, streams[1 + l], lp):
+            s = 0
+            clear_cause(l, i, st.list_cause)
+            row.removals[l] += 1
         st.list_state[l, i] = s
         if s > 0:
             row.listed_now[l] += 1
@@ -195,14 +207,18 @@ def _own(i, sp, lp, st, stream, row):
 def _sanction_own(key, agents, sp, lp, st, out):
     """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
     (into st.scratch); per chunk counts into ``out`` (an ``OwnTally``)."""
-    stream = rng.stream(key.seed, key.day, rng.APPEAL, 0)
+    L = st.list_state.shape[0]
+    streams = np.empty(1 + L, np.uint64)
+    streams[0] = rng.stream(key.seed, key.day, rng.APPEAL, 0)
+    for l in range(L):
+        streams[1 + l] = rng.stream(key.seed, key.day, rng.LIST_REMOVAL, l)
     k_all = agents.shape[0]
     for c in nb.prange((k_all + CHUNK - 1) // CHUNK):
-        row = _ChunkRow(key.day, out.changed[c:c + 1], out.reachers[c:c + 1],
+        row = _ChunkRow(key, out.changed[c:c + 1], out.reachers[c:c + 1],
                         out.appeals_won[c:c + 1], out.listings[c], out.expiries[c],
-                        out.listed_now[c], out.measured[c])
+                        out.listed_now[c], out.removals[c], out.appealed[c], out.measured[c])
         for k in range(c * CHUNK, min(k_all, (c + 1) * CHUNK)):
-            _own(agents[k], sp, lp, st, stream, row)
+            _own(agents[k], sp, lp, st, streams, row)
 
 
 @nb.njit(cache=True)
@@ -278,7 +294,7 @@ def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarr
     c = (busy.shape[0] + CHUNK - 1) // CHUNK
     width = columns(sp.grade_bounds.shape[0], n_groups)
     out = OwnTally(*(np.zeros(c, np.int64) for _ in range(3)),
-                   *(np.zeros((c, L), np.int64) for _ in range(3)),
+                   *(np.zeros((c, L), np.int64) for _ in range(5)),
                    np.zeros((c, width), np.int64))
     _sanction_own(key, busy, sp, lp, st, out)
     total = [a.sum(axis=0) for a in out]
@@ -286,7 +302,7 @@ def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarr
     reachers = np.empty(int(total[1]), np.int32)
     _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
     reach = Reach(*reach_pairs(reachers, key.day, sp, groups, st))
-    return OwnResult(int(total[2]), total[3], total[4], total[5], total[6], changed, reach)
+    return OwnResult(int(total[2]), *total[3:9], changed, reach)
 
 
 @nb.njit(cache=True)

@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from ...core.prefetch import prefetch
-from ..context import Span
+from ..context import DayKey, Span
 from ..state import (
     COMMITTED,
     FALSE_ATTRIBUTED,
@@ -22,7 +22,7 @@ from ..state import (
     OWN,
     PENALISED_TODAY,
 )
-from .listing import clear_cause, enter_list
+from .listing import LISTED, REPEAT, clear_cause, enter_list
 from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
 from .paths import BY_FALSE_MATCH, BY_OWN, add_event
 
@@ -70,15 +70,17 @@ class ScoreCounts(NamedTuple):
     attributions: np.ndarray  # int64[2]: false attributions, observations dismissed by review
     listings: np.ndarray  # int64[L]: listings taking effect today (no grace)
     delistings: np.ndarray  # int64[L]: listings ended by a repair act
+    repeats: np.ndarray  # int64[L]: further cases against agents already listed
 
 
 @nb.njit(cache=True)
-def _score(acts, day, span, sp, lp, region, st, out, counts):
+def _score(acts, key, span, sp, lp, region, st, out, counts):
     """A range [lo, hi) does the actor's part of the acts of its agents (committed, observed,
     dismissed) and the attributed agent's part of the acts pinned on its agents. Penalties go
     to ``out``; returns their number."""
     agent, beh, target, status = acts
     n, lo, hi = span
+    day = key.day
     L = lp.grace.shape[0]
     n_pen = 0
     k = agent.shape[0]
@@ -123,8 +125,9 @@ def _score(acts, day, span, sp, lp, region, st, out, counts):
         for l in range(L):
             bit = 1 << l
             if sp.enter[b] & bit:
-                counts.listings[l] += enter_list(l, t, day, FALSE_MATCH if wrong else OWN, lp,
-                                                 st.list_state, st.list_cause, st.ever_listed)
+                done = enter_list(l, t, key, FALSE_MATCH if wrong else OWN, lp, st)
+                counts.listings[l] += done == LISTED
+                counts.repeats[l] += done == REPEAT
             if sp.leave[b] & bit and st.list_state[l, t] != 0:
                 if st.list_state[l, t] > 0:
                     counts.delistings[l] += 1
@@ -133,15 +136,15 @@ def _score(acts, day, span, sp, lp, region, st, out, counts):
     return n_pen
 
 
-def score_and_list(acts: Acts, day: int, span: Span, sp: ScoreParams, lp, region: np.ndarray,
-                   st) -> tuple[Penalties, ScoreCounts]:
+def score_and_list(acts: Acts, key: DayKey, span: Span, sp: ScoreParams, lp,
+                   region: np.ndarray, st) -> tuple[Penalties, ScoreCounts]:
     """Apply the day's attributed acts (the parts of agents [lo, hi)). Returns the penalties
     and the counts."""
     B, L = sp.points.shape[1], lp.grace.shape[0]
-    counts = ScoreCounts(np.zeros(B, np.int64), np.zeros(2, np.int64), np.zeros(L, np.int64),
-                         np.zeros(L, np.int64))
+    counts = ScoreCounts(np.zeros(B, np.int64), np.zeros(2, np.int64),
+                         *(np.zeros(L, np.int64) for _ in range(3)))
     k = acts.agent.shape[0]
     out = Penalties(np.empty(k, np.int32), np.empty(k, np.int32), np.empty(k, np.int64),
                     np.empty(k, np.bool_))
-    m = _score(acts, day, span, sp, lp, region, st, out, counts)
+    m = _score(acts, key, span, sp, lp, region, st, out, counts)
     return Penalties(*(a[:m] for a in out)), counts
