@@ -169,11 +169,20 @@ def test_random_streams_never_collide():
     for subs in (visit, ties):
         assert len(set(subs)) == len(subs)
     stages = [rng.ACT, rng.ACT_ACCEPT, rng.OBSERVE, rng.SERVICE, rng.APPEAL, rng.VISIT,
-              rng.VENUE_ACT, rng.BUILD_TIES]
+              rng.VENUE_ACT, rng.BUILD_TIES, rng.LIST_ENTRY, rng.LIST_REMOVAL,
+              rng.SERVICE_ACCEPT, rng.SERVICE_AFTER]
     assert len(set(stages)) == len(stages)
     # the keys themselves: distinct (stage, sub) pairs give distinct streams
     keys = {int(rng.stream(3, 5, s, sub)) for s, sub in itertools.product(stages, range(300))}
     assert len(keys) == len(stages) * 300
+    # a list's draws for one agent and day are distinct; a request's retries (at most
+    # MAX_TRIES) never reach the switch's draw
+    from scoresim.engine.stages.services import MAX_TRIES
+
+    entry = (rng.LIST_PUBLISH, rng.LIST_TERM, rng.LIST_EXTEND, rng.LIST_EXTEND_DAYS,
+             rng.LIST_INITIAL)
+    assert len(set(entry)) == len(entry)
+    assert rng.SERVICE_GIVE_UP == 0 < MAX_TRIES < rng.SERVICE_SWITCH
     # a venue act's index keeps agent and behaviour apart
     idx = {np.int64(i) * rng.MAX_KINDS + b for i in range(50) for b in range(K)}
     assert len(idx) == 50 * K

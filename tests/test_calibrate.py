@@ -14,7 +14,13 @@ from typer.testing import CliRunner
 
 from scoresim import Sim, load_scenario
 from scoresim.cli import app
-from scoresim.experiments.calibrate import calibrate, scenario_value, write_calibration
+from scoresim.experiments.calibrate import (
+    calibrate,
+    calibrated_yaml,
+    fit_json,
+    scenario_value,
+    write_calibration,
+)
 from scoresim.experiments.targets import (
     TargetsError,
     builtin_targets,
@@ -97,8 +103,9 @@ def test_the_spc_targets_are_shipped_and_scaled_by_china():
     for name, count in published.items():
         assert ts.targets[name].count == count
         assert ts.per_capita_target(name) == pytest.approx(count / CHINA)
-    assert ts.targets["flight_rail_ratio_2018"].weight == 0  # reported, not fitted
-    assert ts.last_day() == (date(2024, 12, 31) - date(2013, 11, 1)).days
+    assert ts.targets["flight_rail_ratio_2018"].held_out  # reported, never fitted
+    assert ts.last_day() == (date(2025, 12, 31) - date(2013, 11, 1)).days
+    assert len(ts.parameters) < len(ts.fitted())  # the fit cannot be exact by construction
 
 
 def test_the_spc_targets_fit_the_national_scenario():
@@ -122,7 +129,7 @@ def test_calibration_recovers_a_known_rate(tmp_path):
         targets: {{acts: {{metric: "cum(acts_bad, 59)", per_capita: {observed}}}}}
         """)
     start = load_scenario(TOY, ["behaviours.bad.rate=0.005"])  # start far from the truth
-    cal = calibrate(start, path, trials=20, agents=3000, seed=3)
+    cal = calibrate(start, path, trials=20, agents=3000, seed=3, allow_exact=True)
     assert cal.days == 60 and cal.start["rate"] == 0.005 and cal.sampler == "tpe"
     assert cal.values["rate"] == pytest.approx(0.02, rel=0.10)
     assert abs(cal.fit[0].rel_error) < 0.05
@@ -154,7 +161,7 @@ def test_cmaes_refines_two_rates_from_a_start_nearby(tmp_path):
           worse: {{metric: "cum(acts_worse, 39)", per_capita: {per["worse"]}}}
         """)
     start = load_scenario(toy, ["behaviours.bad.rate=0.026", "behaviours.worse.rate=0.0035"])
-    cal = calibrate(start, path, trials=30, agents=3000, seed=3)
+    cal = calibrate(start, path, trials=30, agents=3000, seed=3, allow_exact=True)
     assert cal.sampler == "cmaes (step 0.1)"
     assert cal.values["bad"] == pytest.approx(0.02, rel=0.10)
     assert cal.values["worse"] == pytest.approx(0.005, rel=0.10)
@@ -165,7 +172,7 @@ def test_several_seeds_per_trial_compare_the_mean(tmp_path):
         parameters: {rate: {path: behaviours.bad.rate, range: [0.002, 0.2], log: true}}
         targets: {acts: {metric: "cum(acts_bad, 9)", per_capita: 0.2}}
         """)
-    cal = calibrate(TOY, path, trials=1, agents=500, days=10, seed=5, seeds=2)
+    cal = calibrate(TOY, path, trials=1, agents=500, days=10, seed=5, seeds=2, allow_exact=True)
     runs = [Sim(TOY, agents=500, days=10, seed=s).run().daily["acts_bad"].sum() / 500
             for s in (5, 6)]
     assert cal.seeds == 2 and cal.fit[0].simulated == pytest.approx(sum(runs) / 2)
@@ -179,7 +186,7 @@ def test_derived_values_follow_the_fitted_ones(tmp_path):
         derived: {behaviours.worse.rate: 0.5 * rate}
         targets: {acts: {metric: "cum(acts_bad, 9)", per_capita: 0.2}}
         """)
-    cal = calibrate(toy, path, trials=3, agents=500, days=10, seed=1)
+    cal = calibrate(toy, path, trials=3, agents=500, days=10, seed=1, allow_exact=True)
     sc = cal.scenario
     assert sc.behaviours["worse"].rate == pytest.approx(0.5 * sc.behaviours["bad"].rate)
 
@@ -194,7 +201,8 @@ def test_the_calibrate_command_prints_the_fit_and_writes_the_scenario(tmp_path):
         parameters: {rate: {path: behaviours.bad.rate, range: [0.002, 0.2], log: true}}
         targets:
           acts: {metric: "cum(acts_bad, 19)", count: 400000}
-          ratio: {metric: "cum(acts_bad, 19) / cum(acts_bad, 9)", value: 2, weight: 0}
+          early: {metric: "cum(acts_bad, 9)", count: 200000}
+          ratio: {metric: "cum(acts_bad, 19) / cum(acts_bad, 9)", value: 2, held_out: true}
         """)
     out = tmp_path / "cal"
     args = ["calibrate", str(scenario), "--targets", targets, "--trials", "4",
@@ -202,7 +210,8 @@ def test_the_calibrate_command_prints_the_fit_and_writes_the_scenario(tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, args)
     assert r.exit_code == 0, r.output
-    assert "relative error" in r.output and "ratio (not fitted)" in r.output
+    assert "relative error" in r.output and "held out (never fitted): 1 targets" in r.output
+    assert "fitted: 2 targets" in r.output
     assert "0.400 M" in r.output  # the published count, scaled
     assert load_scenario(str(out / "scenario.yaml")).name == "toy"
     assert json.loads((out / "summary.json").read_text())["calibration"]["trials"] == 4
@@ -212,3 +221,56 @@ def test_the_calibrate_command_prints_the_fit_and_writes_the_scenario(tmp_path):
                             "--out", str(tmp_path / "x")])
     assert r.exit_code == 2 and "no such file or built-in targets" in r.output
     assert not (tmp_path / "x").exists()
+
+
+# ---------------------------------------------------------------- the declared split
+SPLIT = """\
+    parameters:
+      bad: {path: behaviours.bad.rate, range: [0.002, 0.2], log: true}
+      worse: {path: behaviours.worse.rate, range: [0.0005, 0.05], log: true}
+    targets:
+      bad: {metric: "cum(acts_bad, 9)", per_capita: 0.2}
+      worse: {metric: "cum(acts_worse, 9)", per_capita: 0.05}
+      both: {metric: "cum(acts_bad, 9) + cum(acts_worse, 9)", per_capita: 0.25, held_out: true}
+    """
+TWO = {**TOY, "behaviours": {"bad": {"rate": 0.02, "channel": "rec"},
+                             "worse": {"rate": 0.005, "channel": "rec"}}}
+
+
+def test_a_fit_as_free_as_its_fitted_targets_is_refused_unless_allowed(tmp_path):
+    """Two free parameters for two fitted targets could match them whatever the model: refused
+    before anything runs, unless --allow-exact; held-out targets do not count."""
+    path = write(tmp_path, "t.yaml", SPLIT)
+    with pytest.raises(TargetsError, match="2 free parameters for 2 fitted targets"):
+        calibrate(TWO, path, trials=1, agents=300, days=10)
+    cal = calibrate(TWO, path, trials=1, agents=300, days=10, allow_exact=True)
+    assert len(cal.fit) == 3
+    scenario = tmp_path / "two.yaml"
+    scenario.write_text(json.dumps(TWO))
+    args = ["calibrate", str(scenario), "--targets", path, "--trials", "1", "--agents", "300",
+            "--out", str(tmp_path / "out")]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2 and "--allow-exact" in r.output and not (tmp_path / "out").exists()
+    r = CliRunner().invoke(app, [*args, "--allow-exact"])
+    assert r.exit_code == 0, r.output
+
+
+def test_held_out_targets_are_reported_apart_and_never_fitted(tmp_path):
+    path = write(tmp_path, "t.yaml", SPLIT)
+    cal = calibrate(TWO, path, trials=1, agents=300, days=10, allow_exact=True)
+    fitted = [r for r in cal.fit if not r.held_out]
+    held = [r for r in cal.fit if r.held_out]
+    assert [r.name for r in held] == ["both"] and held[0].weight == 0
+    assert cal.loss == pytest.approx(sum(r.rel_error ** 2 for r in fitted) / 2)
+    fit = json.loads(json.dumps(fit_json(cal)))
+    assert fit["errors"]["fitted"]["targets"] == 2 and fit["errors"]["held_out"]["targets"] == 1
+    assert fit["errors"]["held_out"]["rms"] == pytest.approx(abs(held[0].rel_error))
+    header = calibrated_yaml(cal)
+    assert "held out (never fitted): 1 targets" in header and "fitted: 2 targets" in header
+    with pytest.raises(TargetsError, match="at least one target must be fitted"):
+        load_targets(write(tmp_path, "u.yaml", SPLIT.replace(
+            'per_capita: 0.2}', 'per_capita: 0.2, held_out: true}').replace(
+            'per_capita: 0.05}', 'per_capita: 0.05, held_out: true}')))
+    with pytest.raises(TargetsError, match="greater than 0"):  # weight 0 is not a way to hold out
+        load_targets(write(tmp_path, "v.yaml", SPLIT.replace(
+            'per_capita: 0.2}', 'per_capita: 0.2, weight: 0}')))

@@ -17,13 +17,14 @@ from .run import run
 from .scenarios import scenarios, validate, version
 from .stages import stages
 from .sweep import query, sweep
+from .validation import validation
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
     help="Simulate surveillance-driven social scoring systems on synthetic populations.",
 )
 for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query, report,
-                version):
+                validation, version):
     app.command()(command)
 app.command()(explore)
 

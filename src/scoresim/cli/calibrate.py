@@ -39,6 +39,9 @@ def calibrate(
     ] = None,
     threads: Annotated[int | None, typer.Option(
         help="Worker threads (default: all cores).")] = None,
+    allow_exact: Annotated[bool, typer.Option(
+        "--allow-exact", help="Fit even with as many free parameters as fitted targets, or "
+        "more (the fit can then be exact by construction).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
 ) -> None:
     """Fit the parameters a targets file names to its aggregate targets (Optuna); print the fit
@@ -55,7 +58,7 @@ def calibrate(
     set_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     args = dict(agents=agents, days=days, seed=seed, seeds=seeds, overrides=set_ or [],
-                sampler=sampler, step=step)
+                sampler=sampler, step=step, allow_exact=allow_exact)
     t0 = time.perf_counter()
     try:
         check_out_dir(out)
@@ -80,19 +83,32 @@ def calibrate(
                           f"in {time.perf_counter() - t0:.1f} s")
 
 
-def _fit_table(cal) -> Table:
+def _targets_table(cal, held_out: bool) -> Table:
+    """The fitted targets, or the held-out ones, against the simulated values."""
+    from ..experiments.targets import split_errors
+
     pop = cal.targets.population
-    t = Table(title=f"{cal.source} fitted to {cal.targets.file}: {cal.agents:,} agents x "
-              f"{cal.days} days, seed {cal.seed}" + (f"-{cal.seed + cal.seeds - 1} (mean)"
-              if cal.seeds > 1 else "") + f", {len(cal.trials)} trials, {cal.sampler} "
-              f"(loss {cal.loss:.4g})", show_header=True)
+    e = split_errors(cal.fit)["held_out" if held_out else "fitted"]
+    rms = "undefined" if e["rms"] is None else f"{e['rms']:.1%}"
+    head = (f"held out (never fitted): {e['targets']} targets" if held_out else
+            f"{cal.source} fitted to {cal.targets.file}: {cal.agents:,} agents x {cal.days} days,"
+            f" seed {cal.seed}" + (f"-{cal.seed + cal.seeds - 1} (mean)" if cal.seeds > 1
+                                   else "") + f", {len(cal.trials)} trials, {cal.sampler} "
+            f"(loss {cal.loss:.4g}); fitted: {e['targets']} targets")
+    t = Table(title=f"{head}, root mean square error {rms}", show_header=True)
     for col in ("target", "target value", "simulated", "relative error"):
         t.add_column(col, justify="left" if col == "target" else "right")
     for r in cal.fit:
+        if r.held_out != held_out:
+            continue
         scale = pop if r.per_capita and pop else 1.0
         fmt = (lambda x: f"{x / 1e6:,.3f} M") if scale > 1 else (lambda x: f"{x:.4g}")  # noqa: E731
-        t.add_row(r.name + ("" if r.weight > 0 else " (not fitted)"), fmt(r.target * scale),
-                  fmt(r.simulated * scale), f"{r.rel_error:+.1%}")
+        t.add_row(r.name, fmt(r.target * scale), fmt(r.simulated * scale), f"{r.rel_error:+.1%}")
+    return t
+
+
+def _fit_table(cal) -> Table:
+    t = _targets_table(cal, held_out=False)
     p = Table(title="fitted values", show_header=True)
     for col in ("parameter", "path", "was", "now"):
         p.add_column(col, justify="left" if col in ("parameter", "path") else "right")
@@ -102,5 +118,7 @@ def _fit_table(cal) -> Table:
         p.add_row(f"= {expr}", path, "", f"{cal.applied[path]:.4g}")
     grid = Table.grid()
     grid.add_row(t)
+    if any(r.held_out for r in cal.fit):
+        grid.add_row(_targets_table(cal, held_out=True))
     grid.add_row(p)
     return grid

@@ -6,6 +6,11 @@ is the parameters', not noise) and scores the run by the weighted mean squared r
 of its targets. The first trial is the scenario's own values, so a calibration never ends worse
 than where it started. The best trial's scenario is the calibrated scenario.
 
+The targets file declares its split: fitted targets make the loss, held-out ones are reported
+beside them (and their errors apart), never fitted. A fit with as many free parameters as
+fitted targets, or more, could be exact by construction (it says nothing of the model): it is
+refused unless ``allow_exact``.
+
 With ``seeds`` > 1 every trial runs that many seeds (the same ones in every trial) and compares
 the mean of each metric over them with its target: slower, and less prone to fit one seed's
 noise.
@@ -32,7 +37,16 @@ from ..core.version import __version__
 from ..results.outputs import write_folder
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_to_yaml
 from ..sim import Results, Sim, build_population
-from .targets import FitRow, TargetsError, TargetSet, fit_rows, load_targets, loss, metric_columns
+from .targets import (
+    FitRow,
+    TargetsError,
+    TargetSet,
+    fit_rows,
+    load_targets,
+    loss,
+    metric_columns,
+    split_errors,
+)
 
 __all__ = ["Calibration", "calibrate", "calibrated_yaml", "scenario_value", "write_calibration"]
 
@@ -122,7 +136,8 @@ def _overrides(ts: TargetSet, values: Mapping[str, float]) -> dict[str, float]:
 def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, trials: int,
               agents: int | None = None, days: int | None = None, seed: int | None = None,
               overrides: list[str] | None = None, seeds: int = 1, sampler: str = "auto",
-              step: float | None = None, progress: Progress | None = None) -> Calibration:
+              step: float | None = None, progress: Progress | None = None,
+              allow_exact: bool = False) -> Calibration:
     """Fit ``targets``' parameters of ``scenario`` with ``trials`` Optuna trials (TPE, seeded).
 
     ``agents``, ``days`` and ``seed`` default to the targets file's values (else 100,000
@@ -130,7 +145,8 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
     (CMA-ES for two or more parameters); ``seeds``: runs per trial (seed, seed + 1, ...), each
     metric's mean over them is compared with its target; ``step``: CMA-ES's initial step as a
     share of each range (default: the file's ``step``, else 1/6). Raises ScenarioError or
-    TargetsError before anything runs if the scenario, a path or a metric is wrong.
+    TargetsError before anything runs if the scenario, a path or a metric is wrong, or if the
+    free parameters are as many as the fitted targets or more (unless ``allow_exact``).
     """
     import optuna
 
@@ -145,6 +161,7 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
     seed = int(seed if seed is not None else ts.seed or 0)
     base = load_scenario(scenario, overrides or [])
     start = _check(base, ts, days)
+    check_degrees_of_freedom(ts, allow_exact)
     for name, p in ts.parameters.items():
         lo, hi = p.range
         if not lo <= start[name] <= hi:
@@ -212,6 +229,17 @@ def calibrate(scenario: str | Path | Scenario, targets: str | Path | TargetSet, 
         wall_seconds=time.perf_counter() - t0)
 
 
+def check_degrees_of_freedom(ts: TargetSet, allow_exact: bool = False) -> None:
+    """Refuse a fit whose free parameters are as many as its fitted targets or more: it could
+    match them exactly whatever the model (``allow_exact`` lets it run)."""
+    k, m = len(ts.parameters), len(ts.fitted())
+    if k >= m and not allow_exact:
+        raise TargetsError(
+            f"{ts.file or 'targets'}: {k} free parameters for {m} fitted targets: the fit could "
+            "be exact by construction; fit more targets or fewer parameters, or pass "
+            "--allow-exact")
+
+
 def _mean_rows(per_seed: list[list[FitRow]]) -> list[FitRow]:
     """Each target's simulated value averaged over the seeds, and its error recomputed."""
     out = []
@@ -243,10 +271,18 @@ def calibrated_yaml(cal: Calibration, command: str = "") -> str:
                      f"[{_fmt(p.range[0])}, {_fmt(p.range[1])}]")
     for path, expr in ts.derived.items():
         lines.append(f"#   {path} = {expr} = {_fmt(cal.applied[path])}")
-    lines.append("# fit (target, simulated, relative error):")
-    for r in cal.fit:
-        lines.append(f"#   {r.name}: {_fmt(r.target)} {_fmt(r.simulated)} {r.rel_error:+.1%}"
-                     + ("" if r.weight > 0 else " (reported, not fitted)"))
+    errors = split_errors(cal.fit)
+    for part, label in (("fitted", "fitted"), ("held_out", "held out (never fitted)")):
+        e = errors[part]
+        if not e["targets"]:
+            continue
+        rms = "undefined" if e["rms"] is None else f"{e['rms']:.1%}"
+        lines.append(f"# {label}: {e['targets']} targets, root mean square error {rms} "
+                     "(target, simulated, relative error):")
+        for r in cal.fit:
+            if r.held_out == (part == "held_out"):
+                lines.append(f"#   {r.name}: {_fmt(r.target)} {_fmt(r.simulated)} "
+                             f"{r.rel_error:+.1%}")
     return "\n".join(lines) + "\n" + scenario_to_yaml(cal.scenario)
 
 
@@ -274,6 +310,7 @@ def fit_json(cal: Calibration, command: str = "") -> dict[str, Any]:
                     for path, expr in ts.derived.items()},
         "fit": [{**r.model_dump(), "rel_error": clean(r.rel_error),
                  "simulated": clean(r.simulated)} for r in cal.fit],
+        "errors": split_errors(cal.fit),
         "history": [{**h, "loss": clean(h["loss"])} for h in cal.trials],
     }
 

@@ -9,6 +9,11 @@ combine with + - * / and numbers. A target's published figure is a ``count`` (pe
 in the real population of ``population`` people), a ``per_capita`` value, or a plain ``value``
 (a ratio, compared as it is). Counts and per-capita figures are compared per capita, so any
 number of agents fits them.
+
+A file declares its split: every target is fitted (in the loss) unless ``held_out: true``
+(reported beside the fitted ones, never fitted). A target may name its source's ``address``,
+a ``series`` it belongs to (a published time series, plotted against the run's) and the
+``tolerance`` (relative) or ``factor`` within which ``scoresim validation`` accepts it.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-__all__ = ["FitRow", "Parameter", "TargetSet", "TargetSpec", "TargetsError", "builtin_targets",
-           "evaluate", "fit_rows", "load_targets", "loss", "metric_columns", "metric_days"]
+__all__ = ["FitRow", "Parameter", "SeriesSpec", "TargetSet", "TargetSpec", "TargetsError",
+           "builtin_targets", "evaluate", "fit_rows", "load_targets", "loss", "metric_columns",
+           "metric_days", "split_errors"]
 
 FUNCTIONS = {"cum": 2, "total": 3, "mean": 3, "at": 2}
 _OPS: dict[type, Callable[[float, float], float]] = {
@@ -63,12 +69,21 @@ class Parameter(_Strict):
 
 
 class TargetSpec(_Strict):
+    """A published figure: the metric that simulates it, the figure, whether it is fitted or
+    held out, its source, and what the validation accepts."""
+
     metric: str
     count: float | None = None
     per_capita: float | None = None
     value: float | None = None
-    weight: float = Field(default=1.0, ge=0)  # 0: reported, not fitted
+    weight: float = Field(default=1.0, gt=0)  # its share of the loss, when fitted
+    held_out: bool = False  # reported beside the fitted targets, never fitted
     source: str = ""
+    address: str = ""  # the source's web address
+    series: str | None = None  # the published time series it is a point of
+    tolerance: float | None = Field(default=None, gt=0)  # accepted relative error
+    factor: float | None = Field(default=None, gt=1)  # accepted within this factor
+    note: str = ""  # a caveat, shown beside it
 
     @model_validator(mode="after")
     def _one_figure(self) -> TargetSpec:
@@ -77,7 +92,23 @@ class TargetSpec(_Strict):
             raise ValueError("a target needs exactly one of: count, per_capita, value")
         if getattr(self, given[0]) == 0:
             raise ValueError("a target figure must not be 0 (errors are relative)")
+        if self.tolerance is not None and self.factor is not None:
+            raise ValueError("give a tolerance or a factor, not both")
         return self
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the target is in the loss."""
+        return not self.held_out
+
+
+class SeriesSpec(_Strict):
+    """A published time series: its targets are points of it, plotted against the run's
+    ``column`` (its running total, its daily value, or its yearly totals)."""
+
+    title: str
+    column: str
+    kind: Literal["cumulative", "level", "yearly"] = "cumulative"
 
 
 class TargetSet(_Strict):
@@ -92,6 +123,7 @@ class TargetSet(_Strict):
     parameters: dict[str, Parameter] = Field(min_length=1)
     derived: dict[str, str] = Field(default_factory=dict)  # path -> expression in parameters
     targets: dict[str, TargetSpec] = Field(min_length=1)
+    series: dict[str, SeriesSpec] = Field(default_factory=dict)
     file: str = ""
 
     @model_validator(mode="after")
@@ -100,11 +132,18 @@ class TargetSet(_Strict):
             if t.count is not None and self.population is None:
                 raise ValueError(f"targets.{name}.count: the file needs 'population'")
             _check(t.metric, f"targets.{name}.metric", self.start_date, metric=True)
+            if t.series is not None and t.series not in self.series:
+                raise ValueError(f"targets.{name}.series: unknown series '{t.series}' "
+                                 f"(known: {', '.join(self.series) or 'none'})")
         for path, expr in self.derived.items():
             _check(expr, f"derived.{path}", None, metric=False, names=set(self.parameters))
-        if not any(t.weight > 0 for t in self.targets.values()):
-            raise ValueError("targets: at least one target needs a weight above 0")
+        if not any(t.fitted for t in self.targets.values()):
+            raise ValueError("targets: at least one target must be fitted (not held_out)")
         return self
+
+    def fitted(self) -> list[str]:
+        """The names of the fitted targets."""
+        return [name for name, t in self.targets.items() if t.fitted]
 
     def per_capita_target(self, name: str) -> float:
         """The figure a target is compared with: per capita, or the plain value."""
@@ -248,18 +287,22 @@ def evaluate(expr: str, daily: pd.DataFrame | None = None, start: date | None = 
 
 # ---------------------------------------------------------------- fit
 class FitRow(_Strict):
+    """A target against a run: its figure and the simulated value."""
+
     name: str
     metric: str
     target: float  # per capita, or the plain value
     simulated: float
     rel_error: float  # (simulated - target) / target; nan if the metric is undefined
-    weight: float
+    weight: float  # 0: held out (never in the loss)
     per_capita: bool
     published: float | None = None  # the published count, if the target is one
     source: str = ""
+    held_out: bool = False
 
 
 def fit_rows(ts: TargetSet, daily: pd.DataFrame, agents: int) -> list[FitRow]:
+    """Every target of ``ts`` against a run's daily table (of ``agents`` agents)."""
     rows = []
     for name, t in ts.targets.items():
         raw = evaluate(t.metric, daily, ts.start_date)
@@ -267,17 +310,32 @@ def fit_rows(ts: TargetSet, daily: pd.DataFrame, agents: int) -> list[FitRow]:
         sim = raw / agents if per_capita else raw
         target = ts.per_capita_target(name)
         rows.append(FitRow(name=name, metric=t.metric, target=target, simulated=sim,
-                           rel_error=(sim - target) / target, weight=t.weight,
-                           per_capita=per_capita, published=t.count, source=t.source))
+                           rel_error=(sim - target) / target,
+                           weight=0.0 if t.held_out else t.weight, per_capita=per_capita,
+                           published=t.count, source=t.source, held_out=t.held_out))
     return rows
 
 
 def loss(rows: list[FitRow]) -> float:
     """Weighted mean squared relative error over the fitted targets (1e6 if undefined)."""
-    fitted = [r for r in rows if r.weight > 0]
+    fitted = [r for r in rows if not r.held_out]
     total = sum(r.weight for r in fitted)
     err = sum(r.weight * r.rel_error**2 for r in fitted) / total
     return err if math.isfinite(err) else 1e6
+
+
+def split_errors(rows: list[FitRow]) -> dict[str, dict[str, float | int | None]]:
+    """The fitted and the held-out targets' errors, apart: how many, the root mean square
+    and the largest absolute relative error of each (None when a part is empty or undefined)."""
+    out: dict[str, dict[str, float | int | None]] = {}
+    for part, rows_ in (("fitted", [r for r in rows if not r.held_out]),
+                        ("held_out", [r for r in rows if r.held_out])):
+        errs = [abs(r.rel_error) for r in rows_]
+        ok = bool(errs) and all(math.isfinite(e) for e in errs)
+        out[part] = {"targets": len(errs),
+                     "rms": math.sqrt(sum(e * e for e in errs) / len(errs)) if ok else None,
+                     "largest": max(errs) if ok else None}
+    return out
 
 
 # ---------------------------------------------------------------- files

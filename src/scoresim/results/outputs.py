@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-RESULT_MARKERS = ("summary.json", "compare.json")
+RESULT_MARKERS = ("summary.json", "compare.json", "validation.json")
 
 
 class OutputError(Exception):
