@@ -168,8 +168,7 @@ class Sim:
     def prepare(self, pop: Population) -> tuple[Names, dict[int, Plan], State]:
         """The names, the plan from each change day on, and a fresh state."""
         people, net = pop.people, pop.network
-        max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
-                    else np.zeros(0, np.float32))
+        max_prop = people.max_propensity
         nm = names_of(self.scenario)
         plans = self._compile_plans(max_prop, len(nm.sanctions), int(net.group_off[-1]))
         plan = plans[0]

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, fields
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,9 @@ import pandas as pd
 
 from ..engine.partitions import split
 from ..engine.record import DayRecord
-from ..engine.state import COUNTS, State
+from ..network import network_summary
 from ..population.people import largest_remainder, shares
+from ..results.accounts import combine
 from ..results.columns import daily_row
 from ..sim import Progress, Results, Sim
 from .partition_worker import PartitionWorker
@@ -47,6 +47,7 @@ class _PopulationView:
     build_seconds: float
     pop_bytes: int = field(repr=False, default=0)
     network_info: dict = field(repr=False, default_factory=dict)
+    window: None = None
 
     def nbytes(self) -> int:
         """Bytes held by one actor's population."""
@@ -121,14 +122,30 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
                 ray.kill(w)
             if owns:
                 ray.shutdown()
-    state = _assemble(finals)
     view = _PopulationView(
-        sim.agents, SimpleNamespace(region=np.concatenate([f["region"] for f in finals]),
-                                    group=np.concatenate([f["group"] for f in finals])),
-        None, max(i["build_seconds"] for i in infos), infos[0]["pop_bytes"],
-        infos[0]["network"])
-    summary = sim._summary(view, names, finals[0]["plan"], state, rows, t0, t1, t2)
-    return Results(summary, pd.DataFrame(rows), sim.scenario, None, state)
+        sim.agents, None, None, max(i["build_seconds"] for i in infos),
+        sum(i["pop_bytes"] for i in infos),
+        network_summary([i["network"] for i in infos], sim.agents, names.groups))
+    held = _Held(sum(f["held_bytes"] for f in finals) - view.pop_bytes)
+    summary = sim._summary(view, names, finals[0]["plan"], held, rows, t0, t1, t2,
+                           acc=combine([f["accounts"] for f in finals]))
+    summary["partitions"] = {
+        "k": partitions, "bounds": [int(b) for b in bounds],
+        "peak_rss": [int(f["peak_rss"]) for f in finals],
+        "sent_bytes_per_day": [f["work"].get("sent_bytes", 0) / max(sim.days, 1)
+                               for f in finals]}
+    return Results(summary, pd.DataFrame(rows), sim.scenario, None, None)
+
+
+@dataclass
+class _Held:
+    """What the actors' states hold in memory, for the summary's bytes per agent."""
+
+    bytes: int
+
+    def nbytes(self) -> int:
+        """Bytes of every actor's state."""
+        return self.bytes
 
 
 def _day(ray, workers: list, day: int) -> DayRecord:
@@ -149,20 +166,3 @@ def _day(ray, workers: list, day: int) -> DayRecord:
         if records[0] is not None:  # the day's last round
             return sum(records[1:], records[0])
         r += 1
-def _assemble(finals: list[dict[str, Any]]) -> State:
-    """The whole population's final state from the partitions' slices."""
-    out = {}
-    for f in fields(State):
-        parts = [x[f.name] for x in finals]
-        if f.name in COUNTS:
-            out[f.name] = sum(parts)
-        elif f.name == "live":  # a block may change where any partition marked it
-            out[f.name] = np.bitwise_or.reduce(parts)
-        elif f.name == "firm_rating":
-            rating = np.zeros(sum(p.shape[0] for p in parts), np.int32)
-            for x in finals:
-                rating[x["firms"]] = x["firm_rating"]
-            out[f.name] = rating
-        else:
-            out[f.name] = np.concatenate(parts, axis=-1)
-    return State(**out)

@@ -268,9 +268,9 @@ def build_network(scenario: Scenario, people: People, seed: int,
         members, sizes = _build_groups(people, scenario.layers[name], l, seed, regions)
         if l == 0 and len(members) == hold.hi - hold.lo and np.array_equal(members, span):
             # households are runs of agents: no member array, no id row; their member
-            # positions are the agents themselves, below member_base
+            # positions are the agents themselves, below member_base (the held agents')
             ends = hold.lo + np.cumsum(sizes)
-            member_base = base_member = n
+            member_base = base_member = hold.hi
         else:
             ends = base_member + np.cumsum(sizes)
             member_parts.append(members)
@@ -290,7 +290,7 @@ def build_network(scenario: Scenario, people: People, seed: int,
         group_start = group_start.astype(np.int32)
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
     group_hint = np.zeros(0, np.int32)
-    if member_base == n and groups:  # households: the group of every 64th agent
+    if member_base and groups:  # households: the group of every 64th agent
         h = ((max(n, 1) - 1) >> HINT_SHIFT) + 1
         first, end = hold.lo >> HINT_SHIFT, ((max(hold.hi, 1) - 1) >> HINT_SHIFT) + 1
         group_hint = Window(h, first, end).zeros((h,), np.int32)

@@ -8,7 +8,7 @@ region cut the arrays without copying.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -45,11 +45,19 @@ class People:
     region_names: list[str]
     group_names: list[str]
     trait_names: list[str]
+    _max_propensity: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def region_start(self) -> np.ndarray:
         g = len(self.group_names)
         return self.cell_start[:: g].copy()
+
+    @property
+    def max_propensity(self) -> np.ndarray:
+        """float64[T]: the largest propensity each trait can take (its distribution's highest
+        value over its mean): the bound acts are thinned from, the same in every range of
+        the population and at any size."""
+        return self._max_propensity
 
     @property
     def arrays(self) -> PeopleArrays:
@@ -121,4 +129,6 @@ def build_people(scenario: Scenario, n: int, seed: int, window: Window | None = 
                 if a0 < c1:
                     vals = vals[a0 - c0:]
                     propensity[t, a0:c1] = vals / mean if mean > 0 else 0.0
-    return People(n, region, group, cell_start, propensity, regions, groups, traits)
+    top = np.array([pop.traits[t].highest() / pop.traits[t].mean()
+                    if pop.traits[t].mean() > 0 else 0.0 for t in traits], np.float64)
+    return People(n, region, group, cell_start, propensity, regions, groups, traits, top)
