@@ -254,3 +254,25 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     assert all(v > 0 for v in sent.values()), sent  # every kind of message went across
     assert want.summary["final"]["ever_listed"]["firm_list"] > 0
     assert want.summary["overseas"]["false_matches_onto_enrolled"] > 0
+
+
+def test_an_actor_holds_its_range_and_faults_on_another(tmp_path: Path) -> None:
+    """A partition's state and traits hold memory for its range alone: its own agents read
+    and write, and a touch of another range's agent stops the process (no silent reads)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, sys\n"
+        "from scoresim import load_scenario\n"
+        "from scoresim.experiments.partition_worker import PartitionWorker\n"
+        "w = PartitionWorker(load_scenario('default'), 16000, 1, 0, True,\n"
+        "                    np.array([0, 8192, 16000]), 1)\n"
+        "assert w.pop.people.propensity.shape[1] == 16000\n"
+        "print(int(w.s.score[9000]), float(w.pop.people.propensity[0, 9000]) > 0, flush=True)\n"
+        f"print(int(w.s.{'{}'}[100]), flush=True)\n")
+    for array in ("score", "caution", "list_state[0]"):
+        p = subprocess.run([sys.executable, "-c", code.format(array)], capture_output=True,
+                           text=True, timeout=300)
+        assert p.stdout.split("\n")[0] == "100000 True", (array, p.stdout, p.stderr[-2000:])
+        assert p.returncode == -11, (array, p.returncode, p.stderr[-2000:])  # SIGSEGV

@@ -86,7 +86,7 @@ def start_workers(partitions: int, address: str | None = None) -> list:
 
 def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
                     progress: Progress | None = None, threads: int | None = None,
-                    workers: list | None = None) -> Results:
+                    workers: list | None = None, plan=None) -> Results:
     """Run ``sim`` with its agents split across ``partitions`` Ray actors (a local Ray
     instance unless ``address`` names a cluster, or Ray is already initialised).
 
@@ -102,6 +102,8 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
     own = workers is None
     if not own and len(workers) < partitions:
         raise ValueError(f"{partitions} partitions need {partitions} workers, not {len(workers)}")
+    if address and plan is not None:  # the actors spread over the cluster's nodes
+        _check_cluster(ray, plan)
     workers = start_workers(partitions, address) if own else workers[:partitions]
     run = (sim.scenario, sim.agents, sim.days, sim.seed, sim.scoring, bounds)
     try:
@@ -111,7 +113,9 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
         t1 = time.perf_counter()
         rows = []
         for day in range(sim.days):
-            rows.append(daily_row(day, _day(ray, workers, day), names, sim.agents))
+            call = lambda r, inbox, d=day: ray.get(  # noqa: E731
+                [w.run_round.remote(d, r, inbox[j]) for j, w in enumerate(workers)])
+            rows.append(daily_row(day, exchange_day(call, len(workers)), names, sim.agents))
             if progress is not None:
                 progress(day + 1, sim.days)
         t2 = time.perf_counter()
@@ -148,15 +152,29 @@ class _Held:
         return self.bytes
 
 
-def _day(ray, workers: list, day: int) -> DayRecord:
-    """One day: each round is a call on every actor; the effects each actor emitted go to
-    the actors they are addressed to (no model logic here: engine/day.py says what a round
-    runs, engine/partitions.py how effects are split and merged)."""
-    k = len(workers)
+def _check_cluster(ray, plan) -> None:
+    """Refuse a split whose actors will not fit on the cluster's nodes (the actors spread
+    evenly; each node's memory for tasks, as Ray reports it). ``plan``: an
+    ``ActorPlan`` (experiments/partition_plan.py)."""
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if not nodes:
+        return
+    per_node = -(-plan.k // len(nodes))
+    memory = min(float(n.get("Resources", {}).get("memory", 0.0)) for n in nodes)
+    too_big = plan.refusal(memory / per_node) if memory else None
+    if too_big:
+        raise MemoryError(too_big)
+
+
+def exchange_day(call, k: int) -> DayRecord:
+    """One day across k ranges: each round is a call on every range (``call(r, inboxes)``
+    returns each range's (effects by destination, record or None)); the effects each range
+    emitted go to the ranges they are addressed to (no model logic here: engine/day.py says
+    what a round runs, engine/partitions.py how effects are split and merged)."""
     inbox: list[dict[str, list]] = [{} for _ in range(k)]
     r = 0
     while True:
-        sent = ray.get([w.run_round.remote(day, r, inbox[j]) for j, w in enumerate(workers)])
+        sent = call(r, inbox)
         inbox = [{} for _ in range(k)]
         for out, _ in sent:  # in range order: a receiver merges them in that order
             for kind, per_dest in out.items():
