@@ -196,7 +196,7 @@ def observe_of(pp: Prepared, agent, beh, day: int, seed: int):
     from scoresim.engine.context import DayKey
     from scoresim.engine.stages.observe import observe
 
-    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)
+    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)[:2]
 
 
 def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | None = None,

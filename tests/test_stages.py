@@ -32,10 +32,18 @@ from conftest import sanction_of as sanction
 from conftest import score_of as score_and_list
 from conftest import services_of as use_services
 from conftest import spill_of as spill
+from scoresim import load_scenario
 from scoresim.core import rng
 from scoresim.core.constants import FIXED, NEVER
 from scoresim.engine.measure import CAUTION_UNIT
-from scoresim.engine.stages.observe import DISMISSED, FALSE, OBSERVED
+from scoresim.engine.stages.observe import (
+    ALERT,
+    DISMISSED,
+    FALSE,
+    OBSERVED,
+    SCANNED,
+    UNIDENTIFIED,
+)
 from scoresim.engine.state import (
     ASSOC_PENALISED,
     COMMITTED,
@@ -47,6 +55,7 @@ from scoresim.engine.state import (
     PENALISED_TODAY,
     SANCTIONED_TODAY,
 )
+from scoresim.scenario import ScenarioError
 
 SEED = 20240611
 
@@ -282,6 +291,9 @@ def _observe_all(pp, day=0, seed=SEED):
 
 
 def test_observation_probability_by_channel_region_and_group():
+    """A camera captures an act with the region's coverage times the group's watch
+    multiplier (capped); the face is then recognised with 1 - FNIR. A single watch multiplier
+    applies to the camera channels only: online monitoring sees everyone alike."""
     n = 200_000
     pp = prepare(minimal_scenario(
         population={"regions": {"all": DELETE, "east": {"share": 0.4, "camera_coverage": 0.6},
@@ -295,20 +307,48 @@ def test_observation_probability_by_channel_region_and_group():
     agent, beh, target, status = _observe_all(pp)
     region, group = pp.people.region[agent], pp.people.group[agent]
     seen = (status & OBSERVED) != 0
-    np.testing.assert_array_equal(target[seen], agent[seen])
-    assert np.all(target[~seen] == -1)
-    assert not np.any(status & (FALSE | DISMISSED))
+    alert = (status & ALERT) != 0
+    cam = beh == 0
+    named = alert | (seen & ~cam)  # online knows whom it sees; a camera names its alerts
+    np.testing.assert_array_equal(target[named], agent[named])
+    assert np.all(target[~named] == -1) and not np.any(status & (FALSE | DISMISSED))
+    assert not np.any(alert[~cam])
     cover, watch = (0.6, 0.2), (1.0, 3.0)
     for b, name in enumerate(pp.names.behaviours):
         for r in range(2):
             for g in range(2):
                 sel = (beh == b) & (region == r) & (group == g)
-                if name == "bad":  # camera: region coverage x watch (capped) x recognition
-                    q = min(1.0, cover[r] * watch[g]) * 0.9
-                else:  # online: fixed probability x watch (capped)
-                    q = min(1.0, 0.3 * watch[g])
+                if name == "bad":  # camera: region coverage x watch (capped)
+                    q = min(1.0, cover[r] * watch[g])
+                    assert_binomial(int(np.sum(alert & sel)), int(np.sum(seen & sel)), 0.9,
+                                    f"cam recognised in region {r} group {g}")
+                else:  # online: a fixed probability, no camera multiplier
+                    q = 0.3
                 assert_binomial(int(np.sum(seen & sel)), int(sel.sum()), q,
                                 f"{name} seen in region {r} group {g} (q={q:.3f})")
+
+
+def test_watch_multipliers_apply_to_the_channels_they_name():
+    """A mapping of watch multipliers applies to each named channel; unnamed channels: 1."""
+    n = 100_000
+    pp = prepare(minimal_scenario(
+        population={"groups": {"maj": {"share": 0.5},
+                               "min": {"share": 0.5,
+                                       "watch_multiplier": {"online": 2.0, "rec": 0.5}}}},
+        channels={"online": {"observe": 0.3}, "rec": {"observe": 0.8},
+                  "paper": {"observe": 0.4}},
+        behaviours={"bad": {"rate": 0.5, "channel": "online"},
+                    "fee": {"rate": 0.5, "channel": "rec"},
+                    "form": {"rate": 0.5, "channel": "paper"}}), n)
+    agent, beh, _, status = _observe_all(pp)
+    group = pp.people.group[agent]
+    seen = (status & OBSERVED) != 0
+    for b, q in enumerate((0.6, 0.4, 0.4)):  # minority: 0.3 x 2, 0.8 x 0.5, 0.4 x 1
+        sel = (beh == b) & (group == 1)
+        assert_binomial(int(np.sum(seen & sel)), int(sel.sum()), q, f"behaviour {b}")
+    with pytest.raises(ScenarioError, match="watch_multiplier.radio: unknown channel"):
+        load_scenario(minimal_scenario(population={"groups": {
+            "all": {"share": 1.0, "watch_multiplier": {"radio": 2.0}}}}))
 
 
 def test_observation_draws_are_independent_across_many_behaviours():
@@ -329,76 +369,104 @@ def test_observation_draws_are_independent_across_many_behaviours():
     assert_near(same, 0.5, np.sqrt(0.25 / (n - 1)), "agreement of unrelated sightings")
 
 
-def test_false_matches_stay_in_region_and_group_and_never_hit_the_actor():
-    n = 60_000
+def _listed(pp, c, agents, seed=SEED):
+    """Whether each agent is on channel c's watch list (the engine's own draw)."""
+    p = pp.params.observe.watch_list[c]
+    key = rng.stream(seed, 0, rng.WATCH_LIST, c)
+    return np.array([p >= 1 or rng.uniform(key, int(i), 0) < p for i in agents])
+
+
+def test_false_alerts_name_someone_else_on_the_list_anywhere_in_the_gallery():
+    """Faces not on the watch list raise false alerts with FPIR x the group's multiplier; the
+    person named is on the list, never the face, drawn among the whole gallery (any region),
+    the face's own group weighted by its multiplier and uniformly within the group chosen."""
+    n, p, f, m = 100_000, 0.5, 0.04, 4.0
     pp = prepare(minimal_scenario(
         population={"regions": {"all": DELETE, "a": {"share": 0.5}, "b": {"share": 0.5}},
-                    "groups": {"maj": {"share": 0.9},
-                               "min": {"share": 0.1, "false_match_multiplier": 4.0}}},
-        channels={"cam": {"observe": 1.0, "false_match": 0.05}},
+                    "groups": {"maj": {"share": 0.8},
+                               "min": {"share": 0.2, "false_match_multiplier": m}}},
+        channels={"cam": {"observe": 1.0, "false_match": f, "watch_list": p}},
         behaviours={"bad": {"rate": 1.0, "channel": "cam"}}), n)
     agent, beh, target, status = _observe_all(pp)
-    assert len(agent) == n and np.all(status & OBSERVED)
-    wrong = (status & FALSE) != 0
-    np.testing.assert_array_equal(target[~wrong], agent[~wrong])
-    assert np.all(target[wrong] != agent[wrong])
     ppl = pp.people
-    np.testing.assert_array_equal(ppl.region[target], ppl.region[agent])
-    np.testing.assert_array_equal(ppl.group[target], ppl.group[agent])
-    for g, f in ((0, 0.05), (1, 0.2)):
-        sel = ppl.group[agent] == g
-        assert_binomial(int(np.sum(wrong & sel)), int(sel.sum()), f, f"false share, group {g}")
-    # the wrongly matched person is uniform within the actor's cell
-    G = len(ppl.group_names)
-    cell = ppl.region.astype(np.int64)[agent[wrong]] * G + ppl.group[agent[wrong]]
-    big = cell == 0
+    assert len(agent) == n and np.all(status & SCANNED)
+    cam = pp.names.channels.index("cam")
+    listed = _listed(pp, cam, agent)
+    assert_binomial(int(listed.sum()), n, p, "on the list")
+    wrong = (status & FALSE) != 0
+    np.testing.assert_array_equal(target[~wrong & listed], agent[~wrong & listed])
+    assert np.all(target[wrong] != agent[wrong]) and np.all(target[wrong] >= 0)
+    assert np.all(_listed(pp, cam, target[wrong]))
+    group = ppl.group[agent]
+    for g, fg in ((0, f), (1, f * m)):
+        sel = (group == g) & ~listed
+        assert_binomial(int(np.sum(wrong & sel)), int(sel.sum()), fg, f"false alerts, group {g}")
+        assert not np.any(wrong & (group == g) & listed)  # recognition 1: no mate is missed
+    # the named person's group: the face's own with share x m / (share x m + 1 - share)
+    named = ppl.group[target[wrong]]
+    for g, own in ((0, 0.8 / (0.8 + 0.2)), (1, 0.2 * m / (0.2 * m + 0.8))):
+        sel = group[wrong] == g
+        assert_binomial(int(np.sum(named[sel] == g)), int(sel.sum()), own,
+                        f"named in the face's own group {g}")
+    # any region: named in the other region about half the time
+    other = ppl.region[target[wrong]] != ppl.region[agent[wrong]]
+    assert_binomial(int(other.sum()), int(wrong.sum()), 0.5, "named in another region")
+    # uniform within the group chosen: positions of the named majority members in cell 0
     lo, hi = ppl.cell_start[0], ppl.cell_start[1]
-    pos = ((target[wrong][big] - lo) * 20 // (hi - lo)).astype(np.int64)
-    bins = np.bincount(pos, minlength=20)
-    exp = big.sum() / 20
+    t = target[wrong][(named == 0) & (ppl.region[target[wrong]] == 0)]
+    bins = np.bincount(((t - lo) * 20 // (hi - lo)).astype(np.int64), minlength=20)
+    exp = t.size / 20
     chi2 = float(np.sum((bins - exp) ** 2 / exp))
-    assert chi2 < chi_square_bound(19), f"target position chi-square {chi2:.1f}"
+    assert chi2 < chi_square_bound(19), f"named position chi-square {chi2:.1f}"
 
 
-def test_no_false_match_in_a_cell_of_one():
+def test_a_false_alert_never_names_the_face():
+    """Every mate missed (recognition 0) and every search alerting: each face names someone
+    else; where the only enrolled person is the face itself, the alert names no one."""
     pp = prepare(minimal_scenario(
-        population={"groups": {"maj": {"share": 0.999}, "lone": {"share": 0.001}}},
-        channels={"cam": {"observe": 1.0, "false_match": 1.0}},
+        channels={"cam": {"observe": 1.0, "recognition": 0.0, "false_match": 1.0}},
+        behaviours={"bad": {"rate": 1.0, "channel": "cam"}}), 2000)
+    agent, _, target, status = _observe_all(pp)
+    assert np.all(status & FALSE) and np.all(target != agent) and np.all(target >= 0)
+    pp = prepare(minimal_scenario(
+        population={"groups": {"out": {"share": 0.999, "enrolled": False},
+                               "lone": {"share": 0.001}}},
+        channels={"cam": {"observe": 1.0, "recognition": 0.0, "false_match": 1.0}},
         behaviours={"bad": {"rate": 1.0, "channel": "cam"}}), 1000)
     agent, _, target, status = _observe_all(pp)
     lone = np.flatnonzero(pp.people.group == 1)
     assert len(lone) == 1
     k = np.flatnonzero(agent == lone[0])[0]
-    assert target[k] == lone[0] and not status[k] & FALSE
+    assert target[k] == -1 and status[k] & FALSE and status[k] & UNIDENTIFIED
     others = agent != lone[0]
-    assert np.all(status[others] & FALSE) and np.all(target[others] != agent[others])
+    assert np.all(target[others] == lone[0]) and np.all(status[others] & FALSE)
 
 
-def test_human_review_dismisses_false_matches_and_unconfirmed_sightings():
-    n, cov, f = 200_000, 0.5, 0.2
-    pp = prepare(minimal_scenario(
-        population={"regions": {"all": {"camera_coverage": cov}}},
-        channels={"cam": {"observe": "coverage", "false_match": f}},
+def test_human_review_checks_the_same_match():
+    """Review leaves every alert as it was and rejects true ones with 1 - sensitivity^k and
+    false ones with specificity (all k reviewers must confirm); other channels: no review."""
+    n, sens, spec = 200_000, 0.9, 0.7
+    sc = minimal_scenario(
+        channels={"cam": {"observe": 0.5, "recognition": 0.8, "false_match": 0.3}},
         behaviours={"bad": {"rate": 1.0, "channel": "cam"},
-                    "paper": {"rate": 0.2, "channel": "rec"}},
-        safeguards={"human_review": True}), n)
-    agent, beh, target, status = _observe_all(pp)
-    cam = beh == 0
-    seen = cam & ((status & OBSERVED) != 0)
-    true_ = seen & ((status & FALSE) == 0)
-    false_ = seen & ((status & FALSE) != 0)
-    dismissed = (status & DISMISSED) != 0
-    # a true sighting stands only if a second, independent one is made and is right
-    assert_binomial(int(np.sum(dismissed & true_)), int(true_.sum()), 1 - cov * (1 - f),
-                    "true sightings dismissed")
-    # a false match stands only if the second sighting names the same wrong person
-    kept_false = int(np.sum(false_ & ~dismissed))
-    expected = false_.sum() * cov * f / (n - 1)
-    assert kept_false <= expected + Z * math.sqrt(expected) + 1
-    assert int(np.sum(dismissed & ~seen)) == 0
-    # a channel with no false matches and a fixed probability is not reviewed
-    assert not np.any(dismissed[~cam])
-    assert np.all(status[~cam] & OBSERVED)
+                    "paper": {"rate": 0.2, "channel": "rec"}})
+    agent, beh, target, status = _observe_all(prepare(sc, n))
+    for k in (1, 2):
+        on = deep_merge(sc, {"safeguards": {"human_review": True, "review": {
+            "sensitivity": sens, "specificity": spec, "reviewers": k}}})
+        agent2, beh2, target2, status2 = _observe_all(prepare(on, n))
+        np.testing.assert_array_equal(agent2, agent)
+        np.testing.assert_array_equal(target2, target)
+        np.testing.assert_array_equal(status2 & (255 ^ DISMISSED), status)  # the same alerts
+        dismissed = (status2 & DISMISSED) != 0
+        alert = (status & ALERT) != 0
+        false = alert & ((status & FALSE) != 0)
+        true_ = alert & ~false
+        assert_binomial(int(np.sum(dismissed & true_)), int(true_.sum()), 1 - sens**k,
+                        f"true alerts rejected, {k} reviewers")
+        assert_binomial(int(np.sum(dismissed & false)), int(false.sum()), 1 - (1 - spec)**k,
+                        f"false alerts rejected, {k} reviewers")
+        assert not np.any(dismissed & ~alert) and not np.any(dismissed[beh == 1])
 
 
 # ================================================================ score and list
@@ -764,11 +832,12 @@ def test_visible_sanctions_are_pushed_to_tie_neighbours():
 
 @pytest.mark.parametrize("success", [1.0, 0.0])
 def test_appeals_lift_false_match_sanctions_after_the_delay(success):
-    """Every sighting is a false match (false_match 1): each wrongly listed agent appeals;
-    after delay_days a successful appeal restores the points and ends the listing."""
+    """Every sighting is a false alert (every mate missed, false_match 1): each wrongly listed
+    agent appeals; after delay_days a successful appeal restores the points and ends the
+    listing."""
     n, delay, days = 1000, 3, 8
     res = run_sim(_once_scenario(
-        channels={"cam": {"observe": 1.0, "false_match": 1.0}},
+        channels={"cam": {"observe": 1.0, "recognition": 0.0, "false_match": 1.0}},
         behaviours={"bad": {"channel": "cam"}}, scoring={"rules": {"bad": -10}},
         lists={"L": {"enter_on": "bad"}},
         sanctions={"S": {"when": {"on_list": "L"}}},
