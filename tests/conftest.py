@@ -194,7 +194,14 @@ def observe_of(pp: Prepared, agent, beh, day: int, seed: int):
     from scoresim.engine.context import DayKey
     from scoresim.engine.stages.observe import observe
 
-    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)
+    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)[:2]
+
+
+def observe_all(pp: Prepared, day: int, seed: int):
+    """(agent, behaviour, target, status) of a day's acts, observed."""
+    agent, beh, _ = act_of(pp, day, seed)
+    target, status = observe_of(pp, agent, beh, day, seed)
+    return agent, beh, target, status
 
 
 def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | None = None,

@@ -167,10 +167,11 @@ def test_random_streams_never_collide():
     ties = ([rng.tie_region(layer, r) for layer in range(K) for r in range(K)]
             + [rng.tie_cross(layer, c, g) for layer in range(K) for c in range(0, K, 7)
                for g in range(K)])
-    for subs in (visit, ties):
+    names = [rng.name_at_home(b) for b in range(K)] + [rng.name_at_venue(k) for k in range(K)]
+    for subs in (visit, ties, names):
         assert len(set(subs)) == len(subs)
     stages = [rng.ACT, rng.ACT_ACCEPT, rng.OBSERVE, rng.SERVICE, rng.APPEAL, rng.VISIT,
-              rng.VENUE_ACT, rng.BUILD_TIES]
+              rng.VENUE_ACT, rng.WATCH_LIST, rng.NAME, rng.BUILD_TIES]
     assert len(set(stages)) == len(stages)
     # the keys themselves: distinct (stage, sub) pairs give distinct streams
     keys = {int(rng.stream(3, 5, s, sub)) for s, sub in itertools.product(stages, range(300))}

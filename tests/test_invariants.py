@@ -37,7 +37,7 @@ BUSY = {
     "behaviours.debt_repayment.rate": 0.05,
     "lists.dishonest_debtors.grace_days": 2,
     "lists.dishonest_debtors.expire_days": 6,
-    "channels.camera.false_match": 0.05,
+    "channels.camera.watch_list": 0.5,  # half the faces are not on the list: false alerts
     "safeguards.appeals.enabled": True,
     "safeguards.appeals.delay_days": 2,
     "sanctions.loan_denial.min_days": 3,
@@ -286,7 +286,7 @@ _TIMELINE_SCRIPT = textwrap.dedent("""
     sc = {
         "name": "t",
         "population": {"regions": {"all": {"share": 1.0}}},
-        "channels": {"cam": {"observe": 1.0, "false_match": 0.5}},
+        "channels": {"cam": {"observe": 1.0, "false_match": 0.5, "watch_list": 0.5}},
         "behaviours": {"bad": {"rate": 0.05, "channel": "cam"}},
         "scoring": {"rules": {"bad": -1}},
         "lists": {"L": {"enter_on": "bad", "expire_days": 3}},

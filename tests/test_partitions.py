@@ -39,7 +39,8 @@ NOT_MODEL = (*TIMING, "command", "partitions", "bytes_per_agent")
 N, DAYS = 16_000, 20  # 4 blocks of 4,096 agents: enough for 4 partitions
 
 # the overseas scenario pushed so that every cross-partition path is taken with 4 partitions:
-# the city abroad spans partitions (false matches at its venues land elsewhere), list
+# the city abroad spans partitions (false alerts at its venues and at home name people held
+# elsewhere), list
 # sanctions reach work teams (which span partitions), work firms are rated (and owned
 # elsewhere than some of their members), and visibility is switched off and on again
 CROSS = {
@@ -49,6 +50,10 @@ CROSS = {
     "sanctions.school_ban.reaches": "work",
     "layers.work.rating": {"weight": 1.0, "threshold": 990},
     "lists.firm_list": {"enter_on_rating": "work", "grace_days": 0},
+    # false alerts name people on a watch list anywhere in the gallery; review checks them
+    "channels.camera.watch_list": 0.5,
+    "channels.venue_camera.watch_list": 0.5,
+    "safeguards.human_review": True,
     "timeline": [{"day": 7, "set": {"sanctions.travel_ban.visible": False}},
                  {"day": 14, "set": {"sanctions.travel_ban.visible": True}}],
 }

@@ -38,7 +38,7 @@ STRESS = {
     "sanctions.loan_denial.min_days": 20,
     "layers.work.rating": {"weight": 1.0, "threshold": 990},
     "lists.firm_list": {"enter_on_rating": "work", "grace_days": 0},
-    "channels.camera.false_match": 0.05,
+    "channels.camera.watch_list": 0.5,  # half the faces are not on the list: false alerts
     "layers.kin.spillover": 0.3,
     "safeguards.appeals": {"enabled": True, "success": 0.6, "delay_days": 10},
     "timeline": [{"day": 60, "set": {"sanctions.travel_ban.visible": False}},

@@ -117,25 +117,53 @@ def _act(scenario: Scenario, nm: Names, max_propensity: np.ndarray) -> ActParams
         expression=np.array([b.expression for b in behs], np.bool_))
 
 
+def _watch(scenario: Scenario, nm: Names) -> np.ndarray:
+    """float64[C, G]: a group's watch multiplier on each channel (a single number applies to
+    the camera channels, a mapping to the channels it names; 1 elsewhere)."""
+    out = np.ones((len(nm.channels), len(nm.groups)))
+    for g, name in enumerate(nm.groups):
+        mult = scenario.group(name).watch_multiplier
+        for c, chan in enumerate(nm.channels):
+            if isinstance(mult, dict):
+                out[c, g] = mult.get(chan, 1.0)
+            elif scenario.channels[chan].observe == "coverage":
+                out[c, g] = mult
+    return out
+
+
+def _name_tries(prevalence: float) -> int:
+    """Draws allowed to find a listed person for a false alert to name: with prevalence p, a
+    draw misses the list with probability 1 - p, so 40 / p draws all miss with e^-40."""
+    return 64 if prevalence >= 1 else int(min(1_000_000, np.ceil(40 / prevalence)))
+
+
 def _observe(scenario: Scenario, nm: Names) -> ObserveParams:
     chans = [scenario.channels[c] for c in nm.channels]
-    review = scenario.safeguards.human_review
+    search = [c.recognises_faces() for c in chans]
+    review = scenario.safeguards.review if scenario.safeguards.human_review else None
+    mult = [scenario.group(g).false_match_multiplier for g in nm.groups]
     pop = scenario.population
     return ObserveParams(
         channel=np.array([nm.channels.index(scenario.behaviours[b].channel)
                           for b in nm.behaviours], np.int64),
         observe=np.array([-1.0 if c.observe == "coverage" else c.observe for c in chans],
                          np.float64),
+        search=np.array(search, np.bool_),
         recognition=np.array([c.recognition for c in chans], np.float64),
-        false_match=np.array([c.false_match_probability() for c in chans], np.float64),
-        review=np.array([review and (c.false_match_probability() > 0 or c.observe == "coverage")
-                         for c in chans], np.uint8),
+        fpir=np.array([[c.false_alert_rate(m) if s else 0.0 for m in mult]
+                       for c, s in zip(chans, search, strict=True)],
+                      np.float64).reshape(len(chans), len(mult)),
+        watch_list=np.array([c.watch_list for c in chans], np.float64),
+        tries=np.array([_name_tries(c.watch_list) for c in chans], np.int64),
+        action=np.array([c.action for c in chans], np.float64),
+        confirm=np.array([[review.confirms(True), review.confirms(False)]
+                          if review and s else [1.0, 1.0] for s in search],
+                         np.float64).reshape(len(chans), 2),
         # home cameras do not see abroad: a city's acts are seen only at its venues
         coverage=np.array([pop.regions[r].camera_coverage if r in pop.regions else 0.0
                            for r in nm.regions], np.float64),
-        watch=np.array([scenario.group(g).watch_multiplier for g in nm.groups], np.float64),
-        false_match_multiplier=np.array(
-            [scenario.group(g).false_match_multiplier for g in nm.groups], np.float64),
+        watch=_watch(scenario, nm),
+        false_match_multiplier=np.array(mult, np.float64),
         enrolled=np.array([scenario.group(g).enrolled for g in nm.groups], np.bool_),
         abroad=np.array([r not in pop.regions for r in nm.regions], np.bool_))
 

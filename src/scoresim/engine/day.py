@@ -98,9 +98,18 @@ def _visit(d: Day) -> None:
     d.emit("visits", venues.venue_visits(d.span, d.key, d.plan.venues, d.people.arrays))
 
 
+def _add_searches(d: Day, c: observe.RecognitionCounts) -> None:
+    d.record.add(faces_scanned=c.faces, alerts=c.alerts, true_alerts=c.true_alerts,
+                 false_alerts=c.false_alerts, true_actions=c.true_actions,
+                 false_actions=c.false_actions, falsely_named=c.named,
+                 falsely_named_actions=c.named_actions)
+
+
 def _observe(d: Day) -> None:
     acts, p = d.work.pop("acts"), d.plan
-    target, status = observe.observe(acts.agent, acts.beh, d.key, p.observe, d.people.arrays)
+    target, status, searches = observe.observe(acts.agent, acts.beh, d.key, p.observe,
+                                               d.people.arrays)
+    _add_searches(d, searches)
     acts = acts._replace(target=target, status=status)
     visits = d.received("visits")
     if visits is not None:
@@ -109,6 +118,7 @@ def _observe(d: Day) -> None:
         d.record.add(venue_visits=counts.visits, venue_identified=counts.identified,
                      venue_false_matches=counts.false_matches, venue_records=counts.records,
                      venue_acts=counts.acts, venue_associations=counts.associations)
+        _add_searches(d, counts.searches)
         d.emit("victims", victims)
     d.emit("acts", acts)
 

@@ -41,7 +41,7 @@ EFFECTS: dict[str, EffectKind] = {k.name: k for k in (
     EffectKind("acts", Acts, ("agent", "target"), ("beh", "agent"),
                "attributed acts, to the actor's and the attributed agent's ranges"),
     EffectKind("victims", Victims, ("agent",), (),
-               "agents a venue's false match named (marked identified abroad)"),
+               "people a venue's acted-on alert named (marked identified abroad)"),
     EffectKind("hits", Hits, ("agent",), (), "spilled penalties on neighbours"),
     EffectKind("firm_penalties", FirmPenalties, ("owner",), ("event",),
                "members' penalties, to the ranges that rate their firms"),

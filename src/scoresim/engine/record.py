@@ -25,9 +25,9 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "expression_acts": (("groups",), "act", "expression acts, by the actor's group"),
     "expression_acts_by_group": (("expression", "groups"), "act",
                                  "acts of each expression behaviour, by the actor's group"),
-    "observed": (("behaviours",), "score", "acts observed"),
+    "observed": (("behaviours",), "score", "acts captured by their channel"),
     "false_attributions": ((), "score", "acts pinned on someone else"),
-    "dismissed_by_review": ((), "score", "observations human review dismissed"),
+    "dismissed_by_review": ((), "score", "alerts human review rejected"),
     "spill_penalties": ((), "spill", "penalties spilled onto neighbours"),
     "listings": (("lists",), "score, rate_firms, sanction", "listings taking effect"),
     "delistings": (("lists",), "score, sanction", "listings ended (repair, expiry, appeal)"),
@@ -53,6 +53,15 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "venue_records": (("venues", "groups"), "observe", "captures sent home"),
     "venue_acts": (("venue_acts",), "observe", "acts at venues; observed; pinned on others"),
     "venue_associations": ((), "observe", "pairs captured at one table, feed home"),
+    "faces_scanned": (("groups",), "observe", "faces searched (home and venues), by group"),
+    "alerts": (("groups",), "observe", "searches returning someone on the watch list"),
+    "true_alerts": (("groups",), "observe", "alerts naming the face's own person"),
+    "false_alerts": (("groups",), "observe", "alerts naming someone else"),
+    "true_actions": (("groups",), "observe", "true alerts acted on (after any review)"),
+    "false_actions": (("groups",), "observe", "false alerts acted on (after any review)"),
+    "falsely_named": (("groups",), "observe", "false alerts, by the named person's group"),
+    "falsely_named_actions": (("groups",), "observe",
+                              "false alerts acted on, by the named person's group"),
 }
 
 
@@ -153,6 +162,16 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
            total="expression_acts_by_group"),
     Column("mean_score", "score_sum", read=_mean_score),
     Column("mean_caution", "caution_units", read=_mean_caution),
+    # face searches by group: of the face, then of the person a false alert names
+    (Column("faces_scanned__{}", "faces_scanned", ("groups",), total="faces_scanned"),
+     Column("alerts__{}", "alerts", ("groups",), total="alerts"),
+     Column("true_alerts__{}", "true_alerts", ("groups",), total="true_alerts"),
+     Column("false_alerts__{}", "false_alerts", ("groups",), total="false_alerts"),
+     Column("true_actions__{}", "true_actions", ("groups",), total="true_actions"),
+     Column("false_actions__{}", "false_actions", ("groups",), total="false_actions"),
+     Column("falsely_named__{}", "falsely_named", ("groups",), total="falsely_named"),
+     Column("falsely_named_actions__{}", "falsely_named_actions", ("groups",),
+            total="falsely_named_actions")),
 )
 
 # the venues abroad: only in scenarios with a city abroad

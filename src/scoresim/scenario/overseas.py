@@ -9,20 +9,39 @@ company denied sending video home). Cameras and recognition exist only as probab
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+Multiplier = float | dict[str, float]  # one value for cameras, or a value per named channel
+
+
+def check_multiplier(v: Any) -> Any:
+    """A watch multiplier is >= 0, given once (for the camera channels) or per channel."""
+    values = v.values() if isinstance(v, dict) else [v]
+    if any(x < 0 for x in values):
+        raise ValueError("watch multipliers must be >= 0")
+    return v
+
+
 class CityGroup(_Strict):
-    """People of one origin in the city. ``enrolled``: in the home system's face gallery."""
+    """People of one origin in the city. ``enrolled``: in the home system's face gallery;
+    the multipliers as a home group's (scenario/schema.py ``Group``)."""
 
     share: float = Field(gt=0, le=1)
     enrolled: bool = True
-    watch_multiplier: float = Field(default=1.0, ge=0)
+    watch_multiplier: Multiplier = 1.0
     false_match_multiplier: float = Field(default=1.0, ge=0)
+
+    @field_validator("watch_multiplier")
+    @classmethod
+    def _multiplier(cls, v: Any) -> Any:
+        return check_multiplier(v)
 
 
 class Venue(_Strict):

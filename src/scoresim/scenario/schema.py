@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .overseas import City, CityGroup
+from .channels import Channel, Review
+from .overseas import City, CityGroup, Multiplier, check_multiplier
 
 Probability = float  # validated as [0, 1] where used
 
@@ -30,10 +31,20 @@ class Region(Strict):
 
 
 class Group(Strict):
+    """People of one origin at home. ``watch_multiplier``: how much more often their acts are
+    captured, one number for the camera channels (``observe: coverage``) or a mapping
+    ``{channel: multiplier}`` (channels not named: 1); ``false_match_multiplier``: how much
+    higher the per-comparison false-match rate of their faces is (NISTIR 8280)."""
+
     share: float = Field(gt=0, le=1)
-    watch_multiplier: float = Field(default=1.0, ge=0)
+    watch_multiplier: Multiplier = 1.0
     false_match_multiplier: float = Field(default=1.0, ge=0)
     enrolled: bool = True  # in the home system's face gallery (everyone at home is)
+
+    @field_validator("watch_multiplier")
+    @classmethod
+    def _multiplier(cls, v: Any) -> Any:
+        return check_multiplier(v)
 
 
 class Trait(Strict):
@@ -174,32 +185,6 @@ class Layer(Strict):
 
 
 # ---------------------------------------------------------------- observation
-class Channel(Strict):
-    """How acts are seen. ``observe: coverage`` means the region's camera coverage
-    (times the agent's group watch multiplier), then ``recognition``."""
-
-    observe: float | Literal["coverage"] = 1.0
-    recognition: float = Field(default=1.0, ge=0, le=1)
-    false_match: float = Field(default=0.0, ge=0, le=1)
-    # false matches from a per-comparison rate and the gallery searched: 1 - (1 - fmr)^gallery
-    # (about gallery x fmr: false alerts grow with the watch list, SOURCES 1.11); overrides
-    # false_match when both are given
-    fmr: float | None = Field(default=None, ge=0, le=1)
-    gallery: int | None = Field(default=None, ge=1)
-
-    def false_match_probability(self) -> float:
-        if self.fmr is not None and self.gallery is not None:
-            return 1.0 - (1.0 - self.fmr) ** self.gallery
-        return self.false_match
-
-    @field_validator("observe")
-    @classmethod
-    def _prob(cls, v: Any) -> Any:
-        if isinstance(v, float) and not 0 <= v <= 1:
-            raise ValueError("observe must be a probability in [0, 1] or 'coverage'")
-        return v
-
-
 class Requires(Strict):
     on_list: str
 
@@ -295,6 +280,7 @@ class Safeguards(Strict):
     protected: list[str] = Field(default_factory=list)
     association_penalties: bool = True
     human_review: bool = False
+    review: Review = Field(default_factory=Review)  # used when human_review is true
     appeals: Appeals = Field(default_factory=Appeals)
 
 
@@ -418,6 +404,14 @@ class Scenario(Strict):
                 raise ValueError(
                     f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
                 )
+        for gname in self.group_names():
+            mult = self.group(gname).watch_multiplier
+            for c in mult if isinstance(mult, dict) else ():
+                if c not in self.channels:
+                    where = ("population.groups" if gname in self.population.groups
+                             else "overseas.<city>.groups")
+                    raise ValueError(f"{where}.{gname}.watch_multiplier.{c}: unknown channel "
+                                     f"'{c}'")
         for b in self.safeguards.protected:
             if b not in self.behaviours:
                 raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
