@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+MAX_DAYS = 100_000  # durations in days (grace, expiry, appeals): 270 years
+MAX_FACTOR = 1e6  # multipliers, trait values and weights
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class CityGroup(_Strict):
@@ -21,8 +24,8 @@ class CityGroup(_Strict):
 
     share: float = Field(gt=0, le=1)
     enrolled: bool = True
-    watch_multiplier: float = Field(default=1.0, ge=0)
-    false_match_multiplier: float = Field(default=1.0, ge=0)
+    watch_multiplier: float = Field(default=1.0, ge=0, le=MAX_FACTOR)
+    false_match_multiplier: float = Field(default=1.0, ge=0, le=MAX_FACTOR)
 
 
 class Venue(_Strict):
@@ -34,9 +37,9 @@ class Venue(_Strict):
     cameras / tables / 2, at most 1: two cameras a table see every seat). A captured act or
     face crosses the border only when ``feed_home`` is true."""
 
-    count: int = Field(default=1, ge=1)
-    tables: int = Field(ge=1)
-    cameras: int = Field(default=0, ge=0)
+    count: int = Field(default=1, ge=1, le=10**6)
+    tables: int = Field(ge=1, le=10**6)
+    cameras: int = Field(default=0, ge=0, le=10**7)
     capture: float | None = Field(default=None, ge=0, le=1)
     open_share: float = Field(default=1.0, ge=0, le=1)
     feed_home: bool = True
