@@ -89,18 +89,69 @@ def test_refuses_a_foreign_non_empty_folder(tmp_path: Path) -> None:
     assert not (tmp_path / "summary.json").exists()
 
 
-def test_rerun_replaces_a_previous_result(tmp_path: Path) -> None:
+def test_rerun_replaces_a_previous_result_only_with_force(tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "r"
     assert runner.invoke(app, ["run", *SMALL, "--out", str(out)]).exit_code == 0
-    r = runner.invoke(app, ["run", "--agents", "2000", "--days", "5", "-q", "--out", str(out)])
+    again = ["run", "--agents", "2000", "--days", "5", "-q", "--out", str(out)]
+    r = runner.invoke(app, again)
+    assert r.exit_code == 2 and "--force" in r.output
+    assert json.loads((out / "summary.json").read_text())["agents"] == 3000
+    r = runner.invoke(app, [*again, "--force"])
     assert r.exit_code == 0, r.output
     assert json.loads((out / "summary.json").read_text())["agents"] == 2000
+    # without --out, a run goes to out/NAME: a second one does not silently replace it
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(app, ["run", "none", *SMALL])
+    assert first.exit_code == 0, first.output
+    before = (tmp_path / "out" / "none" / "summary.json").read_text()
+    r = runner.invoke(app, ["run", "none", *SMALL])
+    assert r.exit_code == 2 and "out/none" in r.output and "--force" in r.output
+    assert (tmp_path / "out" / "none" / "summary.json").read_text() == before
 
 
 def test_scenarios_lists_default_and_validate_accepts_it() -> None:
     r = runner.invoke(app, ["scenarios"])
     assert r.exit_code == 0 and "default" in r.output
     assert runner.invoke(app, ["validate", "default"]).exit_code == 0
+
+
+def test_scenarios_show_prints_a_builtin_that_loads_back(tmp_path: Path) -> None:
+    from scoresim.scenario import load_scenario
+
+    r = runner.invoke(app, ["scenarios", "show", "rongcheng"])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("# scoresim built-in scenario \"rongcheng\"")
+    copy = tmp_path / "mine.yaml"
+    copy.write_text(r.output)
+    assert load_scenario(str(copy)) == load_scenario("rongcheng")
+    r = runner.invoke(app, ["scenarios", "show", "rongchen"])
+    assert r.exit_code == 2 and "did you mean 'rongcheng'?" in r.output
+    assert runner.invoke(app, ["scenarios", "shwo", "default"]).exit_code == 2
+
+
+def test_validate_lists_every_error_with_did_you_mean(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\npopulation:\n  regions: {a: {share: 1}}\n"
+                   "channels: {online: {observe: 1}}\nbehaviours:\n"
+                   "  b: {rate: -1, chanel: online}\n"
+                   "  c: {rate: 0.5, channel: online, deterability: 0.2}\n")
+    r = runner.invoke(app, ["validate", str(bad)])
+    assert r.exit_code == 2
+    lines = [x for x in r.output.splitlines() if x.startswith("error:")]
+    assert f"error: {bad}:6: behaviours.b.rate: Input should be greater than or equal to 0" \
+        in lines
+    assert f"error: {bad}:6: behaviours.b.chanel: unknown key (did you mean 'channel'?)" \
+        in lines
+    assert f"error: {bad}:7: behaviours.c.deterability: unknown key (did you mean " \
+        "'deterrability'?)" in lines
+    assert "more error" not in r.output and f"{len(lines)} errors" in r.output
+    r = runner.invoke(app, ["validate", "default", "--set",
+                            "behaviours.online_criticism.channel=onlin"])
+    assert r.exit_code == 2 and "unknown channel 'onlin' (did you mean 'online'?)" in r.output
+    # run prints the first error and says validate lists them all
+    r = runner.invoke(app, ["run", str(bad), *SMALL, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1
+    assert "more errors: `scoresim validate` lists them all" in r.output
 
 
 def test_profile_writes_stage_times(tmp_path: Path) -> None:

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import command_line, fail, out_console, progress_bar, set_threads, show_progress
+from .common import (
+    announce_compiling,
+    command_line,
+    fail,
+    note,
+    out_console,
+    progress_bar,
+    refuse_if_too_big,
+    set_threads,
+    show_progress,
+)
 
 
 def _summary_table(summary: dict) -> Table:
@@ -62,9 +72,11 @@ def run(
         "docs/partitions.md).")] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster for --partitions, e.g. HEAD:6379 (default: a local Ray).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the previous result in --out.")] = False,
 ) -> None:
     """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
-    to --out."""
+    to --out (default out/NAME; a previous result there is replaced only with --force)."""
     from ..experiments import run_with_counterfactual
     from ..report import run_report
     from ..results.outputs import OutputError, check_out_dir, write_run
@@ -74,32 +86,32 @@ def run(
     set_threads(threads)
     out = out or Path("out") / Path(scenario).stem
     try:
-        check_out_dir(out)
         sim = Sim(scenario, agents=agents, days=days, seed=seed, overrides=set_ or [],
                   profile=profile)
-    except (ScenarioError, OutputError) as e:
+        recovered = check_out_dir(out, replace=force)
+    except (ScenarioError, OutputError, ValueError) as e:
         fail(str(e))
-    except ValueError as e:
-        fail(str(e))
-    from ..scale.plan import available_memory, check_fits, quick_estimate
-
-    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
-    share = partitions if partitions and not address else 1
-    too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory() / share)
-    if too_big:
-        fail(too_big)
-
-    t0 = time.perf_counter()
-    go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if recovered:
+        note(recovered)
     if partitions:
         if counterfactual or profile:
             fail("--partitions runs neither --counterfactual nor --profile")
-        from ..experiments.partitioned import partition_bounds, run_partitioned
+        from ..experiments.partitioned import partition_bounds
 
         try:
             partition_bounds(sim, partitions)
         except ValueError as e:
             fail(str(e))
+    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
+    refuse_if_too_big(sim.scenario, agents, seed, partitions if partitions and not address
+                      else 1)
+    announce_compiling(quiet)
+
+    t0 = time.perf_counter()
+    go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if partitions:
+        from ..experiments.partitioned import run_partitioned
+
         go = lambda s, p=None: run_partitioned(s, partitions, address, p, threads)  # noqa: E731
     if not show_progress(quiet):
         results = go(sim)
@@ -124,7 +136,7 @@ def run(
         extra["counterfactual.parquet"] = lambda p: cf_daily.to_parquet(p, index=False)
     try:
         written = write_run(out, summary, results.daily, scenario_to_yaml(results.scenario),
-                            results.profile, extra)
+                            results.profile, extra, replace=force)
     except OutputError as e:
         fail(str(e))
     if not quiet:

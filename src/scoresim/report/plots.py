@@ -12,6 +12,7 @@ from __future__ import annotations
 import textwrap
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
@@ -19,6 +20,9 @@ from matplotlib.axes import Axes
 from matplotlib.axis import Axis
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
+
+# names and labels are text: a "$" in a scenario, service or compare label is not mathtext
+matplotlib.rcParams["text.parse_math"] = False
 
 CAUSE_NAMES = {"own": "own scored acts", "false_match": "false match (wrong person)",
                "association": "association (family, work, friends)"}

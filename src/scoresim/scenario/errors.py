@@ -13,10 +13,8 @@ Path_ = tuple[str, ...]
 def one_line(text: str) -> str:
     """``text`` with every control character, line break and unencodable character (a lone
     surrogate) written as an escape, so a message is always one printable line."""
-    out = []
-    for ch in str(text):
-        out.append(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii"))
-    return "".join(out)
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in str(text))
 
 
 def did_you_mean(name: Any, known: Iterable[Any], what: str = "known") -> str:
