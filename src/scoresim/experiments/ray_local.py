@@ -16,7 +16,8 @@ import logging
 import os
 import sys
 import tempfile
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 import psutil
@@ -96,23 +97,29 @@ def end_left_behind(timeout: float = 5.0) -> int:
     return len(doomed)
 
 
-def _start_local(num_cpus: int, quiet: dict) -> None:
-    """A new local instance on the loopback interface (see the module docstring)."""
-    import ray
+@contextmanager
+def _loopback() -> Iterator[None]:
+    """Ray keeps a loopback node IP (and binds its servers to it) only while its "cluster"
+    setting is off: off for the processes a start spawns (environment) and for this one
+    (its constants, read when Ray was imported); restored afterwards."""
     from ray._private import ray_constants
 
     before = os.environ.get(_CLUSTER_ENV), ray_constants.ENABLE_RAY_CLUSTER
-    os.environ[_CLUSTER_ENV] = "0"  # read by the Ray processes this start spawns
-    ray_constants.ENABLE_RAY_CLUSTER = False  # read by this process (imported earlier)
+    os.environ[_CLUSTER_ENV] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
     try:
-        ray.init(address="local", num_cpus=num_cpus, _node_ip_address=LOOPBACK, **quiet)
+        yield
     finally:
         if before[0] is None:
             os.environ.pop(_CLUSTER_ENV, None)
         else:
             os.environ[_CLUSTER_ENV] = before[0]
         ray_constants.ENABLE_RAY_CLUSTER = before[1]
-    remember_processes()
+
+
+def _is_loopback(address: str) -> bool:
+    host = address.removeprefix("ray://").rsplit(":", 1)[0].strip("[]")
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
@@ -132,10 +139,14 @@ def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
     quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
                  configure_logging=True)
     if address is None:  # "local": a new instance even if another one runs on this machine
-        _start_local(num_cpus or len(psutil.Process().cpu_affinity() or [0]), quiet)
+        with _loopback():
+            ray.init(address="local", num_cpus=num_cpus or len(psutil.Process().cpu_affinity()),
+                     _node_ip_address=LOOPBACK, **quiet)
+        remember_processes()
         return True
     try:
-        ray.init(address=address, **quiet)
+        with _loopback() if _is_loopback(address) else nullcontext():
+            ray.init(address=address, **quiet)
     except ConnectionError as exc:
         hint = ("; if the cluster uses token authentication (new clusters of recent Ray "
                 "versions do), give its token in RAY_AUTH_TOKEN or ~/.ray/auth_token "
