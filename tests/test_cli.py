@@ -174,3 +174,68 @@ def test_console_script_runs_in_a_subprocess(tmp_path: Path) -> None:
     p = subprocess.run([str(exe), "run", "--set", "x=", "--out", str(out)], capture_output=True,
                        text=True)
     assert p.returncode == 2 and "Traceback" not in p.stderr and p.stderr.strip()
+
+
+def test_compare_tables_fit_80_columns_and_csv_json_hold_every_metric(tmp_path: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from scoresim.cli.compare import HEADLINE, _compare_table
+    from scoresim.experiments.compare import run_compare
+    from scoresim.report.html import interval_cells
+
+    specs = ["default", "without-association=default@safeguards.association_penalties=false",
+             "human-review=default@safeguards.human_review=true"]
+    comp = run_compare(specs, seeds=2, agents=1500, days=20, executor="serial")
+    console = Console(file=io.StringIO(), width=80)
+    console.print(_compare_table(comp))
+    text = console.file.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    for metric in HEADLINE:  # every interval whole, on one line
+        for cell in interval_cells(comp.summary, comp.labels, metric, "-"):
+            assert cell in text, cell
+    args = ["compare", *specs[:2], "--seeds", "2", "--agents", "1500", "--days", "20",
+            "--executor", "serial", "-q"]
+    r = runner.invoke(app, [*args, "--format", "csv", "--out", str(tmp_path / "c")])
+    assert r.exit_code == 0, r.output
+    csv = pd.read_csv(io.StringIO(r.stdout))
+    saved = json.loads((tmp_path / "c" / "compare.json").read_text())
+    assert set(csv["metric"]) == set(saved["metrics"]["default"])
+    assert list(csv.columns[:7]) == ["scenario", "kind", "metric", "mean", "lo", "hi", "n"]
+    r = runner.invoke(app, [*args, "--format", "json", "--out", str(tmp_path / "j")])
+    rows = json.loads(r.stdout)
+    row = next(x for x in rows if x["scenario"] == "default" and x["metric"]
+               == "ever_sanctioned_frac")
+    assert row["mean"] == saved["metrics"]["default"]["ever_sanctioned_frac"]["mean"]
+
+
+def test_wide_frames_print_as_records_and_times_are_labelled() -> None:
+    import io
+
+    from rich.console import Console
+
+    from scoresim.cli import common
+
+    wide = pd.DataFrame({f"parameter_number_{k}": [k * 1.234567, -k / 3] for k in range(12)})
+    console = Console(file=io.StringIO(), width=80)
+    table = common.frame_table(wide)
+    assert not common.fits(table, console)
+    console.print(common.records_view(wide))
+    text = console.file.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "parameter_number_11  13.5802" in text and "parameter_number_3   -1" in text
+    assert common.times_text(60.0, 1, 4) == "elapsed 0:01:00, left 0:03:00"
+    assert common.times_text(3725.0, 2, 2) == "elapsed 1:02:05, left 0:00:00"
+    assert common.times_text(None, 0, None) == "elapsed -:--:--, left -:--:--"
+
+
+def test_a_cold_kernel_cache_is_announced_once(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("scoresim")
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [str(exe), "run", "--agents", "200", "--days", "2", "--out", str(tmp_path / "o")]
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.count("compiling kernels (first run only, about") == 1
+    p = subprocess.run([*cmd, "--force"], capture_output=True, text=True, env=env)
+    assert p.returncode == 0 and "compiling" not in p.stderr  # the cache is warm now

@@ -106,7 +106,7 @@ def _fit_table(cal) -> Table:
               if cal.seeds > 1 else "") + f", {len(cal.trials)} trials, {cal.sampler} "
               f"(loss {cal.loss:.4g})", show_header=True)
     for col in ("target", "target value", "simulated", "relative error"):
-        t.add_column(col, justify="left" if col == "target" else "right")
+        t.add_column(col, justify="left" if col == "target" else "right", no_wrap=col != "target")
     for r in cal.fit:
         scale = pop if r.per_capita and pop else 1.0
         fmt = (lambda x: f"{x / 1e6:,.3f} M") if scale > 1 else (lambda x: f"{x:.4g}")  # noqa: E731
@@ -114,7 +114,8 @@ def _fit_table(cal) -> Table:
                   fmt(r.simulated * scale), f"{r.rel_error:+.1%}")
     p = Table(title="fitted values", show_header=True)
     for col in ("parameter", "path", "was", "now"):
-        p.add_column(col, justify="left" if col in ("parameter", "path") else "right")
+        p.add_column(col, justify="left" if col in ("parameter", "path") else "right",
+                     no_wrap=col not in ("parameter", "path"))
     for name, spec in cal.targets.parameters.items():
         p.add_row(name, spec.path, f"{cal.start[name]:.4g}", f"{cal.values[name]:.4g}")
     for path, expr in cal.targets.derived.items():

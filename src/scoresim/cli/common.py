@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
 
 from ..scenario.errors import one_line
 
@@ -54,6 +55,27 @@ def note(message: str) -> None:
     err_console.print(one_line(message), highlight=False, soft_wrap=True, markup=False)
 
 
+def _usage_error(exc: BaseException) -> bool:
+    """A click usage error (typer carries its own copy of click: matched by class name)."""
+    names = [c.__name__ for c in type(exc).__mro__]
+    return "ClickException" in names and "NoArgsIsHelpError" not in names
+
+
+class OneLineErrors(TyperGroup):
+    """The command group whose usage errors (a bad option value, an unknown option or
+    command) are one line and exit code 2, like every other error."""
+
+    def invoke(self, ctx: typer.Context) -> Any:  # noqa: D102 - click's hook
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            if not _usage_error(e):
+                raise
+            command = " ".join(["scoresim", *filter(None, [ctx.invoked_subcommand])])
+            print_error(f"{e.format_message()} (see {command} --help)")  # type: ignore
+            raise typer.Exit(getattr(e, "exit_code", EXIT_USAGE)) from None
+
+
 def set_threads(threads: int | None) -> None:
     """Cap Numba's threads (fail if outside 1..cores)."""
     if threads is None:
@@ -81,25 +103,29 @@ def refuse_if_too_big(scenarios: Any, agents: int, seed: int = 0, copies: int = 
         fail(reason)
 
 
+_compiling = {"listening": False, "wanted": False, "shown": False}
+
+
 def announce_compiling(quiet: bool) -> None:
     """Say once, when Numba starts compiling a kernel (its cache is cold: a first run, or
     after an upgrade), that the wait is compilation and how long it takes."""
-    if quiet:
-        return
     from numba.core import event
 
-    class Notice(event.Listener):
-        shown = False
+    _compiling["wanted"] = not quiet
+    if _compiling["listening"]:
+        return
 
+    class Notice(event.Listener):
         def on_start(self, ev: event.Event) -> None:
-            if not Notice.shown:
-                Notice.shown = True
+            if _compiling["wanted"] and not _compiling["shown"]:
+                _compiling["shown"] = True
                 note(f"compiling kernels (first run only, about {COMPILE_SECONDS} s)")
 
         def on_end(self, ev: event.Event) -> None:
             pass
 
     event.register("numba:compile", Notice())
+    _compiling["listening"] = True
 
 
 def show_progress(quiet: bool) -> bool:
@@ -171,7 +197,8 @@ def frame_table(df: Any, title: str | None = None, caption: str | None = None,
 
 def fits(table: Table, console: Console = out_console) -> bool:
     """Whether ``table`` fits the console's width without breaking its numbers."""
-    return Measurement.get(console, console.options, table).minimum <= console.width
+    wide = console.options.update_width(10**6)  # measure unclamped by the console's width
+    return Measurement.get(console, wide, table).minimum <= console.width
 
 
 def records_view(df: Any, title: str | None = None, caption: str | None = None,

@@ -45,7 +45,9 @@ def compare(
     ] = None,
     threads: Annotated[int | None, typer.Option(
         help="Numba threads per worker (default: the cores shared among workers).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress, table or notes (--format csv or json still "
+        "prints its data).")] = False,
     fmt: Annotated[str, typer.Option(
         "--format", help="table (the headline metrics), or csv or json (every metric's mean "
         "and interval, and each difference against the first scenario) on stdout.")
@@ -107,13 +109,13 @@ def compare(
                                    {"command": command})
     except OutputError as e:
         fail(str(e))
+    if fmt != "table":  # data asked for: printed even with --quiet
+        print_frame(comp.summary[["scenario", "kind", "metric", "mean", "lo", "hi", "n",
+                                  "unit", "description"]], fmt)
     if quiet:
         return
     if fmt == "table":
         out_console.print(_compare_table(comp))
-    else:
-        print_frame(comp.summary[["scenario", "kind", "metric", "mean", "lo", "hi", "n",
-                                  "unit", "description"]], fmt)
     note(f"wrote {', '.join(p.name for p in written)} to {out} "
          f"in {time.perf_counter() - t0:.1f} s")
 

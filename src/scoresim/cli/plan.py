@@ -53,7 +53,8 @@ def plan(
     p = for_agents(measured, agents, sc)
     t = Table(title=f"{sc.name}: memory for {agents:,} agents", show_header=True)
     for col in ("array", "dtype", "bytes per agent", "total"):
-        t.add_column(col, justify="left" if col in ("array", "dtype") else "right")
+        t.add_column(col, justify="left" if col in ("array", "dtype") else "right",
+                     no_wrap=col != "array")
     for name, dtype, b in p.arrays:
         if b * agents >= 2**20 or b >= 0.01:
             t.add_row(name, dtype, f"{b:.2f}", _gib(b * agents))
@@ -65,7 +66,7 @@ def plan(
     mem = limits[binding]
     s = Table(show_header=False, title="the run")
     s.add_column("what")
-    s.add_column("value", justify="right")
+    s.add_column("value", justify="right", no_wrap=True)
     s.add_row("memory while running (with the interpreter)", _gib(p.steady_bytes))
     s.add_row("memory at the peak (build, or a day's working arrays)", _gib(p.peak_bytes))
     s.add_row("memory available now" + ("" if binding == "host" else f" ({binding} limit)"),

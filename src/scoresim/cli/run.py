@@ -27,7 +27,7 @@ def _summary_table(summary: dict) -> Table:
     t = Table(title=f"{summary['scenario']}: {summary['agents']:,} agents x {summary['days']} days"
               f" (seed {summary['seed']})", show_header=True)
     t.add_column("metric")
-    t.add_column("value", justify="right")
+    t.add_column("value", justify="right", no_wrap=True)
     pct = lambda x: f"{100 * x:.3f} %"  # noqa: E731
     t.add_row("ever sanctioned", pct(f["ever_sanctioned_frac"]))
     t.add_row("  through own scored acts", pct(f["ever_sanctioned_by_cause"]["own"]))
@@ -152,7 +152,7 @@ def _profile_table(profile) -> Table:
     total = profile[stages].sum()
     t = Table(title="time per stage", show_header=True)
     for col in ("stage", "total s", "ms per day", "share"):
-        t.add_column(col, justify="right" if col != "stage" else "left")
+        t.add_column(col, justify="right" if col != "stage" else "left", no_wrap=True)
     grand = float(total.sum()) or 1.0
     for s in stages:
         t.add_row(s, f"{total[s]:.3f}", f"{1000 * total[s] / max(len(profile), 1):.2f}",
