@@ -87,8 +87,11 @@ def _one_line_or_outputs(r: Any, out: Path | None, files: tuple[str, ...]) -> No
         assert all((out / f).is_file() for f in files), r.output
 
 
-def _check_file(guard: Guard, path: Path, out: Path) -> None:
-    """validate, then run: both accept the file, or both refuse it (run in one line)."""
+def _check_file(folder: Path, raw: bytes) -> None:
+    """A scenario file of these bytes: validate, then run; both accept it, or both refuse it
+    (run in one line)."""
+    path, out, guard = folder / "s.yaml", folder / "out", Guard()
+    path.write_bytes(raw)
     v = guard.invoke(["validate", str(path)])
     assert v.exit_code in (0, 2) and "Traceback" not in v.output, (v.output, v.exception)
     if v.exit_code == 2:
@@ -119,10 +122,7 @@ def mutated_scenarios(draw: Any) -> str:
 @settings(FUZZ, max_examples=10)
 @given(text=mutated_scenarios())
 def test_fuzz_scenario_values_and_names(tmp_path_factory: Any, text: str) -> None:
-    folder = tmp_path_factory.mktemp("values")
-    path = folder / "s.yaml"
-    path.write_text(text, encoding="utf-8")
-    _check_file(Guard(), path, folder / "out")
+    _check_file(tmp_path_factory.mktemp("values"), text.encode("utf-8"))
 
 
 def _bomb(levels: int, fan: int) -> str:
@@ -163,10 +163,7 @@ def hostile_yaml(draw: Any) -> bytes:
 @settings(FUZZ, max_examples=25)
 @given(raw=hostile_yaml())
 def test_fuzz_hostile_yaml(tmp_path_factory: Any, raw: bytes) -> None:
-    folder = tmp_path_factory.mktemp("yaml")
-    path = folder / "s.yaml"
-    path.write_bytes(raw)
-    _check_file(Guard(), path, folder / "out")
+    _check_file(tmp_path_factory.mktemp("yaml"), raw)
 
 
 OVERRIDE_PATHS = ["behaviours.online_criticism.rate", "scoring.initial", "scoring.rules.x",
