@@ -63,8 +63,8 @@ def change_problem(before: Scenario, after: Scenario) -> tuple[str, str] | None:
     """(the path at fault, what is wrong) if a change from ``before`` to ``after`` cannot
     happen during a run, else None."""
     if before.scoring_enabled != after.scoring_enabled:
-        return "scoring_enabled", ("cannot change during a run; to end a system, change its "
-                                   "rules, lists and sanctions")
+        return "scoring_enabled", ("scoring_enabled cannot change during a run; to end a "
+                                   "system, change its rules, lists and sanctions")
     if before.population != after.population:
         return "population", "the population cannot change during a run"
     old, new = _named(before), _named(after)
