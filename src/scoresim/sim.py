@@ -22,13 +22,10 @@ from .network import network_summary
 from .population import Network, People, build_network, build_people
 from .results.accounts import account, final_metrics, overseas_metrics
 from .results.columns import daily_row
-from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, scenario_hash
+from .scenario import Scenario, load_scenario, scenario_hash
+from .scenario.timeline import plan_timeline
 
 Progress = Callable[[int, int], None]
-
-# timeline changes may retune the system, never rebuild the people or their ties
-_FROZEN_LAYER_FIELDS = ("kind", "size", "mean_degree", "coverage", "assortativity", "local_share",
-                        "local_window")
 
 
 @dataclass
@@ -82,24 +79,6 @@ def build_population(scenario: Scenario, agents: int, seed: int,
     return Population(people, network, time.perf_counter() - t0, window)
 
 
-def _check_change(before: Scenario, after: Scenario, day: int) -> None:
-    where = f"the change on day {day}"
-    if names_of(before) != names_of(after):
-        raise ScenarioError(f"{where}: changes may not add or remove named things", key="timeline")
-    if before.scoring_enabled != after.scoring_enabled:
-        raise ScenarioError(f"{where}: scoring_enabled cannot change during a run; to end a "
-                            "system, change its rules, lists and sanctions", key="timeline")
-    if before.population != after.population:
-        raise ScenarioError(f"{where}: the population cannot change during a run",
-                            key="timeline")
-    for name, layer in before.layers.items():
-        for f in _FROZEN_LAYER_FIELDS:
-            if getattr(layer, f) != getattr(after.layers[name], f):
-                raise ScenarioError(
-                    f"{where}: layers.{name}.{f} cannot change during a run (only spillover)",
-                    key="timeline")
-
-
 @dataclass
 class Results:
     summary: dict[str, Any]
@@ -146,16 +125,7 @@ class Sim:
         self.agents, self.days, self.seed = int(agents), int(days), int(seed)
         self.scoring, self.profile = scoring, profile
         self.population = population
-        self._timeline = self._plan_timeline()
-
-    def _plan_timeline(self) -> dict[int, Scenario]:
-        """The scenario in force from each change day on (validated before anything runs)."""
-        plans, current = {}, self.scenario
-        for change in sorted(self.scenario.timeline, key=lambda c: c.day):
-            after = apply_changes(current, change.set)
-            _check_change(current, after, change.day)
-            plans[change.day] = current = after
-        return plans
+        self._timeline = plan_timeline(self.scenario)  # checked before anything runs
 
     def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int,
                        firms: int) -> dict[int, Plan]:

@@ -40,31 +40,38 @@ def plan(
 ) -> None:
     """Bytes per agent for each array, memory at build and during the run, and the expected
     time per simulated day on this machine (from a short calibration run)."""
-    from ..scale.plan import available_memory, for_agents, measure
+    from ..results.outputs import OutputError, write_json
+    from ..scale.plan import for_agents, measure, memory_limits
     from ..scenario import ScenarioError, load_scenario
 
     try:
         sc = load_scenario(scenario, set_ or [])
     except ScenarioError as e:
         fail(str(e))
+    if json_out is not None and (json_out.is_dir() or not json_out.parent.is_dir()):
+        fail(f"{json_out}: --json takes a file in an existing folder")
     measured = measure(sc, seed=seed)
     p = for_agents(measured, agents, sc)
     t = Table(title=f"{sc.name}: memory for {agents:,} agents", show_header=True)
     for col in ("array", "dtype", "bytes per agent", "total"):
-        t.add_column(col, justify="left" if col in ("array", "dtype") else "right")
+        t.add_column(col, justify="left" if col in ("array", "dtype") else "right",
+                     no_wrap=col != "array")
     for name, dtype, b in p.arrays:
         if b * agents >= 2**20 or b >= 0.01:
             t.add_row(name, dtype, f"{b:.2f}", _gib(b * agents))
     t.add_row("[bold]all arrays", "", f"[bold]{p.bytes_per_agent:.1f}",
               f"[bold]{_gib(p.bytes_per_agent * agents)}")
     out_console.print(t)
-    mem = available_memory()
+    limits = memory_limits()
+    binding = min(limits, key=limits.__getitem__)
+    mem = limits[binding]
     s = Table(show_header=False, title="the run")
     s.add_column("what")
-    s.add_column("value", justify="right")
+    s.add_column("value", justify="right", no_wrap=True)
     s.add_row("memory while running (with the interpreter)", _gib(p.steady_bytes))
     s.add_row("memory at the peak (build, or a day's working arrays)", _gib(p.peak_bytes))
-    s.add_row("memory available now", _gib(mem))
+    s.add_row("memory available now" + ("" if binding == "host" else f" ({binding} limit)"),
+              _gib(mem))
     s.add_row("fits on this machine", "yes" if p.peak_bytes <= mem else
               f"no: needs {p.partitions_needed(mem)} machines like it")
     s.add_row(f"time per day ({p.threads} threads, measured now)",
@@ -90,9 +97,10 @@ def plan(
                   _duration(p.seconds_per_day() / partitions))
     out_console.print(s)
     if json_out is not None:
-        from ..results.outputs import write_json
-
-        write_json(json_out, {**p.to_dict(), "available_bytes": mem, "days": days,
-                              "partitions": partitions,
-                              **({"split": split.to_dict()} if split else {})})
+        try:
+            write_json(json_out, {**p.to_dict(), "available_bytes": mem, "days": days,
+                                  "partitions": partitions,
+                                  **({"split": split.to_dict()} if split else {})})
+        except OutputError as e:
+            fail(str(e))
 

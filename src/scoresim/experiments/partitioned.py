@@ -61,14 +61,9 @@ class _PopulationView:
 def _ray(address: str | None):
     import ray
 
-    owns = not ray.is_initialized()
-    if owns:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
-                     log_to_driver=False)
-    return ray, owns
+    from .ray_local import ray_init
+
+    return ray, ray_init(address, num_cpus=os.cpu_count() or 1)
 
 
 def start_workers(partitions: int, address: str | None = None) -> list:

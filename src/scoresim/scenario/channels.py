@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # as schema.Strict (which imports this module): unknown keys and non-finite numbers refused
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class Channel(_Strict):
@@ -40,7 +41,7 @@ class Channel(_Strict):
     # the per-comparison false match rate and the gallery size: FPIR = 1 - (1 - fmr)^gallery,
     # about gallery x fmr (false alerts grow with the gallery, SOURCES 1.11)
     fmr: float | None = Field(default=None, ge=0, le=1)
-    gallery: float | None = Field(default=None, ge=1)
+    gallery: float | None = Field(default=None, ge=1, le=1e10)  # people searched
     watch_list: float = Field(default=1.0, gt=0, le=1)  # share of the enrolled on the list
     action: float = Field(default=1.0, ge=0, le=1)  # an alert becomes an action
 
