@@ -169,7 +169,7 @@ def test_random_streams_never_collide():
     for subs in (visit, ties):
         assert len(set(subs)) == len(subs)
     stages = [rng.ACT, rng.ACT_ACCEPT, rng.OBSERVE, rng.SERVICE, rng.APPEAL, rng.VISIT,
-              rng.VENUE_ACT, rng.BUILD_TIES]
+              rng.VENUE_ACT, rng.AVOID, rng.BUILD_TIES]
     assert len(set(stages)) == len(stages)
     # the keys themselves: distinct (stage, sub) pairs give distinct streams
     keys = {int(rng.stream(3, 5, s, sub)) for s, sub in itertools.product(stages, range(300))}

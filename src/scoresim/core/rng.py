@@ -28,6 +28,7 @@ SERVICE = 4  # sub: service; index: block; draw: the request's number in the blo
 APPEAL = 5  # sub: 0; index: agent
 VISIT = 6  # subs: venue_group(k, g), venue_pick(k), VENUE_IDENTIFY
 VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draws 0-3
+AVOID = 8  # sub: 0; index: a visibly sanctioned agent; draw: layer * 2**32 + slot in its row
 BUILD_TIES = 10  # population/layers.py: sub: layer, pass
 
 VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..2

@@ -22,6 +22,7 @@ EVER_FOR_EXPRESSION = 256  # sanctioned where, without penalties on expression, 
 EVER_FOR_OTHERS = 512  # sanctioned where its own acts alone would not have caused it
 IDENTIFIED_ABROAD = 1024  # identified (rightly or by a false match) from a venue feed
 FROM_ABROAD = 2048  # at home, received a spilled penalty of someone abroad
+ISOLATED = 4096  # lost at least the avoidance's lost_share of its ties (they cut them)
 
 # causes of a penalty, a listing or a sanction activation
 OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
@@ -35,14 +36,19 @@ PENALISED_TODAY = 1
 SANCTIONED_TODAY = 2
 
 # live: one mark per block of 2**LIVE_SHIFT agents, set where an agent's caution may change
-# today (caution above 0, a visibly sanctioned tie, a mark in today); the respond stage visits
-# those blocks alone: in every other block caution is 0 and stays 0 (decay >= 0)
+# today (caution or own risk above 0, a visibly sanctioned tie, a mark in today); the respond
+# stage visits those blocks alone: in every other block caution and own risk are 0 and stay 0
+# (with no risk they only fall, and values below the respond stage's floor are 0)
 LIVE_SHIFT = 10
 
 # fields that do not hold one value per agent: per-partition counts (a partitioned run adds
-# them up), block marks (a partitioned run ORs them) and short lists
+# them up), marks (a partitioned run ORs them: blocks, and the cut ties' bits, each range
+# marking its own agents' rows), values every range keeps alike (a partitioned run takes the
+# first) and short lists
 COUNTS = ("sanctioned_count", "sanctioned_group")
-NOT_PER_AGENT = ("reached", "firm_rating", "live", *COUNTS)
+MARKS = ("live", "cut")
+ALIKE = ("salience_caution",)
+NOT_PER_AGENT = ("reached", "firm_rating", *MARKS, *ALIKE, *COUNTS)
 
 
 def live_blocks(n: int) -> int:
@@ -72,6 +78,9 @@ class StateArrays(NamedTuple):
     sanctioned_count: np.ndarray
     sanctioned_group: np.ndarray
     live: np.ndarray
+    own_risk: np.ndarray
+    cut: np.ndarray
+    salience_caution: np.ndarray
 
 
 @dataclass
@@ -103,6 +112,14 @@ class State:
     sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
     sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
     live: np.ndarray  # uint8[blocks]: blocks where caution may change (LIVE_SHIFT)
+    # the perceived risk of the agent's own recent penalties and sanctions (float32[n] in
+    # [0, 1]; empty when no plan of the run lets them add any)
+    own_risk: np.ndarray
+    # avoidance: one bit per tie slot (ties' indices), set on a cut tie's first slot at both
+    # ends; empty without avoidance, so that a run without it reads no mark
+    cut: np.ndarray  # uint8[(slots + 7) // 8]
+    # per behaviour, the caution everyone holds from the salience of its rules
+    salience_caution: np.ndarray  # float64[B]
 
     @property
     def arrays(self) -> StateArrays:
@@ -122,12 +139,13 @@ class State:
 def init_state(n: int, plan, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
                ratings: bool | None = None, paths: bool | None = None, *,
-               n_groups: int) -> State:
+               n_groups: int, tie_slots: int = 0) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
     (a timeline may switch minimum durations or appeals on later); by default, from the plan
     (``engine.compile.Plan``). ``paths``: keep the but-for score paths (needed by grade
     sanctions; by default, when the plan has one).
-    ``n_groups``: the population's groups (people.group takes values below it)."""
+    ``n_groups``: the population's groups (people.group takes values below it); ``tie_slots``:
+    the tie layers' slots (the cut marks need a bit each when the plan keeps them)."""
     u8 = lambda: np.zeros(n, np.uint8)  # noqa: E731
     n_min = int(np.sum(plan.sanction.min_days > 0)) if since_rows is None else since_rows
     appeals = plan.sanction.appeals if appeals is None else appeals
@@ -152,4 +170,7 @@ def init_state(n: int, plan, n_lists: int, n_sanctions: int,
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
         sanctioned_group=np.zeros(max(n_groups, 1), np.int64),
         live=np.zeros(live_blocks(n), np.uint8),
+        own_risk=np.zeros(n if plan.respond.own_risk else 0, np.float32),
+        cut=np.zeros((tie_slots + 7) // 8 if plan.respond.cut_marks else 0, np.uint8),
+        salience_caution=np.zeros(plan.act.rate.shape[0], np.float64),
     )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..engine.partitions import split
 from ..engine.record import DayRecord
-from ..engine.state import COUNTS, State
+from ..engine.state import ALIKE, COUNTS, MARKS, State
 from ..population.people import largest_remainder, shares
 from ..results.columns import daily_row
 from ..sim import Progress, Results, Sim
@@ -156,8 +156,10 @@ def _assemble(finals: list[dict[str, Any]]) -> State:
         parts = [x[f.name] for x in finals]
         if f.name in COUNTS:
             out[f.name] = sum(parts)
-        elif f.name == "live":  # a block may change where any partition marked it
+        elif f.name in MARKS:  # each partition marked its own blocks and rows
             out[f.name] = np.bitwise_or.reduce(parts)
+        elif f.name in ALIKE:  # every partition keeps the same
+            out[f.name] = parts[0]
         elif f.name == "firm_rating":
             rating = np.zeros(sum(p.shape[0] for p in parts), np.int32)
             for x in finals:

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .overseas import City, CityGroup
+from .responses import Responses
 
 Probability = float  # validated as [0, 1] where used
 
@@ -269,13 +270,6 @@ class Service(Strict):
     demand: float = Field(ge=0, le=1)
 
 
-class Responses(Strict):
-    caution_from_penalty: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanction: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanctioned_ties: float = Field(default=0.0, ge=0, le=1)
-    caution_decay: float = Field(default=0.0, ge=0, le=1)
-
-
 class Appeals(Strict):
     enabled: bool = False
     success: float = Field(default=0.5, ge=0, le=1)
@@ -409,6 +403,14 @@ class Scenario(Strict):
                 raise ValueError(
                     f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
                 )
+        for b in self.responses.salience:
+            if b not in self.behaviours:
+                raise ValueError(f"responses.salience.{b}: unknown behaviour '{b}'")
+        attitude = self.responses.attitude
+        if attitude is not None and attitude not in traits:
+            raise ValueError(f"responses.attitude: unknown trait '{attitude}'")
+        if attitude is not None and self.population.traits[attitude].mean() <= 0:
+            raise ValueError(f"responses.attitude: trait '{attitude}' has mean 0")
         for b in self.safeguards.protected:
             if b not in self.behaviours:
                 raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
