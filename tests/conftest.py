@@ -81,9 +81,7 @@ class Prepared:
 def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = True) -> Prepared:
     sc = load_scenario(scenario)
     pop = build_population(sc, agents, seed)
-    prop = pop.people.propensity
-    max_prop = prop.max(axis=1) if prop.shape[0] else np.zeros(0, np.float32)
-    params = compile_plan(sc, max_prop, scoring, int(pop.network.group_off[-1]))
+    params = compile_plan(sc, pop.people.max_propensity, scoring, int(pop.network.group_off[-1]))
     nm = names_of(sc)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
                        n_groups=len(pop.people.group_names),

@@ -358,7 +358,7 @@ def test_final_state_is_consistent(busy_pair):
     pop = build_population(sc, n, 7)
     names = list(sc.sanctions)
     S = len(names)
-    params = compile_plan(sc, pop.people.propensity.max(axis=1))
+    params = compile_plan(sc, pop.people.max_propensity)
     np.testing.assert_array_equal(s.eff_mask, s.own_mask | s.reach_mask)
     for k in range(S):
         assert s.sanctioned_count[k] == np.count_nonzero(s.eff_mask & (1 << k)), names[k]

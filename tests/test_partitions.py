@@ -32,7 +32,9 @@ from scoresim.sim import Sim
 # summary.json fields that measure the machine (or the command line), not the model: the only
 # fields allowed to differ between a partitioned and a single-process run
 TIMING = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second")
-NOT_MODEL = (*TIMING, "command")
+# and what only a partitioned run reports (its actors' memory and traffic) or counts otherwise
+# (the bytes every actor holds)
+NOT_MODEL = (*TIMING, "command", "partitions", "bytes_per_agent")
 
 N, DAYS = 16_000, 20  # 4 blocks of 4,096 agents: enough for 4 partitions
 
@@ -82,19 +84,25 @@ def _check_same(got, want) -> None:
     pd.testing.assert_frame_equal(got.daily, want.daily, check_exact=True)
 
 
-def _run_and_inspect(sim: Sim, k: int, actors: list) -> tuple[object, list[dict], list[bool]]:
+def _run_and_inspect(sim: Sim, k: int, actors: list) -> tuple[object, list[dict], list[dict]]:
     res = run_partitioned(sim, k, workers=actors)
     finals = ray.get([w.final.remote() for w in actors[:k]])
-    untouched = ray.get([w.outside_untouched.remote() for w in actors[:k]])
-    return res, [f["work"] for f in finals], untouched
+    infos = ray.get([w.info.remote() for w in actors[:k]])
+    return res, [f["work"] for f in finals], infos
 
 
-def _check_split(work: list[dict], untouched: list[bool], bounds: np.ndarray, days: int,
+def _check_split(work: list[dict], infos: list[dict], bounds: np.ndarray, days: int,
                  total_acts: int) -> None:
     """Each actor did only its own agents' part: it measured exactly its range each day, the
-    acts are divided among the actors, and no agent outside its range was touched there."""
-    assert all(untouched)
+    acts are divided among the actors, and it holds its range's state alone (every agent
+    outside it is mapped with no access: a touch would have stopped the actor)."""
     assert [w["agent_days"] for w in work] == list(np.diff(bounds) * days)
+    assert [(i["lo"], i["hi"]) for i in infos] == list(zip(bounds[:-1], bounds[1:], strict=True))
+    state = [i["state_bytes"] for i in infos]
+    n = int(bounds[-1])
+    for b, lo, hi in zip(state, bounds[:-1], bounds[1:], strict=True):
+        # a range's share of the whole state, give or take a page a row of each array
+        assert b <= (hi - lo) / n * state_bytes_of_whole(n) + 64 * 4096 + 1
     assert sum(w["acts"] for w in work) == total_acts
     assert all(0 < w["acts"] < total_acts for w in work) or len(work) == 1
 
@@ -202,6 +210,12 @@ def test_ranges_on_one_state_keep_the_marks_of_blocks_they_cut() -> None:
     assert whole.caution[4097] < 0.5  # caution fell toward its (zero) perceived risk
 
 
+def state_bytes_of_whole(n: int, scenario: str = "default") -> int:
+    """The bytes of the state of a whole population of n (the single process's)."""
+    sim = Sim(scenario, agents=n, days=0, seed=7)
+    return sim.prepare(build_population(sim.scenario, n, 7))[2].nbytes()
+
+
 # ------------------------------------------------------------------ whole runs
 @pytest.fixture(scope="module")
 def default_single():
@@ -211,10 +225,10 @@ def default_single():
 @pytest.mark.parametrize("k", [1, 2, 4])
 def test_default_partitioned_is_bit_identical(actors, default_single, k: int) -> None:
     sim = Sim("default", agents=N, days=DAYS, seed=7)
-    res, work, untouched = _run_and_inspect(sim, k, actors)
+    res, work, infos = _run_and_inspect(sim, k, actors)
     _check_same(res, default_single)
     total = sum(default_single.summary["final"]["acts"].values())
-    _check_split(work, untouched, partition_bounds(sim, k), DAYS, total)
+    _check_split(work, infos, partition_bounds(sim, k), DAYS, total)
 
 
 def test_cli_partitions_writes_identical_files(local_ray, tmp_path: Path) -> None:
@@ -229,7 +243,8 @@ def test_cli_partitions_writes_identical_files(local_ray, tmp_path: Path) -> Non
     r = runner.invoke(app, [*args, "--out", str(two), "--partitions", "2"])
     assert r.exit_code == 0, r.output
     a, b = (json.loads((d / "summary.json").read_text()) for d in (one, two))
-    assert set(a) == set(b) and {k for k in a if a[k] != b[k]} <= set(NOT_MODEL)
+    assert set(b) - set(a) == {"partitions"}  # the actors' memory and traffic
+    assert {k for k in a if a[k] != b[k]} <= set(NOT_MODEL)
     assert (one / "daily.parquet").read_bytes() == (two / "daily.parquet").read_bytes()
 
 
@@ -237,10 +252,10 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     k = 4
     sim = lambda: Sim("overseas-venue", agents=N, days=DAYS, seed=5, overrides=CROSS)  # noqa: E731
     want = sim().run()
-    res, work, untouched = _run_and_inspect(sim(), k, actors)
+    res, work, infos = _run_and_inspect(sim(), k, actors)
     _check_same(res, want)
     total = sum(want.summary["final"]["acts"].values())
-    _check_split(work, untouched, partition_bounds(sim(), k), DAYS, total)
+    _check_split(work, infos, partition_bounds(sim(), k), DAYS, total)
     sent = {key: sum(w.get(key, 0) for w in work) for key in
             ("sent_hits", "sent_visibility", "sent_reach", "sent_firm_penalties",
              "sent_victims", "sent_cuts", "sent_cut_backs")}
@@ -248,3 +263,25 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     assert want.summary["final"]["ever_listed"]["firm_list"] > 0
     assert want.summary["overseas"]["false_matches_onto_enrolled"] > 0
     assert want.summary["final"]["ties_cut"] > 0
+
+
+def test_an_actor_holds_its_range_and_faults_on_another(tmp_path: Path) -> None:
+    """A partition's state and traits hold memory for its range alone: its own agents read
+    and write, and a touch of another range's agent stops the process (no silent reads)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, sys\n"
+        "from scoresim import load_scenario\n"
+        "from scoresim.experiments.partition_worker import PartitionWorker\n"
+        "w = PartitionWorker(load_scenario('default'), 16000, 1, 0, True,\n"
+        "                    np.array([0, 8192, 16000]), 1)\n"
+        "assert w.pop.people.propensity.shape[1] == 16000\n"
+        "print(int(w.s.score[9000]), float(w.pop.people.propensity[0, 9000]) > 0, flush=True)\n"
+        f"print(int(w.s.{'{}'}[100]), flush=True)\n")
+    for array in ("score", "caution", "list_state[0]"):
+        p = subprocess.run([sys.executable, "-c", code.format(array)], capture_output=True,
+                           text=True, timeout=300)
+        assert p.stdout.split("\n")[0] == "100000 True", (array, p.stdout, p.stderr[-2000:])
+        assert p.returncode == -11, (array, p.returncode, p.stderr[-2000:])  # SIGSEGV

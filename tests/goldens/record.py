@@ -49,7 +49,7 @@ REVIEW = {**STRESS, "safeguards.human_review": True}
 # summary fields that measure the machine, the schema's serialisation or the build, not the
 # model's outputs
 NOT_MODEL = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second",
-             "bytes_per_agent", "version", "scenario_hash", "command")
+             "bytes_per_agent", "version", "scenario_hash", "command", "partitions")
 
 
 def cases() -> dict[str, tuple[str, dict[str, Any]]]:

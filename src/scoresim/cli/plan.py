@@ -34,7 +34,8 @@ def plan(
     seed: Annotated[int, typer.Option("--seed", "-s", min=0)] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a value.")] = None,
     partitions: Annotated[int, typer.Option(
-        min=1, help="Also show the run split by region across K machines.")] = 1,
+        min=1, help="Also plan the run split across K actors: memory per actor and the "
+        "effects exchanged per day.")] = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the plan here.")] = None,
 ) -> None:
     """Bytes per agent for each array, memory at build and during the run, and the expected
@@ -69,16 +70,29 @@ def plan(
     s.add_row(f"time per day ({p.threads} threads, measured now)",
               _duration(p.seconds_per_day()))
     s.add_row(f"time for {days} days", _duration(p.seconds_per_day() * days))
+    split = None
     if partitions > 1:
-        s.add_row(f"memory per partition (K = {partitions}), once actors hold only their "
-                  "range (today each holds the whole population: docs/partitions.md)",
-                  _gib(p.peak_bytes / partitions))
-        s.add_row(f"time per day (K = {partitions}, compute only)",
+        from ..experiments.partition_plan import plan_partitions
+
+        split = plan_partitions(sc, agents, partitions, seed)
+        s.add_row(f"K = {partitions} actors: agents in the largest range",
+                  f"{split.range_agents:,}")
+        s.add_row("  arrays per actor (its range, its regions' groups, everyone's region "
+                  "and group)", _gib(split.array_bytes))
+        s.add_row("  build peak above the arrays (a region's permutation, trait draws)",
+                  _gib(split.build_peak_bytes))
+        s.add_row("  effects sent per day per actor (received: alike)",
+                  _gib(split.message_bytes_per_day))
+        s.add_row("  memory per actor at the peak (with its process)", _gib(split.peak_bytes))
+        s.add_row("  exchange between actors per day, all together",
+                  _gib(split.exchange_bytes_per_day))
+        s.add_row(f"  time per day (K = {partitions}, compute only)",
                   _duration(p.seconds_per_day() / partitions))
     out_console.print(s)
     if json_out is not None:
         from ..results.outputs import write_json
 
         write_json(json_out, {**p.to_dict(), "available_bytes": mem, "days": days,
-                              "partitions": partitions})
+                              "partitions": partitions,
+                              **({"split": split.to_dict()} if split else {})})
 

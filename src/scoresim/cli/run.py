@@ -86,24 +86,33 @@ def run(
         fail(str(e))
     from ..scale.plan import available_memory, check_fits, quick_estimate
 
-    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
-    share = partitions if partitions and not address else 1
-    too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory() / share)
-    if too_big:
-        fail(too_big)
+    if not partitions:
+        too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory())
+        if too_big:
+            fail(too_big)
 
     t0 = time.perf_counter()
     go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
     if partitions:
         if counterfactual or profile:
             fail("--partitions runs neither --counterfactual nor --profile")
+        from ..experiments.partition_plan import check_partitions_fit, plan_partitions
         from ..experiments.partitioned import partition_bounds, run_partitioned
 
         try:
             partition_bounds(sim, partitions)
         except ValueError as e:
             fail(str(e))
-        go = lambda s, p=None: run_partitioned(s, partitions, address, p, threads)  # noqa: E731
+        split = plan_partitions(sim.scenario, agents, partitions, seed)
+        if not address:  # the K actors share this machine (on a cluster: checked at start)
+            too_big = check_partitions_fit(split, available_memory() / partitions)
+            if too_big:
+                fail(too_big)
+        def go(s, p=None):
+            try:
+                return run_partitioned(s, partitions, address, p, threads, plan=split)
+            except MemoryError as e:  # a cluster whose nodes cannot hold the actors
+                fail(str(e))
     if not show_progress(quiet):
         results = go(sim)
     else:

@@ -146,8 +146,7 @@ def _sample(scenario: Scenario, sample: int, seed: int):
     pop = build_population(scenario, sample, seed)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    prop = pop.people.propensity
-    params = compile_plan(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
+    params = compile_plan(scenario, pop.people.max_propensity,
                           firms=int(pop.network.group_off[-1]))
     nm = names_of(scenario)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),

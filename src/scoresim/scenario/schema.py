@@ -57,7 +57,16 @@ class Trait(Strict):
             raise ValueError("uniform needs 0 <= low <= high")
         return self
 
+    def highest(self) -> float:
+        """The largest value the distribution can take (beta: 1)."""
+        if self.beta is not None:
+            return 1.0
+        if self.uniform is not None:
+            return float(self.uniform[1])
+        return float(self.constant or 0.0)
+
     def mean(self) -> float:
+        """The distribution's mean."""
         if self.beta is not None:
             a, b = self.beta
             return a / (a + b)
