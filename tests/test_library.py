@@ -13,7 +13,8 @@ from scoresim import ScenarioError, Sim, build_population, load_scenario
 from scoresim.engine.compile import compile_plan, names_of
 from scoresim.scenario import apply_changes, builtin_scenarios
 
-LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points")
+LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points",
+           "chilling-shock")
 LAUNCH = date(2013, 11, 1)  # national's day 0: the court list's launch
 
 
