@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binomtest, t
 
-from conftest import Z, deep_merge, minimal_scenario, run_sim
+from conftest import Z, deep_merge, minimal_scenario, one_day, run_sim
 from scoresim import Sim, build_population
 from scoresim.engine.context import Day, Span
 from scoresim.engine.day import DAY, rounds, run_stages
@@ -341,3 +341,28 @@ def test_harsher_penalties_never_raise_acts(rate, deter, seen, points, harsher, 
         return run_sim(sc, 3000, 60, seed=seed).summary["final"]["acts"]["speech"]
 
     assert acts(points * harsher) <= acts(points)
+
+
+# ================================================================ live blocks
+def test_respond_skips_only_blocks_at_rest():
+    """The respond stage visits only blocks marked live: visiting every block every day gives
+    the same run, bit for bit (a block is skipped only where caution and own risk are 0 and
+    stay 0), with own risk, sanctioned ties and avoidance all moving."""
+    sc = _shunned(0.00005, True, p=0.05, responses={"risk_from_penalty": 0.2,
+                                                    "risk_from_sanction": 0.5})
+    sim = Sim(sc, agents=50_000, days=40, seed=8)
+    pop = build_population(sim.scenario, sim.agents, sim.seed)
+    runs, live = [], []
+    for every in (False, True):
+        nm, plans, state = sim.prepare(pop)
+        for day in range(sim.days):
+            if every:
+                state.mark_live()
+            else:
+                live.append(state.live.mean())
+            one_day(day, sim.seed, plans[0], pop, state, nm)
+        runs.append(state)
+    for name in ("caution", "own_risk", "sanctioned_ties", "cut", "flags", "score"):
+        np.testing.assert_array_equal(getattr(runs[0], name), getattr(runs[1], name), name)
+    assert 0 < min(live[1:]) < 0.5  # on some days most blocks were at rest, and skipped
+    assert (runs[0].own_risk > 0).any() and (runs[0].cut != 0).any()

@@ -79,6 +79,7 @@ def _respond_block(rp, ties, cut, s0, cz, own, td, st, group, risk):
     # over slices, so they vectorise (stages/busy.py); the others keep their caution here and
     # are done one by one below
     held = np.int32(0)
+    alive = np.int32(0)  # agents with caution or own risk left (those held count as held)
     if own.shape[0] == cz.shape[0]:
         for i in range(cz.shape[0]):
             t = td[i]
@@ -93,6 +94,7 @@ def _respond_block(rp, ties, cut, s0, cz, own, td, st, group, risk):
             cz[i] = cz[i] if keep else np.float32(x)
             td[i] = np.uint8(0)
             held += np.int32(keep)
+            alive += np.int32((x > 0.0) | (o > 0.0))
     else:  # no own risk in this run: nothing but ties moves caution up
         for i in range(cz.shape[0]):
             x = _rest(np.float64(cz[i]) * (1.0 - rp.follow))
@@ -100,6 +102,7 @@ def _respond_block(rp, ties, cut, s0, cz, own, td, st, group, risk):
             cz[i] = cz[i] if keep else np.float32(x)
             td[i] = np.uint8(0)
             held += np.int32(keep)
+            alive += np.int32(x > 0.0)
     for j in range(cz.shape[0] if held else 0):
         if st[j] > 0:  # rare: a tie neighbour is visibly sanctioned
             o = np.float64(own[j]) if own.shape[0] else 0.0
@@ -108,12 +111,7 @@ def _respond_block(rp, ties, cut, s0, cz, own, td, st, group, risk):
             c = np.float64(cz[j])
             cz[j] = np.float32(_rest(c + rp.follow * (r - c)))
             risk[group[s0 + j]] += _risk_units(r) - _risk_units(o)
-    alive = np.int32(held)
-    for i in range(cz.shape[0]):
-        alive += np.int32(cz[i] > 0)
-    for i in range(own.shape[0]):
-        alive += np.int32(own[i] > 0)
-    return np.uint8(alive != 0)
+    return np.uint8((alive + held) != 0)
 
 
 @nb.njit(inline="always", cache=True)
