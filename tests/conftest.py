@@ -84,7 +84,8 @@ def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = Tr
     params = compile_plan(sc, pop.people.max_propensity, scoring, int(pop.network.group_off[-1]))
     nm = names_of(sc)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
-                       n_groups=len(pop.people.group_names))
+                       n_groups=len(pop.people.group_names),
+                       tie_slots=int(pop.network.tie_indices.shape[0]))
     return Prepared(sc, pop, params, state, nm)
 
 
@@ -266,9 +267,9 @@ def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):
 
 
 def respond_of(pp: Prepared, state: State | None = None):
-    """The respond stage of one day; returns its row of counts."""
+    """The respond stage of one day; returns its counts (``Responded``)."""
     from scoresim.engine.stages.respond import respond
 
     p = pp.params
     return respond(_span(pp), p.respond, p.scoring.grade_bounds.shape[0], pp.net.ties,
-                   (state or pp.state).arrays)
+                   (state or pp.state).arrays, pp.people.arrays)

@@ -177,7 +177,7 @@ def test_random_streams_never_collide():
     for subs in (visit, ties, names):
         assert len(set(subs)) == len(subs)
     stages = [rng.ACT, rng.ACT_ACCEPT, rng.OBSERVE, rng.SERVICE, rng.APPEAL, rng.VISIT,
-              rng.VENUE_ACT, rng.WATCH_LIST, rng.NAME, rng.BUILD_TIES]
+              rng.VENUE_ACT, rng.WATCH_LIST, rng.NAME, rng.BUILD_TIES, rng.AVOID]
     assert len(set(stages)) == len(stages)
     # the keys themselves: distinct (stage, sub) pairs give distinct streams
     keys = {int(rng.stream(3, 5, s, sub)) for s, sub in itertools.product(stages, range(300))}

@@ -261,7 +261,7 @@ def test_a_visibility_change_keeps_neighbour_counts_consistent(before, after):
         layers={"kin": {"kind": "ties", "mean_degree": 4}},
         lists={"L": {"enter_on": "bad", "expire_days": 10}},
         sanctions={"S": {"when": {"on_list": "L"}, "visible": before}},
-        responses={"caution_from_sanctioned_ties": 0.01},
+        responses={"risk_from_sanctioned_ties": 0.01},
         timeline=[{"day": 1, "set": {"behaviours.bad.rate": 0.0}},
                   {"day": 5, "set": {"sanctions.S.visible": after}}])
     res = run_sim(sc, n, 15, seed=2)
@@ -273,7 +273,8 @@ def test_a_visibility_change_keeps_neighbour_counts_consistent(before, after):
     caution = d["mean_caution"].to_numpy()
     assert np.all(caution <= 1.0)
     visible_days = np.repeat([before, after, False], 5)  # days 0-4, 5-9 (listed), 10-14
-    # caution grows exactly on the days a visible sanction is in view, and is flat otherwise
+    # caution grows exactly on the days a visible sanction is in view (toward the share of
+    # ties visibly sanctioned), and otherwise falls back or stays at 0
     grows = np.diff(np.r_[0.0, caution]) > 0
     np.testing.assert_array_equal(grows, visible_days)
 

@@ -14,7 +14,7 @@ from scoresim.engine.compile import compile_plan, names_of
 from scoresim.scenario import apply_changes, builtin_scenarios
 
 LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points",
-           "cardiff-2017", "met-2019")
+           "cardiff-2017", "met-2019", "chilling-shock")
 LAUNCH = date(2013, 11, 1)  # national's day 0: the court list's launch
 
 

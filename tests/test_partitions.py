@@ -56,6 +56,8 @@ CROSS = {
     "safeguards.human_review": True,
     "timeline": [{"day": 7, "set": {"sanctions.travel_ban.visible": False}},
                  {"day": 14, "set": {"sanctions.travel_ban.visible": True}}],
+    # ties to the listed are cut, and the listed and their neighbours are in other ranges
+    "responses.avoidance": {"enabled": True, "daily_probability": 0.3},
 }
 
 
@@ -167,19 +169,24 @@ def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
     k = p.scoring.grade_bounds.shape[0]
     everyone = Span(n, 0, n)
     busy, expected = busy_agents(everyone, p.scoring, p.sanction, whole.arrays, step)
-    expected = expected + respond(everyone, p.respond, k, net.ties, whole.arrays)
-    got, got_busy = 0, []
+    whole_resp = respond(everyone, p.respond, k, net.ties, whole.arrays, pop.people.arrays)
+    expected = expected + whole_resp.row
+    got, got_busy, by_group = 0, [], 0
     for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
         part = copy.deepcopy(start)  # each partition's actor has its own state
         part.sanctioned_group[:] = np.bincount(group[lo:hi][part.eff_mask[lo:hi] != 0],
                                                minlength=G)
         b, row = busy_agents(Span(n, lo, hi), p.scoring, p.sanction, part.arrays, step)
-        got = got + row + respond(Span(n, lo, hi), p.respond, k, net.ties, part.arrays)
+        resp = respond(Span(n, lo, hi), p.respond, k, net.ties, part.arrays, pop.people.arrays)
+        got = got + row + resp.row
+        by_group = by_group + resp.by_group
         got_busy.append(b)
-        for name in ("caution", "today", "score"):
+        for name in ("caution", "own_risk", "today", "score"):
             np.testing.assert_array_equal(getattr(part, name)[lo:hi],
                                           getattr(whole, name)[lo:hi])
     np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(by_group, whole_resp.by_group)
+    np.testing.assert_array_equal(whole_resp.by_group[:, 2], np.bincount(group, minlength=G))
     np.testing.assert_array_equal(np.concatenate(got_busy), busy)
     sweep = measure_counts(p.scoring.grade_bounds, G, whole.score, whole.caution,
                            whole.eff_mask, group)
@@ -200,11 +207,12 @@ def test_ranges_on_one_state_keep_the_marks_of_blocks_they_cut() -> None:
     whole.mark_live()
     shared = copy.deepcopy(whole)
     k = p.scoring.grade_bounds.shape[0]
-    respond(Span(n, 0, n), p.respond, k, net.ties, whole.arrays)
+    people = pop.people.arrays
+    respond(Span(n, 0, n), p.respond, k, net.ties, whole.arrays, people)
     for lo, hi in zip([0, 4096, 4097, 12_000], [4096, 4097, 12_000, n], strict=True):
-        respond(Span(n, lo, hi), p.respond, k, net.ties, shared.arrays)
+        respond(Span(n, lo, hi), p.respond, k, net.ties, shared.arrays, people)
     np.testing.assert_array_equal(shared.caution, whole.caution)
-    assert whole.caution[4097] < 0.5  # the decay was applied
+    assert whole.caution[4097] < 0.5  # caution fell toward its (zero) perceived risk
 
 
 def state_bytes_of_whole(n: int, scenario: str = "default") -> int:
@@ -255,10 +263,11 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     _check_split(work, infos, partition_bounds(sim(), k), DAYS, total)
     sent = {key: sum(w.get(key, 0) for w in work) for key in
             ("sent_hits", "sent_visibility", "sent_reach", "sent_firm_penalties",
-             "sent_victims")}
+             "sent_victims", "sent_cuts", "sent_cut_backs")}
     assert all(v > 0 for v in sent.values()), sent  # every kind of message went across
     assert want.summary["final"]["ever_listed"]["firm_list"] > 0
     assert want.summary["overseas"]["false_matches_onto_enrolled"] > 0
+    assert want.summary["final"]["ties_cut"] > 0
 
 
 def test_an_actor_holds_its_range_and_faults_on_another(tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ def test_compiles_to_the_stated_model(scenario):
     assert p.scoring.initial == 100_000 and p.scoring.recovery == 50
     assert p.sanction.threshold.tolist() == [90_000]  # sanctioned while score < 900
     assert p.sanction.visible_bits == 1  # neighbours see the sanction
-    assert (p.respond.from_ties, p.respond.decay) == (0.05, 0.01)
+    # caution closes 1 - 2**(-1/14) of the gap to the share of sanctioned neighbours a day
+    assert (p.respond.from_ties, p.respond.follow) == (1.0, 1 - 2 ** (-1 / 14))
     assert (p.respond.from_penalty, p.respond.from_sanction) == (0.0, 0.0)
     assert scenario.layers["peers"].local_share == 0.0  # a plain random network
 

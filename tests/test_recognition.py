@@ -368,9 +368,9 @@ def test_per_capita_results_do_not_depend_on_the_population_size():
     (responses off, so acts do not depend on sanctions): every per-capita recognition result
     at 50,000 and 400,000 agents agrees within the seed-to-seed intervals."""
     over = {"channels.camera.watch_list": 0.5, "safeguards.human_review": True,
-            "safeguards.review.reviewers": 2, "responses.caution_from_penalty": 0.0,
-            "responses.caution_from_sanction": 0.0,
-            "responses.caution_from_sanctioned_ties": 0.0}
+            "safeguards.review.reviewers": 2, "responses.risk_from_penalty": 0.0,
+            "responses.risk_from_sanction": 0.0,
+            "responses.risk_from_sanctioned_ties": 0.0}
     stats = {}
     for n, seeds in ((50_000, 6), (400_000, 3)):
         rows = [_per_capita(Sim("default", agents=n, days=30, seed=s, overrides=over)

@@ -796,53 +796,77 @@ def test_services_request_draws_do_not_depend_on_sanctions():
 
 # ================================================================ respond
 def test_caution_follows_the_respond_formula():
+    """One day of the respond stage on random states: own risk, perceived risk and caution
+    exactly as docs/model.md writes them, and the day's sums by group."""
     sc = minimal_scenario(
+        population={"groups": {"a": {"share": 0.7}, "b": {"share": 0.3}}},
         layers={"kin": {"kind": "ties", "mean_degree": 4},
                 "friends": {"kind": "ties", "mean_degree": 3}},
-        responses={"caution_from_penalty": 0.2, "caution_from_sanction": 0.5,
-                   "caution_from_sanctioned_ties": 0.3, "caution_decay": 0.01})
+        responses={"risk_from_penalty": 0.2, "risk_from_sanction": 0.5,
+                   "risk_from_sanctioned_ties": 0.6, "own_risk_half_life_days": 30,
+                   "caution_half_life_days": 5})
     n = 5000
     pp = prepare(sc, n, seed=6)
     s, net = pp.state, pp.net
     rng_ = np.random.default_rng(1)
     deg = (net.degrees(0) + net.degrees(1)).astype(np.int64)
-    s.caution[:] = rng_.choice([0.0, 0.005, 0.3, 0.9], n).astype(np.float32)
+    s.caution[:] = rng_.choice([0.0, 1e-5, 0.005, 0.3, 0.9, 1.0], n).astype(np.float32)
+    s.own_risk[:] = rng_.choice([0.0, 1e-5, 0.1, 0.7, 1.0], n).astype(np.float32)
     s.today[:] = rng_.integers(0, 4, n).astype(np.uint8)
     st = np.minimum(deg, rng_.integers(0, 4, n))
     s.sanctioned_ties[:] = st
-    s.score[:] = rng_.integers(50_000, 120_000, n)
-    before = s.caution.astype(np.float64)
-    today = s.today.copy()
-    x = before - 0.01
-    x += 0.2 * ((today & PENALISED_TODAY) != 0) + 0.5 * ((today & SANCTIONED_TODAY) != 0)
-    x += np.where(deg > 0, 0.3 * st / np.maximum(deg, 1), 0.0)
-    expected = np.clip(x, 0.0, 1.0).astype(np.float32)
+    c0, o0, today = (s.caution.astype(np.float64), s.own_risk.astype(np.float64),
+                     s.today.copy())
+    keep, follow = 2 ** (-1 / 30), 1 - 2 ** (-1 / 5)
+    o = o0 * keep + 0.2 * ((today & PENALISED_TODAY) != 0) + 0.5 * ((today & SANCTIONED_TODAY)
+                                                                      != 0)
+    o = np.minimum(o, 1.0)
+    o = np.where(o >= 2**-16, o, 0.0).astype(np.float32).astype(np.float64)
+    risk = np.minimum(1.0, o + np.where(deg > 0, 0.6 * st / np.maximum(deg, 1), 0.0))
+    c = c0 + follow * (risk - c0)
+    expected = np.where(c >= 2**-16, c, 0.0).astype(np.float32)
     s.mark_live()  # caution, today and ties were set by hand, not by the stages
-    row = respond(pp)
+    out = respond(pp)
+    np.testing.assert_allclose(s.own_risk, o, rtol=0, atol=1e-7)
     np.testing.assert_allclose(s.caution, expected, rtol=0, atol=1e-6)
     assert np.all(s.today == 0)
-    mean_caution = row[1] / CAUTION_UNIT / n
-    assert mean_caution == pytest.approx(float(s.caution.astype(np.float64).mean()))
-    assert np.any(expected == 1.0) and np.any(expected == 0.0)  # both clips exercised
+    assert out.row[1] / CAUTION_UNIT / n == pytest.approx(float(s.caution.mean(dtype=np.float64)))
+    group = pp.people.group
+    for g in range(2):
+        ours = group == g
+        assert out.by_group[g, 2] == ours.sum()
+        assert out.by_group[g, 0] / CAUTION_UNIT == pytest.approx(
+            float(s.caution[ours].sum(dtype=np.float64)), abs=1e-4)
+        assert out.by_group[g, 1] / CAUTION_UNIT == pytest.approx(float(risk[ours].sum()),
+                                                                  abs=1e-3)
+    # both ends exercised: caution set to 0 below the floor, and perceived risk capped at 1
+    assert np.any((c0 > 0) & (expected == 0)) and np.any(risk == 1.0)
 
 
 def test_caution_path_on_a_deterministic_run():
-    """Everyone is penalised and listed (visibly sanctioned) on day 0 only, for 3 days.
-    caution_t = clip(caution_{t-1} - decay + 0.2 [day 0] + 0.5 [day 0] + 0.05 [deg > 0, t < 3])."""
-    n, days, decay = 3000, 8, 0.002
+    """Everyone is penalised and listed (visibly sanctioned) on day 0 only, for 3 days: own
+    risk jumps by 0.2 + 0.5 on day 0 and halves every 10 days; an agent with ties perceives
+    the share of them visibly sanctioned (all of them) on days 0-2; caution closes
+    1 - 2**(-1/4) of the gap each day."""
+    n, days = 3000, 40
     res = run_sim(_once_scenario(
         layers={"kin": {"kind": "ties", "mean_degree": 4}},
         lists={"L": {"enter_on": "bad", "expire_days": 3}},
         sanctions={"S": {"when": {"on_list": "L"}, "visible": True}},
-        responses={"caution_from_penalty": 0.2, "caution_from_sanction": 0.5,
-                   "caution_from_sanctioned_ties": 0.05, "caution_decay": decay}), n, days, seed=9)
+        responses={"risk_from_penalty": 0.2, "risk_from_sanction": 0.5,
+                   "risk_from_sanctioned_ties": 0.4, "own_risk_half_life_days": 10,
+                   "caution_half_life_days": 4}), n, days, seed=9)
     deg = _kin_degrees(res)
-    c, expected = np.zeros(n), []
+    keep, follow = 2 ** (-1 / 10), 1 - 2 ** (-1 / 4)
+    c, o, expected, risk = np.zeros(n), 0.0, [], []
     for t in range(days):
-        c = c - decay + (0.7 if t == 0 else 0.0) + np.where((deg > 0) & (t < 3), 0.05, 0.0)
-        c = np.clip(c, 0, 1)
+        o = float(np.float32(o * keep + (0.7 if t == 0 else 0.0)))
+        r = np.minimum(1.0, o + np.where((deg > 0) & (t < 3), 0.4, 0.0))
+        c = c + follow * (r - c)
         expected.append(c.mean())
-    np.testing.assert_allclose(res.daily["mean_caution"], expected, atol=2e-6)
+        risk.append(r.mean())
+    np.testing.assert_allclose(res.daily["mean_caution"], expected, rtol=1e-5)
+    np.testing.assert_allclose(res.daily["mean_perceived_risk"], risk, rtol=1e-5)
     assert res.daily["sanctioned_S"].tolist() == [n, n, n] + [0] * (days - 3)
 
 

@@ -148,7 +148,8 @@ class Sim:
                            ratings=any(bool(p.rating.weight.any()) for p in plans.values()),
                            paths=any(bool(np.any(p.sanction.on_list < 0)) or p.sanction.appeals
                                      for p in plans.values()),
-                           n_groups=len(people.group_names))
+                           n_groups=len(people.group_names),
+                           tie_slots=int(net.tie_indices.shape[0]))
         return nm, plans, state
 
     @property

@@ -33,6 +33,7 @@ WATCH_LIST = 8  # day 0 (membership does not change); sub: channel; index: agent
 NAME = 9  # whom a false alert names: subs name_at_home(b), name_at_venue(k); index: agent;
 # draws: 2 per try (which part of the gallery, who in it)
 BUILD_TIES = 10  # population/layers.py: sub: layer, pass
+AVOID = 11  # sub: 0; index: a visibly sanctioned agent; draw: layer * 2**32 + slot
 
 VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..3 (search,
 # false alert, review, action)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .stages.avoid import CutBacks, Cuts
 from .stages.firms import FirmPenalties
 from .stages.sanction import Reach, Visibility
 from .stages.score import Acts
@@ -48,4 +49,8 @@ EFFECTS: dict[str, EffectKind] = {k.name: k for k in (
     EffectKind("reach", Reach, ("member",), (), "sanctions reaching group members"),
     EffectKind("visibility", Visibility, ("tie",), (),
                "changes in ties' counts of visibly sanctioned ties"),
+    EffectKind("cuts", Cuts, ("agent",), (),
+               "ties to visibly sanctioned agents cut today, to the range of the end who cuts"),
+    EffectKind("cut_backs", CutBacks, ("agent",), (),
+               "the sanctioned end of each tie cut today"),
 )}

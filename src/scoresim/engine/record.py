@@ -62,13 +62,20 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "falsely_named": (("groups",), "observe", "false alerts, by the named person's group"),
     "falsely_named_actions": (("groups",), "observe",
                               "false alerts acted on, by the named person's group"),
+    "caution_by_group": (("groups", "caution_parts"), "respond",
+                         "caution and perceived risk summed (units of 2**-30), and agents, "
+                         "per group"),
+    "salience_caution": (("behaviours",), "respond",
+                         "caution from each rule's salience, summed over agents (units)"),
+    "ties_cut": ((), "cut", "ties cut (avoidance of the sanctioned)"),
 }
 
 
 # causes of an activation, and harms a person can be newly counted in (docs/model.md)
 ACTIVATION_CAUSES = ("own", "false_match", "association", "expression")
 HARMS = ("own", "false_match", "association", "for_others_acts", "for_expression")
-SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS)}
+# caution_by_group's parts: caution, perceived risk, agents
+SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS), "caution_parts": 3}
 
 
 def _size(dim: str, names) -> int:
@@ -113,8 +120,9 @@ class Column:
     ``name``: the column's name, with ``{}`` for the name it runs over (``{0}``/``{1}`` for
     two); ``field``: the record field; ``over``: the names it runs over (``Names``
     attributes, or "causes"); ``total``: summary.json's final key holding the run's total
-    (per name when over one kind); ``read``: how a value is taken from the field (default:
-    the element, summed over any further axis)."""
+    (per name when over one kind); ``read``: how a value is taken from the field, given the
+    field (its element, for a column over names) and the population (default: the element,
+    summed over any further axis)."""
 
     name: str
     field: str
@@ -129,6 +137,15 @@ def _mean_score(a: np.ndarray, n: int) -> float:
 
 def _mean_caution(a: np.ndarray, n: int) -> float:
     return float(a) / CAUTION_UNIT / max(n, 1)
+
+
+def _group_mean(part: int):
+    """A group's mean of caution_by_group's part (0: caution, 1: perceived risk)."""
+    return lambda a, n: float(a[part]) / CAUTION_UNIT / max(int(a[2]), 1)
+
+
+def _mean_risk(a: np.ndarray, n: int) -> float:
+    return float(a[:, 1].sum()) / CAUTION_UNIT / max(n, 1)
 
 
 # the columns, in daily.parquet's order; a tuple of columns over the same names interleaves
@@ -172,6 +189,11 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
      Column("falsely_named__{}", "falsely_named", ("groups",), total="falsely_named"),
      Column("falsely_named_actions__{}", "falsely_named_actions", ("groups",),
             total="falsely_named_actions")),
+    Column("mean_perceived_risk", "caution_by_group", read=_mean_risk),
+    (Column("mean_caution__{}", "caution_by_group", ("groups",), read=_group_mean(0)),
+     Column("mean_perceived_risk__{}", "caution_by_group", ("groups",), read=_group_mean(1))),
+    Column("salience_caution_{}", "salience_caution", ("behaviours",), read=_mean_caution),
+    Column("ties_cut", "ties_cut", total="ties_cut"),
 )
 
 # the venues abroad: only in scenarios with a city abroad

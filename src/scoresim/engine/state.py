@@ -24,6 +24,7 @@ EVER_FOR_EXPRESSION = 256  # sanctioned where, without penalties on expression, 
 EVER_FOR_OTHERS = 512  # sanctioned where its own acts alone would not have caused it
 IDENTIFIED_ABROAD = 1024  # identified (rightly or by a false match) from a venue feed
 FROM_ABROAD = 2048  # at home, received a spilled penalty of someone abroad
+ISOLATED = 4096  # lost at least the avoidance's lost_share of its ties (they cut them)
 
 # causes of a penalty, a listing or a sanction activation
 OWN, FALSE_MATCH, ASSOCIATION = 1, 2, 3
@@ -37,14 +38,16 @@ PENALISED_TODAY = 1
 SANCTIONED_TODAY = 2
 
 # live: one mark per block of 2**LIVE_SHIFT agents, set where an agent's caution may change
-# today (caution above 0, a visibly sanctioned tie, a mark in today); the respond stage visits
-# those blocks alone: in every other block caution is 0 and stays 0 (decay >= 0)
+# today (caution or own risk above 0, a visibly sanctioned tie, a mark in today); the respond
+# stage visits those blocks alone: in every other block caution and own risk are 0 and stay 0
+# (with no risk they only fall, and values below the respond stage's floor are 0)
 LIVE_SHIFT = 10
 
 # fields that do not hold one value per agent: per-partition counts (a partitioned run adds
-# them up), block marks (a partitioned run ORs them) and short lists
+# them up), block marks, the cut ties' marks (a bit per slot of the tie rows held), values every
+# range keeps alike (the caution from the rules' salience) and short lists
 COUNTS = ("sanctioned_count", "sanctioned_group")
-NOT_PER_AGENT = ("reached", "firm_rating", "live", *COUNTS)
+NOT_PER_AGENT = ("reached", "firm_rating", "live", "cut", "salience_caution", *COUNTS)
 
 
 def live_blocks(n: int) -> int:
@@ -74,6 +77,9 @@ class StateArrays(NamedTuple):
     sanctioned_count: np.ndarray
     sanctioned_group: np.ndarray
     live: np.ndarray
+    own_risk: np.ndarray
+    cut: np.ndarray
+    salience_caution: np.ndarray
 
 
 @dataclass
@@ -105,6 +111,14 @@ class State:
     sanctioned_count: np.ndarray  # int64[S + 1]: agents under each sanction; last: any
     sanctioned_group: np.ndarray  # int64[G]: agents under any sanction, per group
     live: np.ndarray  # uint8[blocks]: blocks where caution may change (LIVE_SHIFT)
+    # the perceived risk of the agent's own recent penalties and sanctions (float32[n] in
+    # [0, 1]; empty when no plan of the run lets them add any)
+    own_risk: np.ndarray
+    # avoidance: one bit per tie slot (ties' indices), set on a cut tie's first slot at both
+    # ends; empty without avoidance, so that a run without it reads no mark
+    cut: np.ndarray  # uint8[(slots + 7) // 8]
+    # per behaviour, the caution everyone holds from the salience of its rules
+    salience_caution: np.ndarray  # float64[B]
 
     @property
     def arrays(self) -> StateArrays:
@@ -136,7 +150,7 @@ class State:
 def init_state(n: int, plan, n_lists: int, n_sanctions: int,
                since_rows: int | None = None, appeals: bool | None = None,
                ratings: bool | None = None, paths: bool | None = None, *,
-               n_groups: int, window: Window | None = None) -> State:
+               n_groups: int, window: Window | None = None, tie_slots: int = 0) -> State:
     """Fresh state. ``since_rows`` and ``appeals`` size the optional arrays for a whole run
     (a timeline may switch minimum durations or appeals on later); by default, from the plan
     (``engine.compile.Plan``). ``paths``: keep the but-for score paths (needed by grade
@@ -144,7 +158,8 @@ def init_state(n: int, plan, n_lists: int, n_sanctions: int,
     ``n_groups``: the population's groups (people.group takes values below it).
     ``window``: the range of agents this state holds (a partition's; default all): its
     per-agent arrays have the whole population's shape but hold memory for the range only
-    (core/memory.py)."""
+    (core/memory.py). ``tie_slots``: the slots of the tie rows held (the cut marks need a bit
+    each when the plan keeps them)."""
     w = window or Window(n, 0, n)
     u8 = lambda: w.zeros((n,), np.uint8)  # noqa: E731
     n_min = int(np.sum(plan.sanction.min_days > 0)) if since_rows is None else since_rows
@@ -171,4 +186,7 @@ def init_state(n: int, plan, n_lists: int, n_sanctions: int,
         sanctioned_count=np.zeros(n_sanctions + 1, np.int64),
         sanctioned_group=np.zeros(max(n_groups, 1), np.int64),
         live=live.zeros((blocks,), np.uint8),
+        own_risk=w.zeros((n if plan.respond.own_risk else 0,), np.float32),
+        cut=np.zeros((tie_slots + 7) // 8 if plan.respond.cut_marks else 0, np.uint8),
+        salience_caution=np.zeros(plan.act.rate.shape[0], np.float64),
     )

@@ -30,13 +30,15 @@ from ..engine.state import (
     FALSE_ATTRIBUTED,
     FROM_ABROAD,
     IDENTIFIED_ABROAD,
+    ISOLATED,
     State,
 )
 from .columns import totals
 
 # what the end of a run counts per group, in one pass over the agents (columns of _tally)
 TALLY = ("agents", "ever", "never_acted", "committed", "ever_own", "ever_false", "ever_assoc",
-         "for_others", "for_expression", "falsely_attributed", "sanctioned_now")
+         "for_others", "for_expression", "falsely_attributed", "sanctioned_now", "isolated",
+         "isolated_never_sanctioned")
 
 
 @nb.njit(parallel=True, cache=True)
@@ -62,6 +64,9 @@ def _tally(flags, eff_mask, group, n_groups, out):
             row[8] += (f & EVER_FOR_EXPRESSION) != 0
             row[9] += (f & FALSE_ATTRIBUTED) != 0
             row[10] += em[i] != 0
+            isolated = (f & ISOLATED) != 0
+            row[11] += isolated
+            row[12] += isolated and not ever
 
 
 def tally(s: State, group: np.ndarray, n_groups: int, lo: int, hi: int) -> np.ndarray:
@@ -164,6 +169,10 @@ def final_metrics(acc: dict[str, np.ndarray], n: int, nm: Names,
         },
         "sanctioned_for_expression_frac": _frac(t["for_expression"], n),
         "never_acted_sanctioned_frac": _frac(t["never_acted"], n),
+        # avoidance: people who lost at least the lost share of their ties, and of them those
+        # never sanctioned themselves (relatives and friends of the sanctioned)
+        "isolated_frac": _frac(t["isolated"], n),
+        "isolated_never_sanctioned_frac": _frac(t["isolated_never_sanctioned"], n),
         "committed_scored_act_frac": _frac(t["committed"], n),
         "ever_sanctioned_by_cause": {
             "own": _frac(t["ever_own"], n),
@@ -183,8 +192,8 @@ def final_metrics(acc: dict[str, np.ndarray], n: int, nm: Names,
 
 def by_group(per_group: np.ndarray, nm: Names) -> dict[str, dict[str, float]]:
     """Per group: shares of its members ever sanctioned (all, for others' acts, for
-    expression, never having acted), falsely attributed, sanctioned at the end
-    (``per_group``: the rows of ``tally``)."""
+    expression, never having acted), falsely attributed, sanctioned at the end, isolated by
+    avoidance (``per_group``: the rows of ``tally``)."""
     col = {k: per_group[:, i].astype(np.float64) for i, k in enumerate(TALLY)}
     size = np.maximum(col["agents"], 1)
     stats = {
@@ -195,5 +204,6 @@ def by_group(per_group: np.ndarray, nm: Names) -> dict[str, dict[str, float]]:
         "never_acted_sanctioned_frac": col["never_acted"] / size,
         "falsely_attributed_frac": col["falsely_attributed"] / size,
         "sanctioned_frac": col["sanctioned_now"] / size,
+        "isolated_frac": col["isolated"] / size,
     }
     return {g: {k: float(v[i]) for k, v in stats.items()} for i, g in enumerate(nm.groups)}

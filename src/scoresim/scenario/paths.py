@@ -23,7 +23,7 @@ NAMED_MAPPINGS: tuple[Path_, ...] = tuple(
         "scoring.rules", "scoring.grades", "population.regions", "population.groups",
         "population.traits", "layers.*.size", "timeline.*.set", "scoring.regional_rules",
         "scoring.regional_rules.*", "overseas", "overseas.*.groups", "overseas.*.venues",
-        "overseas.*.venues.*.visit",
+        "overseas.*.venues.*.visit", "responses.salience",
     )
 )
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")

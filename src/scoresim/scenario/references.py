@@ -107,6 +107,15 @@ def check_references(scenario: Scenario) -> None:
             raise ValueError(
                 f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
             )
+    for b in scenario.responses.salience:
+        if b not in scenario.behaviours:
+            raise ValueError(f"responses.salience.{b}: "
+                             + unknown("behaviour", b, scenario.behaviours))
+    attitude = scenario.responses.attitude
+    if attitude is not None and attitude not in traits:
+        raise ValueError("responses.attitude: " + unknown("trait", attitude, traits))
+    if attitude is not None and scenario.population.traits[attitude].mean() <= 0:
+        raise ValueError(f"responses.attitude: trait '{attitude}' has mean 0")
     for b in scenario.safeguards.protected:
         if b not in scenario.behaviours:
             raise ValueError("safeguards.protected: "

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .channels import Channel, Review
 from .overseas import MAX_DAYS, MAX_FACTOR, City, CityGroup, Multiplier, check_multiplier
 from .references import check_overseas, check_references
+from .responses import Responses
 
 Probability = float  # validated as [0, 1] where used
 
@@ -272,13 +273,6 @@ class Sanction(Strict):
 
 class Service(Strict):
     demand: float = Field(ge=0, le=1)
-
-
-class Responses(Strict):
-    caution_from_penalty: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanction: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanctioned_ties: float = Field(default=0.0, ge=0, le=1)
-    caution_decay: float = Field(default=0.0, ge=0, le=1)
 
 
 class Appeals(Strict):
