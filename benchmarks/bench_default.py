@@ -49,7 +49,7 @@ def one(agents: int, days: int, seed: int, scenario: str) -> dict:
         "bytes_per_agent": round(res.summary["bytes_per_agent"], 1),
         "peak_rss_bytes": peak, "build_peak_rss_bytes": rss_build, "baseline_rss_bytes": rss0,
         "ever_sanctioned_frac": f["ever_sanctioned_frac"],
-        "innocent_sanctioned_frac": f["innocent_sanctioned_frac"],
+        "never_acted_sanctioned_frac": f["never_acted_sanctioned_frac"],
         "version": scoresim.__version__, "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
     }

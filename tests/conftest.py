@@ -81,12 +81,11 @@ class Prepared:
 def prepare(scenario: dict | str, agents: int, seed: int = 0, scoring: bool = True) -> Prepared:
     sc = load_scenario(scenario)
     pop = build_population(sc, agents, seed)
-    prop = pop.people.propensity
-    max_prop = prop.max(axis=1) if prop.shape[0] else np.zeros(0, np.float32)
-    params = compile_plan(sc, max_prop, scoring, int(pop.network.group_off[-1]))
+    params = compile_plan(sc, pop.people.max_propensity, scoring, int(pop.network.group_off[-1]))
     nm = names_of(sc)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
-                       n_groups=len(pop.people.group_names))
+                       n_groups=len(pop.people.group_names),
+                       tie_slots=int(pop.network.tie_indices.shape[0]))
     return Prepared(sc, pop, params, state, nm)
 
 
@@ -196,7 +195,14 @@ def observe_of(pp: Prepared, agent, beh, day: int, seed: int):
     from scoresim.engine.context import DayKey
     from scoresim.engine.stages.observe import observe
 
-    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)
+    return observe(agent, beh, DayKey(seed, day), pp.params.observe, pp.people.arrays)[:2]
+
+
+def observe_all(pp: Prepared, day: int, seed: int):
+    """(agent, behaviour, target, status) of a day's acts, observed."""
+    agent, beh, _ = act_of(pp, day, seed)
+    target, status = observe_of(pp, agent, beh, day, seed)
+    return agent, beh, target, status
 
 
 def score_of(pp: Prepared, agent, beh, target, status, day: int, plan: Plan | None = None,
@@ -269,9 +275,9 @@ def services_of(pp: Prepared, day: int, seed: int, state: State | None = None):
 
 
 def respond_of(pp: Prepared, state: State | None = None):
-    """The respond stage of one day; returns its row of counts."""
+    """The respond stage of one day; returns its counts (``Responded``)."""
     from scoresim.engine.stages.respond import respond
 
     p = pp.params
     return respond(_span(pp), p.respond, p.scoring.grade_bounds.shape[0], pp.net.ties,
-                   (state or pp.state).arrays)
+                   (state or pp.state).arrays, pp.people.arrays)

@@ -26,7 +26,8 @@ FLOORS = [
     {"population", "engine"},
     {"results"},
     {"sim"},
-    {"experiments", "scale"},
+    {"scale"},
+    {"experiments"},
     {"report"},
     {"explore"},
     {"cli"},
@@ -49,11 +50,17 @@ MODULES = _modules()
 
 
 def _imports(name: str, path: Path) -> set[str]:
-    """The scoresim modules a module imports (anywhere in it, lazily or not)."""
+    """The scoresim modules a module imports at run time (anywhere in it, lazily or not;
+    imports for type checkers only, under ``if TYPE_CHECKING:``, are not dependencies)."""
     tree = ast.parse(path.read_text())
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    typing_only = {id(n) for block in ast.walk(tree) if isinstance(block, ast.If)
+                   and isinstance(block.test, ast.Name) and block.test.id == "TYPE_CHECKING"
+                   for n in ast.walk(block)}
     out = set()
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
@@ -166,11 +173,12 @@ def test_random_streams_never_collide():
     ties = ([rng.tie_region(layer, r) for layer in range(K) for r in range(K)]
             + [rng.tie_cross(layer, c, g) for layer in range(K) for c in range(0, K, 7)
                for g in range(K)])
-    for subs in (visit, ties):
+    names = [rng.name_at_home(b) for b in range(K)] + [rng.name_at_venue(k) for k in range(K)]
+    for subs in (visit, ties, names):
         assert len(set(subs)) == len(subs)
     stages = [rng.ACT, rng.ACT_ACCEPT, rng.OBSERVE, rng.SERVICE, rng.APPEAL, rng.VISIT,
-              rng.VENUE_ACT, rng.BUILD_TIES, rng.LIST_ENTRY, rng.LIST_REMOVAL,
-              rng.SERVICE_ACCEPT, rng.SERVICE_AFTER]
+              rng.VENUE_ACT, rng.WATCH_LIST, rng.NAME, rng.BUILD_TIES, rng.AVOID,
+              rng.LIST_ENTRY, rng.LIST_REMOVAL, rng.SERVICE_ACCEPT, rng.SERVICE_AFTER]
     assert len(set(stages)) == len(stages)
     # the keys themselves: distinct (stage, sub) pairs give distinct streams
     keys = {int(rng.stream(3, 5, s, sub)) for s, sub in itertools.product(stages, range(300))}

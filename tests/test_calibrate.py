@@ -99,7 +99,7 @@ def test_the_spc_targets_are_shipped_and_scaled_by_china():
     published = {"ever_listed_2017": 9.59e6, "ever_listed_2018": 13e6,
                  "flights_denied_2017": 9.36e6, "flights_denied_2018": 17.46e6,
                  "rail_denied_2017": 3.67e6, "rail_denied_2018": 5.47e6,
-                 "new_listings_2024": 2.457e6, "removals_2024": 2.821e6}
+                 "new_listings_2024": 2.457e6, "exits_2024": 2.821e6}
     for name, count in published.items():
         assert ts.targets[name].count == count
         assert ts.per_capita_target(name) == pytest.approx(count / CHINA)

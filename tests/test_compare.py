@@ -67,6 +67,9 @@ def test_a_scenario_compared_with_itself_differs_by_exactly_zero() -> None:
         if math.isnan(values.loc[row.metric, "mean"]):  # undefined in both: no difference
             assert row.n == 0
             continue
+        if row.n < 2:  # defined in one seed only (a share of rare false alerts): no interval
+            assert row.mean == 0.0 and row.n == 1, row.metric
+            continue
         assert (row.mean, row.lo, row.hi, row.n) == (0.0, 0.0, 0.0, 2), row.metric
     a, b = (comp.per_seed[comp.per_seed["scenario"] == x]["value"].to_numpy()
             for x in comp.labels)

@@ -125,7 +125,10 @@ def test_a_spill_too_small_to_tip_a_score_is_never_the_cause():
 def _pinned_case(false_match: float, spillover: float):
     return minimal_scenario(
         layers={"household": {"kind": "group", "size": {3: 1.0}, "spillover": spillover}},
-        channels={"cam": {"observe": 1.0, "false_match": false_match}},
+        # with false matches on, no face is found on the list (recognition 0): every
+        # sighting raises a false alert that names someone else
+        channels={"cam": {"observe": 1.0, "recognition": 0.0 if false_match else 1.0,
+                          "false_match": false_match}},
         behaviours={"bad": {"rate": 0.01, "channel": "cam"}},
         scoring={"recovery_per_day": 0.5, "rules": {"bad": -40},
                  "grades": {"ok": 950, "low": None}},
@@ -148,9 +151,9 @@ def test_without_own_penalties_every_sanction_is_for_others_acts():
 
 def test_without_association_and_recognition_errors_no_one_is_sanctioned_for_others():
     f = run_sim("default", 20_000, 240, seed=SEED, overrides=[
-        "channels.camera.false_match=0", "safeguards.association_penalties=false",
+        "channels.camera.fmr=0", "safeguards.association_penalties=false",
         "sanctions.school_ban.reaches=null"]).summary["final"]
-    assert f["ever_sanctioned_frac"] > 0.005
+    assert f["ever_sanctioned_frac"] > 0.002  # 40 people
     assert f["sanctioned_for_others_acts_frac"] == 0.0
     assert f["never_acted_sanctioned_frac"] == 0.0
     # people and activations apart: some are sanctioned more than once
@@ -161,7 +164,7 @@ def test_protecting_speech_removes_sanctions_for_speech():
     base = run_sim("default", 20_000, 240, seed=SEED).summary["final"]
     safe = run_sim("default", 20_000, 240, seed=SEED, overrides=[
         "safeguards.protected=[online_criticism, offline_criticism]"]).summary["final"]
-    assert base["sanctioned_for_expression_frac"] > 0.005
+    assert base["sanctioned_for_expression_frac"] > 0.002  # 40 people
     assert safe["sanctioned_for_expression_frac"] == 0.0
     assert safe["ever_sanctioned_frac"] < base["ever_sanctioned_frac"]
 

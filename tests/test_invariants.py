@@ -37,7 +37,7 @@ BUSY = {
     "behaviours.debt_repayment.rate": 0.05,
     "lists.dishonest_debtors.grace_days": 2,
     "lists.dishonest_debtors.expire_days": 6,
-    "channels.camera.false_match": 0.05,
+    "channels.camera.watch_list": 0.5,  # half the faces are not on the list: false alerts
     "safeguards.appeals.enabled": True,
     "safeguards.appeals.delay_days": 2,
     "sanctions.loan_denial.min_days": 3,
@@ -261,7 +261,7 @@ def test_a_visibility_change_keeps_neighbour_counts_consistent(before, after):
         layers={"kin": {"kind": "ties", "mean_degree": 4}},
         lists={"L": {"enter_on": "bad", "expire_days": 10}},
         sanctions={"S": {"when": {"on_list": "L"}, "visible": before}},
-        responses={"caution_from_sanctioned_ties": 0.01},
+        responses={"risk_from_sanctioned_ties": 0.01},
         timeline=[{"day": 1, "set": {"behaviours.bad.rate": 0.0}},
                   {"day": 5, "set": {"sanctions.S.visible": after}}])
     res = run_sim(sc, n, 15, seed=2)
@@ -273,7 +273,8 @@ def test_a_visibility_change_keeps_neighbour_counts_consistent(before, after):
     caution = d["mean_caution"].to_numpy()
     assert np.all(caution <= 1.0)
     visible_days = np.repeat([before, after, False], 5)  # days 0-4, 5-9 (listed), 10-14
-    # caution grows exactly on the days a visible sanction is in view, and is flat otherwise
+    # caution grows exactly on the days a visible sanction is in view (toward the share of
+    # ties visibly sanctioned), and otherwise falls back or stays at 0
     grows = np.diff(np.r_[0.0, caution]) > 0
     np.testing.assert_array_equal(grows, visible_days)
 
@@ -286,7 +287,7 @@ _TIMELINE_SCRIPT = textwrap.dedent("""
     sc = {
         "name": "t",
         "population": {"regions": {"all": {"share": 1.0}}},
-        "channels": {"cam": {"observe": 1.0, "false_match": 0.5}},
+        "channels": {"cam": {"observe": 1.0, "false_match": 0.5, "watch_list": 0.5}},
         "behaviours": {"bad": {"rate": 0.05, "channel": "cam"}},
         "scoring": {"rules": {"bad": -1}},
         "lists": {"L": {"enter_on": "bad", "expire_days": 3}},
@@ -357,7 +358,7 @@ def test_final_state_is_consistent(busy_pair):
     pop = build_population(sc, n, 7)
     names = list(sc.sanctions)
     S = len(names)
-    params = compile_plan(sc, pop.people.propensity.max(axis=1))
+    params = compile_plan(sc, pop.people.max_propensity)
     np.testing.assert_array_equal(s.eff_mask, s.own_mask | s.reach_mask)
     for k in range(S):
         assert s.sanctioned_count[k] == np.count_nonzero(s.eff_mask & (1 << k)), names[k]

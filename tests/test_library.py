@@ -13,7 +13,8 @@ from scoresim import ScenarioError, Sim, build_population, load_scenario
 from scoresim.engine.compile import compile_plan, names_of
 from scoresim.scenario import apply_changes, builtin_scenarios
 
-LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points")
+LIBRARY = ("none", "rongcheng", "national", "safeguarded", "credit-bureau", "national-points",
+           "cardiff-2017", "met-2019", "chilling-shock")
 LAUNCH = date(2013, 11, 1)  # national's day 0: the court list's launch
 
 
@@ -181,6 +182,7 @@ def test_safeguarded_is_national_with_the_safeguards():
     expression = {k for k, v in nat.behaviours.items() if v.expression}
     assert set(s.protected) == expression == {"online_criticism", "offline_criticism"}
     assert s.association_penalties is False and s.human_review is True
+    assert s.review.reviewers == 2  # AI Act Art. 14(5): two people verify
     assert s.appeals.enabled is True
 
 

@@ -32,12 +32,15 @@ from scoresim.sim import Sim
 # summary.json fields that measure the machine (or the command line), not the model: the only
 # fields allowed to differ between a partitioned and a single-process run
 TIMING = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second")
-NOT_MODEL = (*TIMING, "command")
+# and what only a partitioned run reports (its actors' memory and traffic) or counts otherwise
+# (the bytes every actor holds)
+NOT_MODEL = (*TIMING, "command", "partitions", "bytes_per_agent")
 
 N, DAYS = 16_000, 20  # 4 blocks of 4,096 agents: enough for 4 partitions
 
 # the overseas scenario pushed so that every cross-partition path is taken with 4 partitions:
-# the city abroad spans partitions (false matches at its venues land elsewhere), list
+# the city abroad spans partitions (false alerts at its venues and at home name people held
+# elsewhere), list
 # sanctions reach work teams (which span partitions), work firms are rated (and owned
 # elsewhere than some of their members), and visibility is switched off and on again
 CROSS = {
@@ -47,8 +50,14 @@ CROSS = {
     "sanctions.school_ban.reaches": "work",
     "layers.work.rating": {"weight": 1.0, "threshold": 990},
     "lists.firm_list": {"enter_on_rating": "work", "grace_days": 0},
+    # false alerts name people on a watch list anywhere in the gallery; review checks them
+    "channels.camera.watch_list": 0.5,
+    "channels.venue_camera.watch_list": 0.5,
+    "safeguards.human_review": True,
     "timeline": [{"day": 7, "set": {"sanctions.travel_ban.visible": False}},
                  {"day": 14, "set": {"sanctions.travel_ban.visible": True}}],
+    # ties to the listed are cut, and the listed and their neighbours are in other ranges
+    "responses.avoidance": {"enabled": True, "daily_probability": 0.3},
 }
 
 
@@ -80,19 +89,25 @@ def _check_same(got, want) -> None:
     pd.testing.assert_frame_equal(got.daily, want.daily, check_exact=True)
 
 
-def _run_and_inspect(sim: Sim, k: int, actors: list) -> tuple[object, list[dict], list[bool]]:
+def _run_and_inspect(sim: Sim, k: int, actors: list) -> tuple[object, list[dict], list[dict]]:
     res = run_partitioned(sim, k, workers=actors)
     finals = ray.get([w.final.remote() for w in actors[:k]])
-    untouched = ray.get([w.outside_untouched.remote() for w in actors[:k]])
-    return res, [f["work"] for f in finals], untouched
+    infos = ray.get([w.info.remote() for w in actors[:k]])
+    return res, [f["work"] for f in finals], infos
 
 
-def _check_split(work: list[dict], untouched: list[bool], bounds: np.ndarray, days: int,
+def _check_split(work: list[dict], infos: list[dict], bounds: np.ndarray, days: int,
                  total_acts: int) -> None:
     """Each actor did only its own agents' part: it measured exactly its range each day, the
-    acts are divided among the actors, and no agent outside its range was touched there."""
-    assert all(untouched)
+    acts are divided among the actors, and it holds its range's state alone (every agent
+    outside it is mapped with no access: a touch would have stopped the actor)."""
     assert [w["agent_days"] for w in work] == list(np.diff(bounds) * days)
+    assert [(i["lo"], i["hi"]) for i in infos] == list(zip(bounds[:-1], bounds[1:], strict=True))
+    state = [i["state_bytes"] for i in infos]
+    n = int(bounds[-1])
+    for b, lo, hi in zip(state, bounds[:-1], bounds[1:], strict=True):
+        # a range's share of the whole state, give or take a page a row of each array
+        assert b <= (hi - lo) / n * state_bytes_of_whole(n) + 64 * 4096 + 1
     assert sum(w["acts"] for w in work) == total_acts
     assert all(0 < w["acts"] < total_acts for w in work) or len(work) == 1
 
@@ -154,19 +169,24 @@ def test_ranges_respond_and_measure_as_the_whole(cuts: list[int]) -> None:
     k = p.scoring.grade_bounds.shape[0]
     everyone = Span(n, 0, n)
     busy, expected = busy_agents(everyone, p.scoring, p.sanction, whole.arrays, step)
-    expected = expected + respond(everyone, p.respond, k, net.ties, whole.arrays)
-    got, got_busy = 0, []
+    whole_resp = respond(everyone, p.respond, k, net.ties, whole.arrays, pop.people.arrays)
+    expected = expected + whole_resp.row
+    got, got_busy, by_group = 0, [], 0
     for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
         part = copy.deepcopy(start)  # each partition's actor has its own state
         part.sanctioned_group[:] = np.bincount(group[lo:hi][part.eff_mask[lo:hi] != 0],
                                                minlength=G)
         b, row = busy_agents(Span(n, lo, hi), p.scoring, p.sanction, part.arrays, step)
-        got = got + row + respond(Span(n, lo, hi), p.respond, k, net.ties, part.arrays)
+        resp = respond(Span(n, lo, hi), p.respond, k, net.ties, part.arrays, pop.people.arrays)
+        got = got + row + resp.row
+        by_group = by_group + resp.by_group
         got_busy.append(b)
-        for name in ("caution", "today", "score"):
+        for name in ("caution", "own_risk", "today", "score"):
             np.testing.assert_array_equal(getattr(part, name)[lo:hi],
                                           getattr(whole, name)[lo:hi])
     np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(by_group, whole_resp.by_group)
+    np.testing.assert_array_equal(whole_resp.by_group[:, 2], np.bincount(group, minlength=G))
     np.testing.assert_array_equal(np.concatenate(got_busy), busy)
     sweep = measure_counts(p.scoring.grade_bounds, G, whole.score, whole.caution,
                            whole.eff_mask, group)
@@ -187,11 +207,18 @@ def test_ranges_on_one_state_keep_the_marks_of_blocks_they_cut() -> None:
     whole.mark_live()
     shared = copy.deepcopy(whole)
     k = p.scoring.grade_bounds.shape[0]
-    respond(Span(n, 0, n), p.respond, k, net.ties, whole.arrays)
+    people = pop.people.arrays
+    respond(Span(n, 0, n), p.respond, k, net.ties, whole.arrays, people)
     for lo, hi in zip([0, 4096, 4097, 12_000], [4096, 4097, 12_000, n], strict=True):
-        respond(Span(n, lo, hi), p.respond, k, net.ties, shared.arrays)
+        respond(Span(n, lo, hi), p.respond, k, net.ties, shared.arrays, people)
     np.testing.assert_array_equal(shared.caution, whole.caution)
-    assert whole.caution[4097] < 0.5  # the decay was applied
+    assert whole.caution[4097] < 0.5  # caution fell toward its (zero) perceived risk
+
+
+def state_bytes_of_whole(n: int, scenario: str = "default") -> int:
+    """The bytes of the state of a whole population of n (the single process's)."""
+    sim = Sim(scenario, agents=n, days=0, seed=7)
+    return sim.prepare(build_population(sim.scenario, n, 7))[2].nbytes()
 
 
 # ------------------------------------------------------------------ whole runs
@@ -203,10 +230,10 @@ def default_single():
 @pytest.mark.parametrize("k", [1, 2, 4])
 def test_default_partitioned_is_bit_identical(actors, default_single, k: int) -> None:
     sim = Sim("default", agents=N, days=DAYS, seed=7)
-    res, work, untouched = _run_and_inspect(sim, k, actors)
+    res, work, infos = _run_and_inspect(sim, k, actors)
     _check_same(res, default_single)
     total = sum(default_single.summary["final"]["acts"].values())
-    _check_split(work, untouched, partition_bounds(sim, k), DAYS, total)
+    _check_split(work, infos, partition_bounds(sim, k), DAYS, total)
 
 
 def test_cli_partitions_writes_identical_files(local_ray, tmp_path: Path) -> None:
@@ -221,7 +248,8 @@ def test_cli_partitions_writes_identical_files(local_ray, tmp_path: Path) -> Non
     r = runner.invoke(app, [*args, "--out", str(two), "--partitions", "2"])
     assert r.exit_code == 0, r.output
     a, b = (json.loads((d / "summary.json").read_text()) for d in (one, two))
-    assert set(a) == set(b) and {k for k in a if a[k] != b[k]} <= set(NOT_MODEL)
+    assert set(b) - set(a) == {"partitions"}  # the actors' memory and traffic
+    assert {k for k in a if a[k] != b[k]} <= set(NOT_MODEL)
     assert (one / "daily.parquet").read_bytes() == (two / "daily.parquet").read_bytes()
 
 
@@ -229,13 +257,36 @@ def test_cross_partition_paths_are_bit_identical(actors) -> None:
     k = 4
     sim = lambda: Sim("overseas-venue", agents=N, days=DAYS, seed=5, overrides=CROSS)  # noqa: E731
     want = sim().run()
-    res, work, untouched = _run_and_inspect(sim(), k, actors)
+    res, work, infos = _run_and_inspect(sim(), k, actors)
     _check_same(res, want)
     total = sum(want.summary["final"]["acts"].values())
-    _check_split(work, untouched, partition_bounds(sim(), k), DAYS, total)
+    _check_split(work, infos, partition_bounds(sim(), k), DAYS, total)
     sent = {key: sum(w.get(key, 0) for w in work) for key in
             ("sent_hits", "sent_visibility", "sent_reach", "sent_firm_penalties",
-             "sent_victims")}
+             "sent_victims", "sent_cuts", "sent_cut_backs")}
     assert all(v > 0 for v in sent.values()), sent  # every kind of message went across
     assert want.summary["final"]["ever_listed"]["firm_list"] > 0
     assert want.summary["overseas"]["false_matches_onto_enrolled"] > 0
+    assert want.summary["final"]["ties_cut"] > 0
+
+
+def test_an_actor_holds_its_range_and_faults_on_another(tmp_path: Path) -> None:
+    """A partition's state and traits hold memory for its range alone: its own agents read
+    and write, and a touch of another range's agent stops the process (no silent reads)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, sys\n"
+        "from scoresim import load_scenario\n"
+        "from scoresim.experiments.partition_worker import PartitionWorker\n"
+        "w = PartitionWorker(load_scenario('default'), 16000, 1, 0, True,\n"
+        "                    np.array([0, 8192, 16000]), 1)\n"
+        "assert w.pop.people.propensity.shape[1] == 16000\n"
+        "print(int(w.s.score[9000]), float(w.pop.people.propensity[0, 9000]) > 0, flush=True)\n"
+        f"print(int(w.s.{'{}'}[100]), flush=True)\n")
+    for array in ("score", "caution", "list_state[0]"):
+        p = subprocess.run([sys.executable, "-c", code.format(array)], capture_output=True,
+                           text=True, timeout=300)
+        assert p.stdout.split("\n")[0] == "100000 True", (array, p.stdout, p.stderr[-2000:])
+        assert p.returncode == -11, (array, p.returncode, p.stderr[-2000:])  # SIGSEGV

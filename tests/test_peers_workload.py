@@ -29,7 +29,7 @@ def test_compiles_to_the_stated_model(scenario):
     p = compile_plan(scenario, np.zeros(0, np.float32))
     assert p.act.rate.tolist() == [0.002] and p.act.deterrability.tolist() == [1.0]
     assert p.act.bound.tolist() == [0.002]  # candidates at the zero-caution rate
-    assert p.observe.observe.tolist() == [0.6] and p.observe.false_match.tolist() == [0.0]
+    assert p.observe.observe.tolist() == [0.6] and not p.observe.fpir.any()
     assert p.score.points.tolist() == [[-3000]]  # -30 points, fixed point x100
     # the spill stage's amount: round(points x spillover) in fixed point = exactly -5 points
     assert np.int32(round(-3000 * p.spill.tie_layers[0])) == -500
@@ -37,7 +37,8 @@ def test_compiles_to_the_stated_model(scenario):
     assert p.scoring.initial == 100_000 and p.scoring.recovery == 50
     assert p.sanction.threshold.tolist() == [90_000]  # sanctioned while score < 900
     assert p.sanction.visible_bits == 1  # neighbours see the sanction
-    assert (p.respond.from_ties, p.respond.decay) == (0.05, 0.01)
+    # caution closes 1 - 2**(-1/14) of the gap to the share of sanctioned neighbours a day
+    assert (p.respond.from_ties, p.respond.follow) == (1.0, 1 - 2 ** (-1 / 14))
     assert (p.respond.from_penalty, p.respond.from_sanction) == (0.0, 0.0)
     assert scenario.layers["peers"].local_share == 0.0  # a plain random network
 

@@ -48,9 +48,12 @@ def test_plan_command_prints_memory_and_time(tmp_path: Path):
     j = tmp_path / "plan.json"
     r = runner.invoke(app, ["plan", "--agents", "1000000", "--partitions", "4",
                             "--json", str(j), "--set", "layers.friends.mean_degree=4",
-                            "--set", "population.groups={everyone: {share: 1.0}}"])
+                            "--set", "population.groups={everyone: {share: 1.0}}",
+                            "--set", "layers.kin.assortativity={group: 0, region: 1}",
+                            "--set", "layers.friends.assortativity={group: 0, region: 1}"])
     assert r.exit_code == 0, r.output
     assert "tie_indices" in r.output and "time per day" in r.output and "K = 4" in r.output
+    assert "memory per actor" in r.output
     import json
 
     data = json.loads(j.read_text())

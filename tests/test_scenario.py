@@ -257,3 +257,129 @@ def test_error_pickles():
     err = ScenarioError("bad", file="x.yaml", line=3, key="a.b")
     again = pickle.loads(pickle.dumps(err))
     assert str(again) == str(err) == "x.yaml:3: a.b: bad"
+
+
+# ---------------------------------------------------------------- hostile files
+LAUGHS = "".join(f"{k}: &{k} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+                 for p, k in zip([None, *"abcdefgh"], "abcdefghi", strict=True))
+ALIAS_TOWER = "".join(f"a{k}: &a{k} [{f'*a{k - 1}' if k else '0'}]\n" for k in range(40))
+HOSTILE = {  # text, the line named, what the message says
+    "billion laughs": (LAUGHS.encode(), 5, "more than 100,000 values"),
+    "recursive anchor": (b"name: x\na: &a [1, *a]\n", 2, "recursive anchor"),
+    "deep nesting": (b"name: x\na: " + b"[" * 200 + b"]" * 200 + b"\n", 2,
+                     "nested more than 32 levels"),
+    "deep through aliases": (ALIAS_TOWER.encode(), None, "nested more than 32 levels"),
+    "NUL": (b"name: x\ndescription: a\x00b\n", 2, "control character '\\x00'"),
+    "escape character": (b"name: x\n\n\x1b[31m: 1\n", 3, "control character '\\x1b'"),
+    "not UTF-8": (b"name: x\n# caf\xe9\n", 2, "not UTF-8 text (byte 0xe9)"),
+    "lone surrogate": (b'name: "a\\ud800"\n', 1, "lone surrogate"),
+    "line break in a name": (b'behaviours: {"a\\nb": {rate: 0.1}}\n', 1,
+                             "control character '\\n'"),
+    "too big": (b"name: x\n" + b"#" * (9 * 2**20) + b"\n", None, "too big"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_hostile_files_get_one_line_with_file_and_line(tmp_path, case):
+    import tracemalloc
+
+    text, line, needle = HOSTILE[case]
+    path = tmp_path / "s.yaml"
+    path.write_bytes(text)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ScenarioError) as info:
+            load_scenario(str(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    err = info.value
+    assert err.file == str(path) and needle in str(err) and "\n" not in str(err)
+    if line is not None:
+        assert err.line == line and str(err).startswith(f"{path}:{line}: ")
+    assert peak < 64 * 2**20 + len(text) * 4  # refused before anything is expanded
+
+
+def test_extends_cycles_and_missing_parents_name_the_extends_line(tmp_path):
+    write(tmp_path, "name: me\nextends: me.yaml\n", "me.yaml")
+    with pytest.raises(ScenarioError, match=r"me.yaml:2: extends: a cycle of extends: "
+                                            r"me.yaml -> me.yaml$"):
+        load_scenario(str(tmp_path / "me.yaml"))
+    write(tmp_path, "extends: b.yaml\n", "a.yaml")
+    write(tmp_path, "description: b\nextends: a.yaml\n", "b.yaml")
+    with pytest.raises(ScenarioError, match=r"b.yaml:2: extends: a cycle of extends: "
+                                            r"a.yaml -> b.yaml -> a.yaml$"):
+        load_scenario(str(tmp_path / "a.yaml"))
+    write(tmp_path, "name: x\nextends: nope.yaml\n", "x.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(str(tmp_path / "x.yaml"))
+    assert (info.value.line, info.value.key) == (2, "extends") and "'nope.yaml'" in str(
+        info.value)
+    write(tmp_path, "extends: nationl\n", "y.yaml")
+    with pytest.raises(ScenarioError, match="did you mean 'national'"):
+        load_scenario(str(tmp_path / "y.yaml"))
+    write(tmp_path, "extends: default\ndescription: parent\n", "parent.yaml")
+    write(tmp_path, "extends: parent.yaml\nscoring: {initial: 900}\n", "child.yaml")
+    child = load_scenario(str(tmp_path / "child.yaml"))
+    assert (child.description, child.scoring.initial) == ("parent", 900)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "1e308", "-1e308"])
+@pytest.mark.parametrize("path", [
+    "population.traits.dissent.beta=[{v}, 12]", "scoring.initial={v}",
+    "layers.household.size.1={v}", "scoring.rules.online_criticism={v}",
+    "timeline.0.set.scoring.rules.online_criticism={v}", "channels.camera.gallery={v}",
+    "lists.dishonest_debtors.expire_days={v}",
+])
+def test_numbers_are_finite_and_bounded(value, path):
+    override = path.format(v=value)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("default", [override])
+    assert str(info.value).startswith(f"--set {override}: ")
+
+
+# ---------------------------------------------------------------- validate == run
+def test_timeline_changes_are_checked_as_a_run_checks_them(tmp_path):
+    from scoresim import Sim
+
+    path = write(tmp_path, SMALL.replace("{behaviours.talk.rate: 0.2}",
+                                         "{scoring_enabled: false}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert (info.value.line, info.value.key) == (13, "timeline.0.set.scoring_enabled")
+    assert "cannot change during a run" in str(info.value)
+    with pytest.raises(ScenarioError) as again:  # a run refuses it with the same line
+        Sim(path, agents=100, days=1)
+    assert str(again.value) == str(info.value)
+    path = write(tmp_path, "extends: default\ntimeline:\n  - day: 10\n    set:\n"
+                 "      sanctions.new_ban: {when: {on_list: dishonest_debtors}}\n", "e.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert (info.value.line, info.value.key) == (5, "timeline.0.set.sanctions.new_ban")
+    assert "adds new_ban" in str(info.value)
+    with pytest.raises(ScenarioError, match=r"^--set timeline.0.set.layers.kin.mean_degree=3: "
+                       r"the change on day 180: cannot change during a run \(only spillover\)"):
+        load_scenario("default", ["timeline.0.set.layers.kin.mean_degree=3"])
+
+
+def test_every_error_is_kept_and_messages_stay_on_one_line(tmp_path):
+    path = write(tmp_path, SMALL.replace("rate: 0.1", "rate: -1\n    deterability: 2")
+                 .replace("observe: 0.3}", "observe: 0.3, recogniton: 1}"))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    found = [(e.line, e.key, e.message) for e in info.value.all_errors()]
+    assert (9, "behaviours.talk.rate", "Input should be greater than or equal to 0") in found
+    assert (10, "behaviours.talk.deterability",
+            "unknown key (did you mean 'deterrability'?)") in found
+    assert (6, "channels.online.recogniton", "unknown key (did you mean 'recognition'?)") in found
+    assert str(info.value).endswith("(and 2 more errors: `scoresim validate` lists them all)")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("default", ['name="two\nlines"', "layers.kin.spilover=1",
+                                  "behaviours.online_critcism.rate=1"])
+    assert "\n" not in str(info.value) and "\\n" in str(info.value)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario("default", ["layers.kin.spilover=1", "behaviours.online_critcism.rate=1"])
+    assert [e.override for e in info.value.all_errors()] == [
+        "layers.kin.spilover=1", "behaviours.online_critcism.rate=1"]
+    assert "did you mean 'spillover'" in str(info.value)
+    assert "did you mean 'online_criticism'" in info.value.more[0].message

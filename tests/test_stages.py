@@ -21,11 +21,11 @@ from conftest import (
     chi_square_bound,
     deep_merge,
     minimal_scenario,
+    observe_all,
     prepare,
     run_sim,
 )
 from conftest import act_of as act
-from conftest import observe_of as observe
 from conftest import recover_of as recover
 from conftest import respond_of as respond
 from conftest import sanction_of as sanction
@@ -35,7 +35,12 @@ from conftest import spill_of as spill
 from scoresim.core import rng
 from scoresim.core.constants import FIXED, NEVER
 from scoresim.engine.measure import CAUTION_UNIT
-from scoresim.engine.stages.observe import DISMISSED, FALSE, OBSERVED
+from scoresim.engine.stages.observe import (
+    ALERT,
+    DISMISSED,
+    FALSE,
+    OBSERVED,
+)
 from scoresim.engine.state import (
     ASSOC_PENALISED,
     COMMITTED,
@@ -276,12 +281,13 @@ def test_act_overflow_path_gives_the_same_acts(monkeypatch):
 
 # ================================================================ observe
 def _observe_all(pp, day=0, seed=SEED):
-    agent, beh, _ = act(pp, day, seed)
-    target, status = observe(pp, agent, beh, day, seed)
-    return agent, beh, target, status
+    return observe_all(pp, day, seed)
 
 
 def test_observation_probability_by_channel_region_and_group():
+    """A camera captures an act with the region's coverage times the group's watch
+    multiplier (capped); the face is then recognised with 1 - FNIR. A single watch multiplier
+    applies to the camera channels only: online monitoring sees everyone alike."""
     n = 200_000
     pp = prepare(minimal_scenario(
         population={"regions": {"all": DELETE, "east": {"share": 0.4, "camera_coverage": 0.6},
@@ -295,18 +301,23 @@ def test_observation_probability_by_channel_region_and_group():
     agent, beh, target, status = _observe_all(pp)
     region, group = pp.people.region[agent], pp.people.group[agent]
     seen = (status & OBSERVED) != 0
-    np.testing.assert_array_equal(target[seen], agent[seen])
-    assert np.all(target[~seen] == -1)
-    assert not np.any(status & (FALSE | DISMISSED))
+    alert = (status & ALERT) != 0
+    cam = beh == 0
+    named = alert | (seen & ~cam)  # online knows whom it sees; a camera names its alerts
+    np.testing.assert_array_equal(target[named], agent[named])
+    assert np.all(target[~named] == -1) and not np.any(status & (FALSE | DISMISSED))
+    assert not np.any(alert[~cam])
     cover, watch = (0.6, 0.2), (1.0, 3.0)
     for b, name in enumerate(pp.names.behaviours):
         for r in range(2):
             for g in range(2):
                 sel = (beh == b) & (region == r) & (group == g)
-                if name == "bad":  # camera: region coverage x watch (capped) x recognition
-                    q = min(1.0, cover[r] * watch[g]) * 0.9
-                else:  # online: fixed probability x watch (capped)
-                    q = min(1.0, 0.3 * watch[g])
+                if name == "bad":  # camera: region coverage x watch (capped)
+                    q = min(1.0, cover[r] * watch[g])
+                    assert_binomial(int(np.sum(alert & sel)), int(np.sum(seen & sel)), 0.9,
+                                    f"cam recognised in region {r} group {g}")
+                else:  # online: a fixed probability, no camera multiplier
+                    q = 0.3
                 assert_binomial(int(np.sum(seen & sel)), int(sel.sum()), q,
                                 f"{name} seen in region {r} group {g} (q={q:.3f})")
 
@@ -327,78 +338,6 @@ def test_observation_draws_are_independent_across_many_behaviours():
         assert_binomial(int(seen[k].sum()), n, 0.5, f"behaviour {k} seen")
     same = np.mean(seen[64, :-1] == seen[0, 1:])
     assert_near(same, 0.5, np.sqrt(0.25 / (n - 1)), "agreement of unrelated sightings")
-
-
-def test_false_matches_stay_in_region_and_group_and_never_hit_the_actor():
-    n = 60_000
-    pp = prepare(minimal_scenario(
-        population={"regions": {"all": DELETE, "a": {"share": 0.5}, "b": {"share": 0.5}},
-                    "groups": {"maj": {"share": 0.9},
-                               "min": {"share": 0.1, "false_match_multiplier": 4.0}}},
-        channels={"cam": {"observe": 1.0, "false_match": 0.05}},
-        behaviours={"bad": {"rate": 1.0, "channel": "cam"}}), n)
-    agent, beh, target, status = _observe_all(pp)
-    assert len(agent) == n and np.all(status & OBSERVED)
-    wrong = (status & FALSE) != 0
-    np.testing.assert_array_equal(target[~wrong], agent[~wrong])
-    assert np.all(target[wrong] != agent[wrong])
-    ppl = pp.people
-    np.testing.assert_array_equal(ppl.region[target], ppl.region[agent])
-    np.testing.assert_array_equal(ppl.group[target], ppl.group[agent])
-    for g, f in ((0, 0.05), (1, 0.2)):
-        sel = ppl.group[agent] == g
-        assert_binomial(int(np.sum(wrong & sel)), int(sel.sum()), f, f"false share, group {g}")
-    # the wrongly matched person is uniform within the actor's cell
-    G = len(ppl.group_names)
-    cell = ppl.region.astype(np.int64)[agent[wrong]] * G + ppl.group[agent[wrong]]
-    big = cell == 0
-    lo, hi = ppl.cell_start[0], ppl.cell_start[1]
-    pos = ((target[wrong][big] - lo) * 20 // (hi - lo)).astype(np.int64)
-    bins = np.bincount(pos, minlength=20)
-    exp = big.sum() / 20
-    chi2 = float(np.sum((bins - exp) ** 2 / exp))
-    assert chi2 < chi_square_bound(19), f"target position chi-square {chi2:.1f}"
-
-
-def test_no_false_match_in_a_cell_of_one():
-    pp = prepare(minimal_scenario(
-        population={"groups": {"maj": {"share": 0.999}, "lone": {"share": 0.001}}},
-        channels={"cam": {"observe": 1.0, "false_match": 1.0}},
-        behaviours={"bad": {"rate": 1.0, "channel": "cam"}}), 1000)
-    agent, _, target, status = _observe_all(pp)
-    lone = np.flatnonzero(pp.people.group == 1)
-    assert len(lone) == 1
-    k = np.flatnonzero(agent == lone[0])[0]
-    assert target[k] == lone[0] and not status[k] & FALSE
-    others = agent != lone[0]
-    assert np.all(status[others] & FALSE) and np.all(target[others] != agent[others])
-
-
-def test_human_review_dismisses_false_matches_and_unconfirmed_sightings():
-    n, cov, f = 200_000, 0.5, 0.2
-    pp = prepare(minimal_scenario(
-        population={"regions": {"all": {"camera_coverage": cov}}},
-        channels={"cam": {"observe": "coverage", "false_match": f}},
-        behaviours={"bad": {"rate": 1.0, "channel": "cam"},
-                    "paper": {"rate": 0.2, "channel": "rec"}},
-        safeguards={"human_review": True}), n)
-    agent, beh, target, status = _observe_all(pp)
-    cam = beh == 0
-    seen = cam & ((status & OBSERVED) != 0)
-    true_ = seen & ((status & FALSE) == 0)
-    false_ = seen & ((status & FALSE) != 0)
-    dismissed = (status & DISMISSED) != 0
-    # a true sighting stands only if a second, independent one is made and is right
-    assert_binomial(int(np.sum(dismissed & true_)), int(true_.sum()), 1 - cov * (1 - f),
-                    "true sightings dismissed")
-    # a false match stands only if the second sighting names the same wrong person
-    kept_false = int(np.sum(false_ & ~dismissed))
-    expected = false_.sum() * cov * f / (n - 1)
-    assert kept_false <= expected + Z * math.sqrt(expected) + 1
-    assert int(np.sum(dismissed & ~seen)) == 0
-    # a channel with no false matches and a fixed probability is not reviewed
-    assert not np.any(dismissed[~cam])
-    assert np.all(status[~cam] & OBSERVED)
 
 
 # ================================================================ score and list
@@ -778,11 +717,12 @@ def test_visible_sanctions_are_pushed_to_tie_neighbours():
 
 @pytest.mark.parametrize("success", [1.0, 0.0])
 def test_appeals_lift_false_match_sanctions_after_the_delay(success):
-    """Every sighting is a false match (false_match 1): each wrongly listed agent appeals;
-    after delay_days a successful appeal restores the points and ends the listing."""
+    """Every sighting is a false alert (every mate missed, false_match 1): each wrongly listed
+    agent appeals; after delay_days a successful appeal restores the points and ends the
+    listing."""
     n, delay, days = 1000, 3, 8
     res = run_sim(_once_scenario(
-        channels={"cam": {"observe": 1.0, "false_match": 1.0}},
+        channels={"cam": {"observe": 1.0, "recognition": 0.0, "false_match": 1.0}},
         behaviours={"bad": {"channel": "cam"}}, scoring={"rules": {"bad": -10}},
         lists={"L": {"enter_on": "bad"}},
         sanctions={"S": {"when": {"on_list": "L"}}},
@@ -856,53 +796,77 @@ def test_services_request_draws_do_not_depend_on_sanctions():
 
 # ================================================================ respond
 def test_caution_follows_the_respond_formula():
+    """One day of the respond stage on random states: own risk, perceived risk and caution
+    exactly as docs/model.md writes them, and the day's sums by group."""
     sc = minimal_scenario(
+        population={"groups": {"a": {"share": 0.7}, "b": {"share": 0.3}}},
         layers={"kin": {"kind": "ties", "mean_degree": 4},
                 "friends": {"kind": "ties", "mean_degree": 3}},
-        responses={"caution_from_penalty": 0.2, "caution_from_sanction": 0.5,
-                   "caution_from_sanctioned_ties": 0.3, "caution_decay": 0.01})
+        responses={"risk_from_penalty": 0.2, "risk_from_sanction": 0.5,
+                   "risk_from_sanctioned_ties": 0.6, "own_risk_half_life_days": 30,
+                   "caution_half_life_days": 5})
     n = 5000
     pp = prepare(sc, n, seed=6)
     s, net = pp.state, pp.net
     rng_ = np.random.default_rng(1)
     deg = (net.degrees(0) + net.degrees(1)).astype(np.int64)
-    s.caution[:] = rng_.choice([0.0, 0.005, 0.3, 0.9], n).astype(np.float32)
+    s.caution[:] = rng_.choice([0.0, 1e-5, 0.005, 0.3, 0.9, 1.0], n).astype(np.float32)
+    s.own_risk[:] = rng_.choice([0.0, 1e-5, 0.1, 0.7, 1.0], n).astype(np.float32)
     s.today[:] = rng_.integers(0, 4, n).astype(np.uint8)
     st = np.minimum(deg, rng_.integers(0, 4, n))
     s.sanctioned_ties[:] = st
-    s.score[:] = rng_.integers(50_000, 120_000, n)
-    before = s.caution.astype(np.float64)
-    today = s.today.copy()
-    x = before - 0.01
-    x += 0.2 * ((today & PENALISED_TODAY) != 0) + 0.5 * ((today & SANCTIONED_TODAY) != 0)
-    x += np.where(deg > 0, 0.3 * st / np.maximum(deg, 1), 0.0)
-    expected = np.clip(x, 0.0, 1.0).astype(np.float32)
+    c0, o0, today = (s.caution.astype(np.float64), s.own_risk.astype(np.float64),
+                     s.today.copy())
+    keep, follow = 2 ** (-1 / 30), 1 - 2 ** (-1 / 5)
+    o = o0 * keep + 0.2 * ((today & PENALISED_TODAY) != 0) + 0.5 * ((today & SANCTIONED_TODAY)
+                                                                      != 0)
+    o = np.minimum(o, 1.0)
+    o = np.where(o >= 2**-16, o, 0.0).astype(np.float32).astype(np.float64)
+    risk = np.minimum(1.0, o + np.where(deg > 0, 0.6 * st / np.maximum(deg, 1), 0.0))
+    c = c0 + follow * (risk - c0)
+    expected = np.where(c >= 2**-16, c, 0.0).astype(np.float32)
     s.mark_live()  # caution, today and ties were set by hand, not by the stages
-    row = respond(pp)
+    out = respond(pp)
+    np.testing.assert_allclose(s.own_risk, o, rtol=0, atol=1e-7)
     np.testing.assert_allclose(s.caution, expected, rtol=0, atol=1e-6)
     assert np.all(s.today == 0)
-    mean_caution = row[1] / CAUTION_UNIT / n
-    assert mean_caution == pytest.approx(float(s.caution.astype(np.float64).mean()))
-    assert np.any(expected == 1.0) and np.any(expected == 0.0)  # both clips exercised
+    assert out.row[1] / CAUTION_UNIT / n == pytest.approx(float(s.caution.mean(dtype=np.float64)))
+    group = pp.people.group
+    for g in range(2):
+        ours = group == g
+        assert out.by_group[g, 2] == ours.sum()
+        assert out.by_group[g, 0] / CAUTION_UNIT == pytest.approx(
+            float(s.caution[ours].sum(dtype=np.float64)), abs=1e-4)
+        assert out.by_group[g, 1] / CAUTION_UNIT == pytest.approx(float(risk[ours].sum()),
+                                                                  abs=1e-3)
+    # both ends exercised: caution set to 0 below the floor, and perceived risk capped at 1
+    assert np.any((c0 > 0) & (expected == 0)) and np.any(risk == 1.0)
 
 
 def test_caution_path_on_a_deterministic_run():
-    """Everyone is penalised and listed (visibly sanctioned) on day 0 only, for 3 days.
-    caution_t = clip(caution_{t-1} - decay + 0.2 [day 0] + 0.5 [day 0] + 0.05 [deg > 0, t < 3])."""
-    n, days, decay = 3000, 8, 0.002
+    """Everyone is penalised and listed (visibly sanctioned) on day 0 only, for 3 days: own
+    risk jumps by 0.2 + 0.5 on day 0 and halves every 10 days; an agent with ties perceives
+    the share of them visibly sanctioned (all of them) on days 0-2; caution closes
+    1 - 2**(-1/4) of the gap each day."""
+    n, days = 3000, 40
     res = run_sim(_once_scenario(
         layers={"kin": {"kind": "ties", "mean_degree": 4}},
         lists={"L": {"enter_on": "bad", "expire_days": 3}},
         sanctions={"S": {"when": {"on_list": "L"}, "visible": True}},
-        responses={"caution_from_penalty": 0.2, "caution_from_sanction": 0.5,
-                   "caution_from_sanctioned_ties": 0.05, "caution_decay": decay}), n, days, seed=9)
+        responses={"risk_from_penalty": 0.2, "risk_from_sanction": 0.5,
+                   "risk_from_sanctioned_ties": 0.4, "own_risk_half_life_days": 10,
+                   "caution_half_life_days": 4}), n, days, seed=9)
     deg = _kin_degrees(res)
-    c, expected = np.zeros(n), []
+    keep, follow = 2 ** (-1 / 10), 1 - 2 ** (-1 / 4)
+    c, o, expected, risk = np.zeros(n), 0.0, [], []
     for t in range(days):
-        c = c - decay + (0.7 if t == 0 else 0.0) + np.where((deg > 0) & (t < 3), 0.05, 0.0)
-        c = np.clip(c, 0, 1)
+        o = float(np.float32(o * keep + (0.7 if t == 0 else 0.0)))
+        r = np.minimum(1.0, o + np.where((deg > 0) & (t < 3), 0.4, 0.0))
+        c = c + follow * (r - c)
         expected.append(c.mean())
-    np.testing.assert_allclose(res.daily["mean_caution"], expected, atol=2e-6)
+        risk.append(r.mean())
+    np.testing.assert_allclose(res.daily["mean_caution"], expected, rtol=1e-5)
+    np.testing.assert_allclose(res.daily["mean_perceived_risk"], risk, rtol=1e-5)
     assert res.daily["sanctioned_S"].tolist() == [n, n, n] + [0] * (days - 3)
 
 

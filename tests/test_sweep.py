@@ -4,14 +4,15 @@ compare on Ray equals compare in one process. Populations are small (2,000 agent
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pandas as pd
@@ -122,56 +123,51 @@ def test_a_failing_run_is_stored_failed_and_the_rest_finish(tmp_path: Path,
     assert (runs.loc[runs["status"] == "done", "attempts"] == 1).all()
 
 
+def _driver(cmd: list[str], fault: str) -> SimpleNamespace:
+    """Run a driver that kills itself (SIGKILL) at the point SCORESIM_FAULT names; its
+    returncode, stderr and pid."""
+    env = {**os.environ, "SCORESIM_PROGRESS": "0", "SCORESIM_FAULT": fault}
+    # the driver leads its own process group, so anything it started can be cleaned up after
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=600)  # a safety net for a hang, not a timing
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return SimpleNamespace(returncode=p.returncode, stderr=err.decode(), pid=p.pid)
+
+
 def test_sweep_killed_with_kill_9_resumes_to_the_same_results(tmp_path: Path,
                                                                ray_cluster) -> None:
     file = write(tmp_path, """\
         scenario: default
         parameters:
-          scoring.rules.online_criticism: [0, -10, -20, -30, -40, -50, -60, -70]
-        seeds: 3
-        agents: 4000
+          scoring.rules.online_criticism: [0, -10, -20, -30, -40, -50]
+        seeds: 2
+        agents: 2000
         days: 30
         """)
     import ray
 
-    total = 24
+    total, killed_after = 12, 3
     out = tmp_path / "killed"
     # the driver joins the test's Ray instance as it would a cluster (--address): no second
     # instance to start, and kill -9 of a driver on a cluster is the case that matters
     address = ray.get_runtime_context().gcs_address
     cmd = [str(Path(sys.executable).parent / "scoresim"), "sweep", str(file), "--out", str(out),
            "--address", address]
-    env = {**os.environ, "SCORESIM_PROGRESS": "0"}
-    # the driver leads its own process group, so anything it started can be cleaned up after
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        done = 0
-        while done < 1:
-            assert p.poll() is None, p.communicate()
-            assert time.monotonic() < deadline, "no run finished in 120 s"
-            time.sleep(0.05)
-            if (out / "results.duckdb").exists():
-                with scoresim.open_results(out) as con:
-                    done = con.execute("SELECT count(*) FROM runs WHERE status = 'done'"
-                                       ).fetchone()[0]
-        os.kill(p.pid, signal.SIGKILL)
-        p.wait(30)
-    finally:
-        try:  # whatever the killed driver left running
-            os.killpg(p.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    assert p.returncode == -signal.SIGKILL
+    p = _driver(cmd, f"kill-after-stored-runs:{killed_after}")
+    assert p.returncode == -signal.SIGKILL, p.stderr
     c = counts(out)
-    assert 1 <= c["runs"] < total, "the sweep finished before it was killed"
-    assert c["metrics"] % c["runs"] == 0 and c["daily"] == c["runs"] * 30 * (
-        c["daily"] // (c["runs"] * 30))
+    assert c["runs"] == killed_after  # exactly the runs stored before the kill
+    assert c["metrics"] % c["runs"] == 0 and c["daily"] % (c["runs"] * 30) == 0
     # the same command again (in this process: it joins the test's Ray instance)
     rerun = runner.invoke(app, cmd[1:])
     assert rerun.exit_code == 0, rerun.output
-    assert f"{total - c['runs']} computed now, {c['runs']} already done" in " ".join(
+    assert f"{total - killed_after} computed now, {killed_after} already done" in " ".join(
         rerun.output.split())
     # an uninterrupted sweep gives the same runs and the same metrics
     whole = tmp_path / "whole"
@@ -188,6 +184,77 @@ def test_sweep_killed_with_kill_9_resumes_to_the_same_results(tmp_path: Path,
     pd.testing.assert_frame_equal(daily_a, daily_b)
 
 
+KILLED_WRITER = """\
+import sys
+import pandas as pd
+from scoresim.results.store import Store
+store = Store(sys.argv[1])
+daily = pd.DataFrame({"day": [0, 1], "series": ["x", "x"], "value": [1.0, 2.0]})
+for k in range(3):
+    store.save_run({"run_id": f"r{k}", "status": "done"}, {"m": float(k)}, daily)
+"""
+
+
+def test_a_kill_inside_a_result_transaction_leaves_whole_runs_only(tmp_path: Path) -> None:
+    out = tmp_path / "store"
+    cmd = [sys.executable, "-c", KILLED_WRITER, str(out)]
+    p = _driver(cmd, "kill-inside-transaction:2")
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    with scoresim.open_results(out) as con:  # DuckDB replays its log: run r1 never committed
+        assert con.sql("SELECT run_id FROM runs").fetchall() == [("r0",)]
+        assert con.sql("SELECT run_id, metric, value FROM metrics").fetchall() == [
+            ("r0", "m", 0.0)]
+        assert con.execute("SELECT count(*) FROM daily WHERE run_id <> 'r0'").fetchone() == (0,)
+    again = subprocess.run(cmd, capture_output=True, text=True)  # no fault: every run lands
+    assert again.returncode == 0, again.stderr
+    assert counts(out) == {"runs": 3, "metrics": 3, "daily": 6}
+
+
+def test_a_bad_fault_name_is_refused(monkeypatch) -> None:
+    from scoresim.results import faults
+
+    monkeypatch.setenv(faults.ENV, "kill-after-stord-runs:3")
+    with pytest.raises(ValueError, match="not one of"):
+        faults.reach("kill-after-stored-runs")
+
+
+def test_local_ray_listens_on_loopback_only(ray_cluster) -> None:
+    import ipaddress
+
+    import psutil
+    import ray
+
+    assert ray.get_runtime_context().gcs_address.startswith("127.0.0.1:")
+    mine = {p.pid for p in psutil.Process().children(recursive=True)} | {os.getpid()}
+    listening = [c.laddr for c in psutil.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN and c.pid in mine]
+    assert len(listening) >= 3  # the GCS, the raylet, this driver's core worker
+    for addr in listening:
+        ip = ipaddress.ip_address(addr.ip)
+        ip = getattr(ip, "ipv4_mapped", None) or ip
+        assert ip.is_loopback, f"Ray listens on {addr.ip}:{addr.port}"
+
+
+def test_ray_processes_of_a_killed_driver_end_on_the_next_start(tmp_path: Path) -> None:
+    import psutil
+
+    from scoresim.experiments.ray_local import end_left_behind, records_dir
+
+    file = write(tmp_path, GRID)
+    cmd = [str(Path(sys.executable).parent / "scoresim"), "sweep", str(file), "--out",
+           str(tmp_path / "out"), "--threads", "1", "--workers", "1"]
+    p = _driver(cmd, "kill-after-stored-runs:1")  # starts its own local Ray, then dies
+    assert p.returncode == -signal.SIGKILL, p.stderr
+    record = records_dir() / f"{p.pid}.json"
+    procs = json.loads(record.read_text())["processes"]
+    left = [psutil.Process(pid) for pid, created in procs
+            if psutil.pid_exists(pid) and psutil.Process(pid).create_time() == created]
+    assert left, "the killed driver left no Ray process running"
+    end_left_behind()  # what the next start does first
+    gone, alive = psutil.wait_procs(left, timeout=10)
+    assert not alive and not record.exists()
+
+
 def test_query_and_analyze_from_the_command_line(tmp_path: Path, ray_cluster) -> None:
     out = tmp_path / "out"
     run_sweep(load_sweep(write(tmp_path, GRID)), out, RayExecutor())
@@ -195,6 +262,16 @@ def test_query_and_analyze_from_the_command_line(tmp_path: Path, ray_cluster) ->
                             "GROUP BY status"])
     assert r.exit_code == 0, r.output
     assert "done" in r.output and "4" in r.output
+    r = runner.invoke(app, ["query", str(out), "SELECT status, count(*) AS n FROM runs "
+                            "GROUP BY status", "--format", "csv"])
+    assert r.exit_code == 0 and r.stdout.splitlines() == ["status,n", "done,4"]
+    r = runner.invoke(app, ["query", str(out), "SELECT run_id, seed, params FROM runs "
+                            "ORDER BY run_id", "--format", "json"])
+    rows = json.loads(r.stdout)
+    assert len(rows) == 4 and sorted(x["seed"] for x in rows) == [0, 0, 1, 1]
+    assert all(json.loads(x["params"]) for x in rows)
+    r = runner.invoke(app, ["query", str(out), "SELECT 1", "--format", "xml"])
+    assert r.exit_code == 2 and "--format must be table, csv or json" in r.output
     r = runner.invoke(app, ["query", str(out), "SELECT nothing FROM nowhere"])
     assert r.exit_code == 2 and "SQL:" in r.output and "Traceback" not in r.output
     r = runner.invoke(app, ["query", str(tmp_path / "missing"), "SELECT 1"])
@@ -212,6 +289,10 @@ def test_query_and_analyze_from_the_command_line(tmp_path: Path, ray_cluster) ->
     for row in res.table.itertuples(index=False):
         expected = raw.loc[raw["p"] == row[0], "v"].iloc[0]
         assert math.isclose(row.mean, expected, rel_tol=1e-12, abs_tol=1e-15)
+    r = runner.invoke(app, ["sweep", "--analyze", str(out), "--metric",
+                            "ever_sanctioned_frac", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert [row["mean"] for row in json.loads(r.stdout)] == res.table["mean"].tolist()
     r = runner.invoke(app, ["sweep", "--analyze", str(out), "--metric", "no_such_metric"])
     assert r.exit_code == 2 and "no metric 'no_such_metric'" in r.output
     # a third seed in the file: only its runs are computed, and the analysis follows

@@ -56,7 +56,8 @@ class Citizen(FixedAgent):
         if m.any_sanctioned:  # always, unless skip_idle found nobody sanctioned today
             neighbours = list(self.cell.neighborhood.agents)
             share = sum(n.sanctioned for n in neighbours) / max(len(neighbours), 1)
-        self.caution = min(1.0, max(0.0, self.caution - m.decay + m.from_ties * share))
+        c = self.caution + m.follow * (min(1.0, m.from_ties * share) - self.caution)
+        self.caution = c if c >= m.floor else 0.0
 
 
 class PeersModel(mesa.Model):
@@ -71,7 +72,9 @@ class PeersModel(mesa.Model):
         self.p_infraction, self.p_observed = 0.002, 0.6
         self.own_points, self.neighbour_points = 30.0, 5.0
         self.initial, self.recovery, self.threshold = 1000.0, 0.5, 900.0
-        self.from_ties, self.decay = 0.05, 0.01
+        # caution moves toward the share of sanctioned neighbours, closing 1 - 2**(-1/14) of
+        # the gap a day; below 2**-16 it is 0
+        self.from_ties, self.follow, self.floor = 1.0, 1 - 2 ** (-1 / 14), 2.0**-16
         self.observed_total = 0
         self.any_sanctioned = True
         graph = nx.gnm_random_graph(n_agents, round(n_agents * mean_degree / 2), seed=seed)

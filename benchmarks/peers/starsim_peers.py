@@ -36,8 +36,9 @@ class PeerScoring(ss.Module):
             initial=1000.0,
             recovery=0.5,  # points a day, up to the initial score
             threshold=900.0,  # sanctioned while below
-            from_ties=0.05,  # caution per unit share of sanctioned neighbours
-            decay=0.01,  # caution lost a day
+            from_ties=1.0,  # perceived risk per unit share of sanctioned neighbours
+            follow=1 - 2 ** (-1 / 14),  # share of the gap to it caution closes a day
+            floor=2.0**-16,  # caution below it is 0
             skip_idle=False,  # skip the sanctioned-neighbour edge pass when nobody is sanctioned
         )
         self.update_pars(pars, **kwargs)
@@ -88,15 +89,17 @@ class PeerScoring(ss.Module):
         self.score[below] = np.minimum(self.score[below] + pars.recovery, pars.initial)
         self.sanctioned[:] = self.score < pars.threshold
 
-        # respond: caution follows the share of sanctioned neighbours, and decays (with
-        # skip_idle, the edge pass is skipped on days when nobody is sanctioned: most days here)
+        # respond: caution moves toward the share of sanctioned neighbours (with skip_idle,
+        # the edge pass is skipped on days when nobody is sanctioned: most days here)
         share = 0.0
         if not pars.skip_idle or self.sanctioned.any():
             s = self.sanctioned.raw
             sanctioned_ties = (np.bincount(p2[s[p1]], minlength=n)
                                + np.bincount(p1[s[p2]], minlength=n))
             share = sanctioned_ties / np.maximum(self.degree, 1)
-        self.caution[:] = np.clip(self.caution - pars.decay + pars.from_ties * share, 0, 1)
+        risk = np.minimum(1.0, pars.from_ties * share)
+        c = self.caution + pars.follow * (risk - self.caution)
+        self.caution[:] = np.where(c >= pars.floor, c, 0.0)
         return
 
     def update_results(self):

@@ -11,22 +11,21 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from .core.memory import Window
 from .core.version import __version__
 from .engine.compile import Names, Plan, compile_plan, for_the_run, names_of
 from .engine.context import Day, Span
 from .engine.day import STAGE_NAMES, run_day, stage_table
 from .engine.record import DayRecord
 from .engine.state import State, init_state
+from .network import network_summary
 from .population import Network, People, build_network, build_people
-from .results.accounts import final_metrics, overseas_metrics
+from .results.accounts import account, final_metrics, overseas_metrics
 from .results.columns import daily_row
-from .scenario import Scenario, ScenarioError, apply_changes, load_scenario, scenario_hash
+from .scenario import Scenario, load_scenario, scenario_hash
+from .scenario.timeline import plan_timeline
 
 Progress = Callable[[int, int], None]
-
-# timeline changes may retune the system, never rebuild the people or their ties
-_FROZEN_LAYER_FIELDS = ("kind", "size", "mean_degree", "coverage", "assortativity", "local_share",
-                        "local_window")
 
 
 @dataclass
@@ -36,50 +35,48 @@ class Population:
     people: People
     network: Network
     build_seconds: float
+    # the agents this population holds in memory (a partition's range; default everyone)
+    window: Window | None = None
     _network_summary: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def n(self) -> int:
+        """The number of agents (of the whole population, in a partition too)."""
         return self.people.n
 
+    @property
+    def span(self) -> Span:
+        """The agents held, as kernels take them."""
+        w = self.window or Window(self.n, 0, self.n)
+        return Span(self.n, w.lo, min(w.hi, self.n))
+
     def nbytes(self) -> int:
-        """Bytes held by the people and their network."""
-        return self.people.nbytes() + self.network.nbytes()
+        """Bytes held by the people and their network (of its range, in a partition)."""
+        return self.people.nbytes(self.window) + self.network.nbytes()
 
     def network_summary(self) -> dict[str, dict[str, Any]]:
         """summary.json's ``network``: each layer's mean degree and, for tie layers, the
         realised share of each group's ties within the group and within the region."""
         if self._network_summary is None:
-            people, net = self.people, self.network
-            mixing = net.mixing(people.region, people.group, people.group_names)
-            self._network_summary = {name: {"mean_degree": d, **mixing.get(name, {})}
-                                     for name, d in net.mean_degree().items()}
+            self._network_summary = network_summary([self.network_counts()], self.n,
+                                                    self.people.group_names)
         return self._network_summary
 
+    def network_counts(self) -> dict:
+        """The integer totals of ``network_summary`` over the network's range."""
+        people = self.people
+        return self.network.counts(people.region, people.group, len(people.group_names))
 
-def build_population(scenario: Scenario, agents: int, seed: int) -> Population:
+
+def build_population(scenario: Scenario, agents: int, seed: int,
+                     window: Window | None = None) -> Population:
+    """The synthetic people of a scenario and their network. ``window``: the range of agents
+    to hold (a partition's, core/memory.py; default everyone): the build is the same draw for
+    draw, but only the range's traits, tie rows and state are kept."""
     t0 = time.perf_counter()
-    people = build_people(scenario, agents, seed)
-    network = build_network(scenario, people, seed)
-    return Population(people, network, time.perf_counter() - t0)
-
-
-def _check_change(before: Scenario, after: Scenario, day: int) -> None:
-    where = f"the change on day {day}"
-    if names_of(before) != names_of(after):
-        raise ScenarioError(f"{where}: changes may not add or remove named things", key="timeline")
-    if before.scoring_enabled != after.scoring_enabled:
-        raise ScenarioError(f"{where}: scoring_enabled cannot change during a run; to end a "
-                            "system, change its rules, lists and sanctions", key="timeline")
-    if before.population != after.population:
-        raise ScenarioError(f"{where}: the population cannot change during a run",
-                            key="timeline")
-    for name, layer in before.layers.items():
-        for f in _FROZEN_LAYER_FIELDS:
-            if getattr(layer, f) != getattr(after.layers[name], f):
-                raise ScenarioError(
-                    f"{where}: layers.{name}.{f} cannot change during a run (only spillover)",
-                    key="timeline")
+    people = build_people(scenario, agents, seed, window)
+    network = build_network(scenario, people, seed, window)
+    return Population(people, network, time.perf_counter() - t0, window)
 
 
 @dataclass
@@ -128,16 +125,7 @@ class Sim:
         self.agents, self.days, self.seed = int(agents), int(days), int(seed)
         self.scoring, self.profile = scoring, profile
         self.population = population
-        self._timeline = self._plan_timeline()
-
-    def _plan_timeline(self) -> dict[int, Scenario]:
-        """The scenario in force from each change day on (validated before anything runs)."""
-        plans, current = {}, self.scenario
-        for change in sorted(self.scenario.timeline, key=lambda c: c.day):
-            after = apply_changes(current, change.set)
-            _check_change(current, after, change.day)
-            plans[change.day] = current = after
-        return plans
+        self._timeline = plan_timeline(self.scenario)  # checked before anything runs
 
     def _compile_plans(self, max_prop: np.ndarray, n_sanctions: int,
                        firms: int) -> dict[int, Plan]:
@@ -150,18 +138,18 @@ class Sim:
     def prepare(self, pop: Population) -> tuple[Names, dict[int, Plan], State]:
         """The names, the plan from each change day on, and a fresh state."""
         people, net = pop.people, pop.network
-        max_prop = (people.propensity.max(axis=1) if people.propensity.shape[0]
-                    else np.zeros(0, np.float32))
+        max_prop = people.max_propensity
         nm = names_of(self.scenario)
         plans = self._compile_plans(max_prop, len(nm.sanctions), int(net.group_off[-1]))
         plan = plans[0]
-        state = init_state(people.n, plan, len(nm.lists), len(nm.sanctions),
+        state = init_state(people.n, plan, len(nm.lists), len(nm.sanctions), window=pop.window,
                            since_rows=int(np.sum(plan.sanction.min_row >= 0)),
                            appeals=any(p.sanction.appeals for p in plans.values()),
                            ratings=any(bool(p.rating.weight.any()) for p in plans.values()),
                            paths=any(bool(np.any(p.sanction.on_list < 0)) or p.sanction.appeals
                                      for p in plans.values()),
-                           n_groups=len(people.group_names))
+                           n_groups=len(people.group_names),
+                           tie_slots=int(net.tie_indices.shape[0]))
         return nm, plans, state
 
     @property
@@ -179,7 +167,7 @@ class Sim:
         people, net = pop.people, pop.network
         nm, plans, state = self.prepare(pop)
         plan = plans[0]
-        span = Span(people.n, 0, people.n)
+        span = pop.span
         t1 = time.perf_counter()
         rows, stage_times = [], []
         for day in range(self.days):
@@ -203,8 +191,11 @@ class Sim:
         return Results(summary, daily, self.scenario, profile, state)
 
     def _summary(self, pop: Population, nm: Names, plan: Plan, state: State, rows: list,
-                 t0: float, t1: float, t2: float) -> dict[str, Any]:
+                 t0: float, t1: float, t2: float, acc: dict | None = None) -> dict[str, Any]:
+        """summary.json of a run (``acc``: the accounts of every range, when not this
+        population's alone)."""
         n = pop.n
+        acc = accounts_of(pop, state, nm, plan) if acc is None else acc
         agent_days = n * self.days
         return {
             "scenario": self.scenario.name,
@@ -221,8 +212,20 @@ class Sim:
             "bytes_per_agent": (pop.nbytes() + state.nbytes()) / max(n, 1),
             "network": pop.network_summary(),
             "groups": nm.groups,
-            "final": final_metrics(state, pop.people.group, nm, rows),
-            **({"overseas": overseas_metrics(
-                state, pop.people.region, pop.people.group, plan.observe.abroad,
-                plan.observe.enrolled, nm, rows)} if self.scenario.overseas else {}),
+            **outcome(acc, n, nm, plan, rows),
         }
+
+
+def accounts_of(pop: Population, state: State, nm: Names, plan: Plan) -> dict:
+    """The integer totals of a run's final metrics, over the agents the population holds."""
+    span = pop.span
+    return account(state, pop.people, nm, plan.observe.abroad, plan.observe.enrolled,
+                   span.lo, span.hi)
+
+
+def outcome(acc: dict, n: int, nm: Names, plan: Plan, rows: list) -> dict[str, Any]:
+    """summary.json's ``final`` (and ``overseas``) from the accounts of every range."""
+    out: dict[str, Any] = {"final": final_metrics(acc, n, nm, rows)}
+    if "overseas" in acc:
+        out["overseas"] = overseas_metrics(acc, plan.observe.enrolled, nm, rows)
+    return out

@@ -28,7 +28,8 @@ SEEDS = (1, 2)
 
 # every path of the day taken: the city abroad spans partitions, false matches are common,
 # list sanctions reach work teams, firms are rated, minimum durations, appeals and human review
-# are on, visibility goes off and on, the points change mid-run
+# are on, visibility goes off and on, the points change mid-run, ties to the visibly sanctioned
+# are cut (across partitions)
 STRESS = {
     "overseas.vancouver.share": 0.3,
     "behaviours.debt_default.rate": 0.004,
@@ -38,9 +39,10 @@ STRESS = {
     "sanctions.loan_denial.min_days": 20,
     "layers.work.rating": {"weight": 1.0, "threshold": 990},
     "lists.firm_list": {"enter_on_rating": "work", "grace_days": 0},
-    "channels.camera.false_match": 0.05,
+    "channels.camera.watch_list": 0.5,  # half the faces are not on the list: false alerts
     "layers.kin.spillover": 0.3,
     "safeguards.appeals": {"enabled": True, "success": 0.6, "delay_days": 10},
+    "responses.avoidance": {"enabled": True, "daily_probability": 0.05},
     "timeline": [{"day": 60, "set": {"sanctions.travel_ban.visible": False}},
                  {"day": 90, "set": {"sanctions.travel_ban.visible": True}},
                  {"day": 120, "set": {"scoring.rules.minor_infraction": -40}}],
@@ -49,7 +51,7 @@ REVIEW = {**STRESS, "safeguards.human_review": True}
 # summary fields that measure the machine, the schema's serialisation or the build, not the
 # model's outputs
 NOT_MODEL = ("wall_seconds", "build_seconds", "run_seconds", "agent_days_per_second",
-             "bytes_per_agent", "version", "scenario_hash", "command")
+             "bytes_per_agent", "version", "scenario_hash", "command", "partitions")
 
 
 def cases() -> dict[str, tuple[str, dict[str, Any]]]:

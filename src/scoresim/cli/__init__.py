@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from .calibrate import calibrate
+from .common import OneLineErrors
 from .compare import compare
 from .explore import explore
 from .plan import plan
@@ -20,7 +21,8 @@ from .sweep import query, sweep
 from .validation import validation
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    cls=OneLineErrors, add_completion=False, no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="Simulate surveillance-driven social scoring systems on synthetic populations.",
 )
 for command in (run, compare, scenarios, validate, stages, calibrate, plan, sweep, query, report,

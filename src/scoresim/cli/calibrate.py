@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import command_line, fail, out_console, progress_bar, set_threads, show_progress
+from .common import (
+    announce_compiling,
+    command_line,
+    fail,
+    note,
+    out_console,
+    progress_bar,
+    refuse_if_too_big,
+    set_threads,
+    show_progress,
+)
 
 
 def calibrate(
@@ -50,20 +60,31 @@ def calibrate(
 
     from ..experiments.calibrate import calibrate as fit
     from ..experiments.calibrate import write_calibration
-    from ..experiments.targets import TargetsError
+    from ..experiments.targets import TargetsError, load_targets
     from ..report import calibrate_report_files
     from ..results.outputs import OutputError, check_out_dir
-    from ..scenario import ScenarioError
+    from ..scenario import ScenarioError, load_scenario
 
     set_threads(threads)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     args = dict(agents=agents, days=days, seed=seed, seeds=seeds, overrides=set_ or [],
                 sampler=sampler, step=step, allow_exact=allow_exact)
+    try:  # everything checked before the first trial: files, output folder, memory
+        ts = load_targets(targets)
+        base = load_scenario(scenario, set_ or [])
+        recovered = check_out_dir(out)
+    except (ScenarioError, TargetsError, OutputError) as e:
+        fail(str(e))
+    if recovered:
+        note(recovered)
+    # one population per seed is built and kept for the whole fit
+    refuse_if_too_big(base, int(agents or ts.agents or 100_000),
+                      seed if seed is not None else ts.seed or 0, seeds)
+    announce_compiling(quiet)
     t0 = time.perf_counter()
     try:
-        check_out_dir(out)
         if not show_progress(quiet):
-            cal = fit(scenario, targets, trials, **args)
+            cal = fit(scenario, ts, trials, **args)
         else:
             with progress_bar("trials") as bar:
                 task = bar.add_task(f"calibrating {scenario}", total=trials)
@@ -72,7 +93,7 @@ def calibrate(
                     bar.update(task, completed=done,
                                description=f"calibrating {scenario}: best loss {best:.4g}")
 
-                cal = fit(scenario, targets, trials, progress=progress, **args)
+                cal = fit(scenario, ts, trials, progress=progress, **args)
         written = write_calibration(out, cal, command_line(),
                                     calibrate_report_files(cal, command_line()))
     except (ScenarioError, TargetsError, OutputError, ValueError) as e:
@@ -97,7 +118,7 @@ def _targets_table(cal, held_out: bool) -> Table:
             f"(loss {cal.loss:.4g}); fitted: {e['targets']} targets")
     t = Table(title=f"{head}, root mean square error {rms}", show_header=True)
     for col in ("target", "target value", "simulated", "relative error"):
-        t.add_column(col, justify="left" if col == "target" else "right")
+        t.add_column(col, justify="left" if col == "target" else "right", no_wrap=col != "target")
     for r in cal.fit:
         if r.held_out != held_out:
             continue
@@ -111,7 +132,8 @@ def _fit_table(cal) -> Table:
     t = _targets_table(cal, held_out=False)
     p = Table(title="fitted values", show_header=True)
     for col in ("parameter", "path", "was", "now"):
-        p.add_column(col, justify="left" if col in ("parameter", "path") else "right")
+        p.add_column(col, justify="left" if col in ("parameter", "path") else "right",
+                     no_wrap=col not in ("parameter", "path"))
     for name, spec in cal.targets.parameters.items():
         p.add_row(name, spec.path, f"{cal.start[name]:.4g}", f"{cal.values[name]:.4g}")
     for path, expr in cal.targets.derived.items():

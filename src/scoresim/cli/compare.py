@@ -7,9 +7,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from .common import command_line, fail, out_console, progress_bar, show_progress
+from .common import (
+    announce_compiling,
+    check_format,
+    command_line,
+    fail,
+    note,
+    out_console,
+    print_frame,
+    progress_bar,
+    refuse_if_too_big,
+    show_progress,
+)
 
 
 def compare(
@@ -33,11 +45,18 @@ def compare(
     ] = None,
     threads: Annotated[int | None, typer.Option(
         help="Numba threads per worker (default: the cores shared among workers).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or table.")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress, table or notes (--format csv or json still "
+        "prints its data).")] = False,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table (the headline metrics), or csv or json (every metric's mean "
+        "and interval, and each difference against the first scenario) on stdout.")
+    ] = "table",
 ) -> None:
     """Run each scenario for K seeds, each next to its counterfactual (scoring off, same people
     and seed); write compare.json, compare.parquet and report.html to --out."""
     from ..experiments import run_compare, write_comparison
+    from ..experiments.compare import resolve_specs
     from ..report import compare_report_files
     from ..results.outputs import OutputError, check_out_dir
     from ..scenario import ScenarioError
@@ -52,15 +71,26 @@ def compare(
         fail("--address needs --executor ray")
     if workers is not None and workers < 1 or threads is not None and threads < 1:
         fail("--workers and --threads must be at least 1")
+    check_format(fmt)
+    if seed + seeds > 2**63:
+        fail("--seed plus --seeds must stay below 2**63")
     try:
-        check_out_dir(out)
-    except OutputError as e:
+        specs = resolve_specs(scenarios, set_ or [])
+        recovered = check_out_dir(out)
+    except (ScenarioError, OutputError) as e:
         fail(str(e))
+    if recovered:
+        note(recovered)
     total = len(scenarios) * seeds
-    t0 = time.perf_counter()
     from ..experiments.executors import make_executor
 
     ex = make_executor(executor, workers, threads, address)
+    # the runs at once on this machine, each holding a population (a cluster's are elsewhere)
+    refuse_if_too_big([s.scenario for s in specs], agents, seed,
+                      1 if address else min(ex.workers, total))
+    if executor == "serial":
+        announce_compiling(quiet)
+    t0 = time.perf_counter()
     try:
         if not show_progress(quiet):
             comp = run_compare(scenarios, seeds, agents, days, seed, set_ or [], ex,
@@ -79,10 +109,15 @@ def compare(
                                    {"command": command})
     except OutputError as e:
         fail(str(e))
-    if not quiet:
+    if fmt != "table":  # data asked for: printed even with --quiet
+        print_frame(comp.summary[["scenario", "kind", "metric", "mean", "lo", "hi", "n",
+                                  "unit", "description"]], fmt)
+    if quiet:
+        return
+    if fmt == "table":
         out_console.print(_compare_table(comp))
-        out_console.print(f"wrote {', '.join(p.name for p in written)} to {out} "
-                          f"in {time.perf_counter() - t0:.1f} s")
+    note(f"wrote {', '.join(p.name for p in written)} to {out} "
+         f"in {time.perf_counter() - t0:.1f} s")
 
 
 HEADLINE = {"chilling.overall": "chilling effect", "ever_sanctioned_frac": "ever sanctioned",
@@ -93,21 +128,22 @@ HEADLINE = {"chilling.overall": "chilling effect", "ever_sanctioned_frac": "ever
 
 
 def _compare_table(comp) -> Table:
+    """The headline metrics, one block per metric and one row per scenario: its value and its
+    difference against the first scenario (a layout that fits 80 columns)."""
     from ..report.html import interval_cells
 
-    k = len(comp.seeds)
+    k, labels = len(comp.seeds), comp.labels
     title = f"mean over {k} seeds [95% interval]" if k > 1 else "one seed: values, no interval"
-    if len(comp.labels) > 1:
-        title += f"; differences against {comp.labels[0]}, paired by seed"
     t = Table(title=title, show_header=True,
-              caption="all metrics: report.html, compare.json, compare.parquet")
-    t.add_column("metric", no_wrap=True)
-    for label in comp.labels:
-        t.add_column(label, justify="right")
-    for label in comp.labels[1:]:
-        t.add_column(f"{label} - {comp.labels[0]}", justify="right")
+              caption="all metrics: report.html, compare.json, compare.parquet, or --format")
+    t.add_column("metric / scenario", overflow="fold")
+    t.add_column("value", justify="right", no_wrap=True)
+    if len(labels) > 1:
+        t.add_column(f"- {labels[0]}", justify="right", no_wrap=True, overflow="fold")
     for metric, name in HEADLINE.items():
-        t.add_row(name, *interval_cells(comp.summary, comp.labels, metric, "-"))
+        cells = interval_cells(comp.summary, labels, metric, "-")
+        values, diffs = cells[:len(labels)], ["", *cells[len(labels):]]
+        t.add_row(f"[bold]{name}", *[""] * (len(t.columns) - 1))
+        for label, value, diff in zip(labels, values, diffs, strict=True):
+            t.add_row(f"  {escape(label)}", value, *([diff] if len(labels) > 1 else []))
     return t
-
-

@@ -9,7 +9,17 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .common import command_line, fail, out_console, progress_bar, set_threads, show_progress
+from .common import (
+    announce_compiling,
+    command_line,
+    fail,
+    note,
+    out_console,
+    progress_bar,
+    refuse_if_too_big,
+    set_threads,
+    show_progress,
+)
 
 
 def _summary_table(summary: dict) -> Table:
@@ -17,7 +27,7 @@ def _summary_table(summary: dict) -> Table:
     t = Table(title=f"{summary['scenario']}: {summary['agents']:,} agents x {summary['days']} days"
               f" (seed {summary['seed']})", show_header=True)
     t.add_column("metric")
-    t.add_column("value", justify="right")
+    t.add_column("value", justify="right", no_wrap=True)
     pct = lambda x: f"{100 * x:.3f} %"  # noqa: E731
     t.add_row("ever sanctioned", pct(f["ever_sanctioned_frac"]))
     t.add_row("  through own scored acts", pct(f["ever_sanctioned_by_cause"]["own"]))
@@ -65,9 +75,11 @@ def run(
         "docs/partitions.md).")] = None,
     address: Annotated[str | None, typer.Option(
         help="Ray cluster for --partitions, e.g. HEAD:6379 (default: a local Ray).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the previous result in --out.")] = False,
 ) -> None:
     """Run one scenario and write summary.json, daily.parquet, scenario.yaml and report.html
-    to --out."""
+    to --out (default out/NAME; a previous result there is replaced only with --force)."""
     from ..experiments import run_with_counterfactual
     from ..report import run_report_files
     from ..results.outputs import OutputError, check_out_dir, write_run
@@ -77,33 +89,43 @@ def run(
     set_threads(threads)
     out = out or Path("out") / Path(scenario).stem
     try:
-        check_out_dir(out)
         sim = Sim(scenario, agents=agents, days=days, seed=seed, overrides=set_ or [],
                   profile=profile)
-    except (ScenarioError, OutputError) as e:
+        recovered = check_out_dir(out, replace=force)
+    except (ScenarioError, OutputError, ValueError) as e:
         fail(str(e))
-    except ValueError as e:
-        fail(str(e))
-    from ..scale.plan import available_memory, check_fits, quick_estimate
-
-    # local partitions: each of the K actors holds the whole population (docs/partitions.md)
-    share = partitions if partitions and not address else 1
-    too_big = check_fits(quick_estimate(sim.scenario, agents, seed), available_memory() / share)
-    if too_big:
-        fail(too_big)
-
-    t0 = time.perf_counter()
-    go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
+    if recovered:
+        note(recovered)
     if partitions:
         if counterfactual or profile:
             fail("--partitions runs neither --counterfactual nor --profile")
+        from ..experiments.partition_plan import check_partitions_fit, plan_partitions
         from ..experiments.partitioned import partition_bounds, run_partitioned
 
         try:
             partition_bounds(sim, partitions)
         except ValueError as e:
             fail(str(e))
-        go = lambda s, p=None: run_partitioned(s, partitions, address, p, threads)  # noqa: E731
+        split = plan_partitions(sim.scenario, agents, partitions, seed)
+        if not address:  # the K actors share this machine (on a cluster: checked at start)
+            from ..scale.plan import available_memory
+
+            too_big = check_partitions_fit(split, available_memory() / partitions)
+            if too_big:
+                fail(too_big)
+    else:
+        refuse_if_too_big(sim.scenario, agents, seed)
+    announce_compiling(quiet)
+
+    t0 = time.perf_counter()
+    if partitions:
+        def go(s, p=None):
+            try:
+                return run_partitioned(s, partitions, address, p, threads, plan=split)
+            except MemoryError as e:  # a cluster whose nodes cannot hold the actors
+                fail(str(e))
+    else:
+        go = run_with_counterfactual if counterfactual else (lambda s, p=None: s.run(p))
     if not show_progress(quiet):
         results = go(sim)
     else:
@@ -126,7 +148,7 @@ def run(
         extra["counterfactual.parquet"] = lambda p: cf_daily.to_parquet(p, index=False)
     try:
         written = write_run(out, summary, results.daily, scenario_to_yaml(results.scenario),
-                            results.profile, extra)
+                            results.profile, extra, replace=force)
     except OutputError as e:
         fail(str(e))
     if not quiet:
@@ -142,7 +164,7 @@ def _profile_table(profile) -> Table:
     total = profile[stages].sum()
     t = Table(title="time per stage", show_header=True)
     for col in ("stage", "total s", "ms per day", "share"):
-        t.add_column(col, justify="right" if col != "stage" else "left")
+        t.add_column(col, justify="right" if col != "stage" else "left", no_wrap=True)
     grand = float(total.sum()) or 1.0
     for s in stages:
         t.add_row(s, f"{total[s]:.3f}", f"{1000 * total[s] / max(len(profile), 1):.2f}",

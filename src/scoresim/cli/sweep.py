@@ -3,51 +3,29 @@
 
 from __future__ import annotations
 
-import math
 import signal
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from .common import err_console, fail, out_console, show_progress
+from .common import (
+    TimesColumn,
+    check_format,
+    err_console,
+    fail,
+    out_console,
+    print_frame,
+    refuse_if_too_big,
+    show_progress,
+)
 
 EXIT_INTERRUPTED = 130
 
 
-
-def _cell(x: Any) -> str:
-    if x is None or isinstance(x, float) and math.isnan(x):
-        return ""
-    if isinstance(x, float):
-        return f"{x:.6g}"
-    return str(x)
-
-
-def frame_table(df: Any, title: str | None = None, caption: str | None = None,
-                max_rows: int | None = None) -> Table:
-    """A DataFrame as a rich table (numbers right-aligned, NULL/NaN blank)."""
-    t = Table(title=title, caption=caption, show_header=True)
-    numeric = {c for c in df.columns if df[c].dtype.kind in "iuf"}
-    for c in df.columns:
-        t.add_column(str(c), justify="right" if c in numeric else "left")
-    for row in df.head(max_rows).itertuples(index=False) if max_rows else df.itertuples(
-            index=False):
-        t.add_row(*(_cell(x) for x in row))
-    return t
-
-
-def _analyze(folder: Path, metric: str | None, sweep_id: str | None) -> None:
+def _analyze(folder: Path, metric: str | None, sweep_id: str | None, fmt: str) -> None:
     from ..experiments.sweep_analysis import AnalysisError, analyze_sweep
     from ..results.store import StoreError, open_results
 
@@ -60,7 +38,7 @@ def _analyze(folder: Path, metric: str | None, sweep_id: str | None) -> None:
         fail(str(e))
     title = (f"Sobol indices of {metric} (sweep {res.sweep_id})" if res.kind == "sobol"
              else f"{metric} by parameter set (sweep {res.sweep_id})")
-    out_console.print(frame_table(res.table, title, res.note))
+    print_frame(res.table, fmt, title, res.note)
 
 
 def sweep(
@@ -86,18 +64,22 @@ def sweep(
         "--sweep", help="With --analyze: a sweep id (default: the one run last).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")
                      ] = False,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="With --analyze: table, csv or json (on stdout).")] = "table",
 ) -> None:
     """Run every (parameter set, seed) of a sweep file as a Ray task into DIR/results.duckdb
     (runs already done are skipped: killed sweeps resume), or --analyze a finished one."""
     from ..experiments.executors import RayExecutor
     from ..experiments.sweep import load_sweep
     from ..experiments.sweep_run import SweepBusy, SweepProgress, run_sweep
+    from ..results.store import StoreError
     from ..scenario import ScenarioError
 
+    check_format(fmt)
     if analyze is not None:
         if file is not None or out is not None:
             fail("--analyze DIR takes no sweep file or --out")
-        _analyze(analyze, metric, sweep_id)
+        _analyze(analyze, metric, sweep_id, fmt)
         return
     if file is None or out is None:
         fail("usage: scoresim sweep SWEEP.yaml --out DIR [--address ADDRESS], or "
@@ -110,8 +92,11 @@ def sweep(
     except ScenarioError as e:
         fail(str(e))
     total = len(spec.samples) * len(spec.seeds)
-    t0 = time.perf_counter()
     executor = RayExecutor(workers, threads, address)
+    # the runs at once on this machine (with --address they run on the cluster's nodes)
+    refuse_if_too_big(spec.base, spec.spec.agents, spec.spec.seed,
+                      1 if address else min(executor.workers, total))
+    t0 = time.perf_counter()
 
     def interrupt(signum: int, frame: Any) -> None:  # stop between two Ray calls
         signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C: now
@@ -126,20 +111,25 @@ def sweep(
                            MofNCompleteColumn(),
                            TextColumn("running {task.fields[running]}, failed "
                                       "{task.fields[failed]}"),
-                           TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                           console=err_console, transient=True)
+                           TimesColumn(), console=err_console, transient=True)
             with bar:
+                # the clock starts with the first progress report: the runs to compute
+                # are known then, and the times count only this invocation's runs
                 task = bar.add_task(f"sweep ({total} runs): starting Ray", total=None,
-                                    running=0, failed=0)
+                                    running=0, failed=0, start=False)
 
                 def show(p: SweepProgress) -> None:
+                    if bar.tasks[0].start_time is None:
+                        bar.start_task(task)
                     bar.update(task, total=p.total, completed=p.done + p.failed,
                                running=p.running, failed=p.failed,
                                description=f"sweep ({total} runs)")
 
                 report = run_sweep(spec, out, executor, show)
-    except (SweepBusy, ValueError) as e:
+    except (SweepBusy, StoreError, ValueError) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"{out}: {e.strerror or e}")
     except KeyboardInterrupt:
         err_console.print(f"interrupted: the runs that finished are in {out}/results.duckdb; "
                           "run the same command again to compute the rest")
@@ -177,13 +167,17 @@ def query(
     sql: Annotated[str, typer.Argument(
         help="SQL over the tables runs, metrics, daily, sweeps and plan.")],
     max_rows: Annotated[int, typer.Option(
-        "--max-rows", min=1, help="Rows to print at most.")] = 200,
+        "--max-rows", min=1, help="Rows of a table to print at most.")] = 200,
+    fmt: Annotated[str, typer.Option(
+        "--format", help="table, or csv or json (every row, on stdout).")] = "table",
 ) -> None:
-    """Run SQL over DIR/results.duckdb (read-only) and print the result as a table."""
+    """Run SQL over DIR/results.duckdb (read-only) and print the result as a table, CSV or
+    JSON."""
     import duckdb
 
     from ..results.store import StoreError, open_results
 
+    check_format(fmt)
     try:
         with open_results(folder) as con:
             df = con.sql(sql).df() if sql.strip() else None
@@ -196,4 +190,4 @@ def query(
     assert df is not None
     caption = (f"{max_rows} of {len(df)} rows" if len(df) > max_rows
                else f"{len(df)} row{'s' * (len(df) != 1)}")
-    out_console.print(frame_table(df, caption=caption, max_rows=max_rows))
+    print_frame(df, fmt, caption=caption, max_rows=max_rows)

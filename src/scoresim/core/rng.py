@@ -23,12 +23,17 @@ _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 # 256, tie layers below 65,536).
 ACT = 1  # sub: behaviour; index: block; draw: the candidate's number in the block
 ACT_ACCEPT = 2  # sub: behaviour; index: agent
-OBSERVE = 3  # sub: behaviour; index: agent; draws 0-5
+OBSERVE = 3  # sub: behaviour; index: agent; draws 0-4 (capture, search, false alert, review,
+# action)
 SERVICE = 4  # sub: service; index: block; draw: the request's number in the block
 APPEAL = 5  # sub: 0; index: agent
 VISIT = 6  # subs: venue_group(k, g), venue_pick(k), VENUE_IDENTIFY
-VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draws 0-3
+VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draw 0
+WATCH_LIST = 8  # day 0 (membership does not change); sub: channel; index: agent; draw 0
+NAME = 9  # whom a false alert names: subs name_at_home(b), name_at_venue(k); index: agent;
+# draws: 2 per try (which part of the gallery, who in it)
 BUILD_TIES = 10  # population/layers.py: sub: layer, pass
+AVOID = 11  # sub: 0; index: a visibly sanctioned agent; draw: layer * 2**32 + slot
 LIST_ENTRY = 20  # sub: list; index: agent; draws: LIST_PUBLISH, LIST_TERM, LIST_EXTEND, ...
 LIST_REMOVAL = 21  # sub: list; index: agent; draw 0
 SERVICE_ACCEPT = 22  # sub: service; index: agent; draw 0 (a candidate request kept)
@@ -40,7 +45,8 @@ LIST_PUBLISH, LIST_TERM, LIST_EXTEND, LIST_EXTEND_DAYS, LIST_INITIAL = range(5)
 SERVICE_GIVE_UP = 0
 SERVICE_SWITCH = 1 << 20
 
-VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..2
+VENUE_IDENTIFY = 2 * 65536  # sub of VISIT: index agent; draws 4 * venue kind + 0..3 (search,
+# false alert, review, action)
 MAX_KINDS = 256  # behaviours, groups and venue kinds the sub-keys below keep apart
 
 
@@ -56,6 +62,18 @@ def venue_pick(kind: int) -> int:
     """Sub-key of VISIT for where a visit of one kind of venue sits (index: agent; draws 0-2:
     venue, table, capture)."""
     return MAX_KINDS * MAX_KINDS + kind
+
+
+@nb.njit(inline="always", cache=True)
+def name_at_home(behaviour: int) -> int:
+    """Sub-key of NAME for false alerts on acts of one behaviour seen at home."""
+    return behaviour
+
+
+@nb.njit(inline="always", cache=True)
+def name_at_venue(kind: int) -> int:
+    """Sub-key of NAME for false alerts on faces captured at one kind of venue abroad."""
+    return MAX_KINDS + kind
 
 
 @nb.njit(inline="always", cache=True)

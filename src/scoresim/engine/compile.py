@@ -109,33 +109,65 @@ def _act(scenario: Scenario, nm: Names, max_propensity: np.ndarray) -> ActParams
     rate = np.array([b.rate for b in behs], np.float64)
     deter = np.array([b.deterrability for b in behs], np.float64)
     top = np.array([max_propensity[p] if p >= 0 else 1.0 for p in trait], np.float64)
+    attitude = scenario.responses.attitude
+    a = nm.traits.index(attitude) if attitude is not None else -1
+    # the most an attitude scales a response: an encouraged behaviour's highest probability
+    w = float(max_propensity[a]) if a >= 0 else 1.0
     return ActParams(
-        rate=rate, bound=np.minimum(1.0, rate * top * np.maximum(1.0, 1.0 - deter)),
-        trait=trait, deterrability=deter,
+        rate=rate, bound=np.minimum(1.0, rate * top * np.maximum(1.0, 1.0 - deter * w)),
+        trait=trait, deterrability=deter, attitude=a,
         requires=np.array([nm.lists.index(b.requires.on_list) if b.requires else -1
                            for b in behs], np.int64),
         expression=np.array([b.expression for b in behs], np.bool_))
 
 
+def _watch(scenario: Scenario, nm: Names) -> np.ndarray:
+    """float64[C, G]: a group's watch multiplier on each channel (a single number applies to
+    the camera channels, a mapping to the channels it names; 1 elsewhere)."""
+    out = np.ones((len(nm.channels), len(nm.groups)))
+    for g, name in enumerate(nm.groups):
+        mult = scenario.group(name).watch_multiplier
+        for c, chan in enumerate(nm.channels):
+            if isinstance(mult, dict):
+                out[c, g] = mult.get(chan, 1.0)
+            elif scenario.channels[chan].observe == "coverage":
+                out[c, g] = mult
+    return out
+
+
+def _name_tries(prevalence: float) -> int:
+    """Draws allowed to find a listed person for a false alert to name: with prevalence p, a
+    draw misses the list with probability 1 - p, so 40 / p draws all miss with e^-40."""
+    return 64 if prevalence >= 1 else int(min(1_000_000, np.ceil(40 / prevalence)))
+
+
 def _observe(scenario: Scenario, nm: Names) -> ObserveParams:
     chans = [scenario.channels[c] for c in nm.channels]
-    review = scenario.safeguards.human_review
+    search = [c.recognises_faces() for c in chans]
+    review = scenario.safeguards.review if scenario.safeguards.human_review else None
+    mult = [scenario.group(g).false_match_multiplier for g in nm.groups]
     pop = scenario.population
     return ObserveParams(
         channel=np.array([nm.channels.index(scenario.behaviours[b].channel)
                           for b in nm.behaviours], np.int64),
         observe=np.array([-1.0 if c.observe == "coverage" else c.observe for c in chans],
                          np.float64),
+        search=np.array(search, np.bool_),
         recognition=np.array([c.recognition for c in chans], np.float64),
-        false_match=np.array([c.false_match_probability() for c in chans], np.float64),
-        review=np.array([review and (c.false_match_probability() > 0 or c.observe == "coverage")
-                         for c in chans], np.uint8),
+        fpir=np.array([[c.false_alert_rate(m) if s else 0.0 for m in mult]
+                       for c, s in zip(chans, search, strict=True)],
+                      np.float64).reshape(len(chans), len(mult)),
+        watch_list=np.array([c.watch_list for c in chans], np.float64),
+        tries=np.array([_name_tries(c.watch_list) for c in chans], np.int64),
+        action=np.array([c.action for c in chans], np.float64),
+        confirm=np.array([[review.confirms(True), review.confirms(False)]
+                          if review and s else [1.0, 1.0] for s in search],
+                         np.float64).reshape(len(chans), 2),
         # home cameras do not see abroad: a city's acts are seen only at its venues
         coverage=np.array([pop.regions[r].camera_coverage if r in pop.regions else 0.0
                            for r in nm.regions], np.float64),
-        watch=np.array([scenario.group(g).watch_multiplier for g in nm.groups], np.float64),
-        false_match_multiplier=np.array(
-            [scenario.group(g).false_match_multiplier for g in nm.groups], np.float64),
+        watch=_watch(scenario, nm),
+        false_match_multiplier=np.array(mult, np.float64),
         enrolled=np.array([scenario.group(g).enrolled for g in nm.groups], np.bool_),
         abroad=np.array([r not in pop.regions for r in nm.regions], np.bool_))
 
@@ -230,6 +262,22 @@ def _sanction(scenario: Scenario, nm: Names, grade_bounds: np.ndarray, mark: boo
         appeal_delay=int(appeals.delay_days), mark=bool(mark))
 
 
+def _respond(scenario: Scenario, nm: Names, scoring: bool) -> RespondParams:
+    """The responses (with the scoring system off nobody responds: no own risk or marks are
+    kept)."""
+    r = scenario.responses
+    avoid = r.avoidance
+    return RespondParams(
+        from_penalty=float(r.risk_from_penalty), from_sanction=float(r.risk_from_sanction),
+        from_ties=float(r.risk_from_sanctioned_ties),
+        keep=float(2.0 ** (-1.0 / r.own_risk_half_life_days)),
+        follow=float(1.0 - 2.0 ** (-1.0 / r.caution_half_life_days)),
+        salience=np.array([r.salience.get(b, 0.0) for b in nm.behaviours], np.float64),
+        avoid=float(avoid.daily_probability), avoiding=bool(avoid.enabled),
+        lost_share=float(avoid.lost_share), own_risk=scoring and r.uses_own_risk(),
+        cut_marks=scoring and bool(avoid.enabled))
+
+
 def _services(scenario: Scenario, nm: Names, max_propensity: np.ndarray) -> ServiceParams:
     denied_by = np.zeros(len(nm.services), np.uint8)
     for k, name in enumerate(nm.sanctions):
@@ -262,9 +310,8 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
     t (for thinning); ``firms``: the number of groups over all group layers (for corporate
     ratings); ``scoring``: False for a counterfactual run (the system switched off)."""
     nm = names_of(scenario)
-    resp, safe = scenario.responses, scenario.safeguards
-    respond = RespondParams(float(resp.caution_from_penalty), float(resp.caution_from_sanction),
-                            float(resp.caution_from_sanctioned_ties), float(resp.caution_decay))
+    safe = scenario.safeguards
+    respond = _respond(scenario, nm, bool(scoring and scenario.scoring_enabled))
     grade_bounds = np.array([to_fixed(b) for b in scenario.scoring.grades.values()
                              if b is not None], np.int64)
     recovery = to_fixed(scenario.scoring.recovery_per_day)
@@ -306,13 +353,16 @@ def compile_plan(scenario: Scenario, max_propensity: np.ndarray, scoring: bool =
 
 def for_the_run(plans: dict[int, Plan]) -> dict[int, Plan]:
     """The plans of a run's timeline, with what is laid out once for the whole run: the
-    sanctions' rows in ``State.since`` (when any plan has a minimum duration), and spilled
+    sanctions' rows in ``State.since`` (when any plan has a minimum duration), spilled
     penalties kept in the but-for path without expression from day 0 when speech is penalised
-    on any day."""
+    on any day, and the agents' own risk and the cut ties' marks when any plan needs them."""
     n_sanctions = plans[0].sanction.on_list.shape[0]
     track_since = any(bool(np.any(p.sanction.min_days > 0)) for p in plans.values())
     rows = (np.arange(n_sanctions) if track_since else np.full(n_sanctions, -1)).astype(np.int64)
     spill = any(p.spill.paths_take_spill for p in plans.values())
+    own = any(p.respond.own_risk for p in plans.values())
+    cut = any(p.respond.cut_marks for p in plans.values())
     return {d: replace(p, sanction=p.sanction._replace(min_row=rows),
-                       spill=p.spill._replace(paths_take_spill=spill))
+                       spill=p.spill._replace(paths_take_spill=spill),
+                       respond=p.respond._replace(own_risk=own, cut_marks=cut))
             for d, p in plans.items()}

@@ -28,6 +28,7 @@ from .context import Day, join
 from .measure import measure_counts, measured
 from .stages import act as act_stage
 from .stages import (
+    avoid,
     firms,
     listing,
     observe,
@@ -84,7 +85,8 @@ def _retune(d: Day) -> None:
 def _act(d: Day) -> None:
     p, people = d.plan, d.people
     agent, beh, per_behaviour = act_stage.act(d.span, d.key, p.act, people.propensity,
-                                              d.state.caution, d.state.list_state)
+                                              d.state.caution, d.state.list_state,
+                                              d.state.salience_caution)
     k = agent.shape[0]
     d.work["acts"] = score.Acts(agent, beh, np.full(k, -1, np.int32), np.zeros(k, np.uint8))
     G = len(people.group_names)
@@ -99,9 +101,18 @@ def _visit(d: Day) -> None:
     d.emit("visits", venues.venue_visits(d.span, d.key, d.plan.venues, d.people.arrays))
 
 
+def _add_searches(d: Day, c: observe.RecognitionCounts) -> None:
+    d.record.add(faces_scanned=c.faces, alerts=c.alerts, true_alerts=c.true_alerts,
+                 false_alerts=c.false_alerts, true_actions=c.true_actions,
+                 false_actions=c.false_actions, falsely_named=c.named,
+                 falsely_named_actions=c.named_actions)
+
+
 def _observe(d: Day) -> None:
     acts, p = d.work.pop("acts"), d.plan
-    target, status = observe.observe(acts.agent, acts.beh, d.key, p.observe, d.people.arrays)
+    target, status, searches = observe.observe(acts.agent, acts.beh, d.key, p.observe,
+                                               d.people.arrays)
+    _add_searches(d, searches)
     acts = acts._replace(target=target, status=status)
     visits = d.received("visits")
     if visits is not None:
@@ -110,6 +121,7 @@ def _observe(d: Day) -> None:
         d.record.add(venue_visits=counts.visits, venue_identified=counts.identified,
                      venue_false_matches=counts.false_matches, venue_records=counts.records,
                      venue_acts=counts.acts, venue_associations=counts.associations)
+        _add_searches(d, counts.searches)
         d.emit("victims", victims)
     d.emit("acts", acts)
 
@@ -193,13 +205,39 @@ def _services(d: Day) -> None:
     d.record.add(requests=c.requests, denied=c.denied, blocked=c.blocked, switched=c.switched)
 
 
+def _avoiding(d: Day) -> bool:
+    return d.plan.respond.avoiding
+
+
+def _avoid(d: Day) -> None:
+    """The visibly sanctioned agents' neighbours decide which ties to cut."""
+    d.emit("cuts", avoid.decide(d.span, d.key, d.plan.respond.avoid,
+                                d.plan.sanction.visible_bits, d.net.ties, d.state.arrays))
+
+
+def _cut(d: Day) -> None:
+    """The neighbours who cut mark their ends; the sanctioned ends are told."""
+    if (cuts := d.received("cuts")) is None:
+        return
+    n_cut, backs = avoid.apply_cuts(cuts, d.plan.sanction.visible_bits,
+                                    d.plan.respond.lost_share, d.net.ties, d.state.arrays)
+    d.record.add(ties_cut=n_cut)
+    d.emit("cut_backs", backs)
+
+
+def _cut_back(d: Day) -> None:
+    if (backs := d.received("cut_backs")) is not None:
+        avoid.apply_backs(backs, d.plan.respond.lost_share, d.net.ties, d.state.arrays)
+
+
 def _respond(d: Day) -> None:
     st = d.state.arrays
     if (vis := d.received("visibility")) is not None:
         sanction.apply_visibility(vis, st)
     k = d.plan.scoring.grade_bounds.shape[0]
-    d.work["measured"] = d.work["measured"] + respond.respond(d.span, d.plan.respond, k,
-                                                              d.net.ties, st)
+    r = respond.respond(d.span, d.plan.respond, k, d.net.ties, st, d.people.arrays)
+    d.work["measured"] = d.work["measured"] + r.row
+    d.record.add(caution_by_group=r.by_group, salience_caution=r.salience)
 
 
 def _measure(d: Day) -> None:
@@ -223,9 +261,9 @@ def _venues_open(d: Day) -> bool:
 
 # ------------------------------------------------------------------ the day, as data
 DAY: tuple[Stage, ...] = (
-    Stage("retune", "timeline", _retune, ("eff_mask", "paths"),
+    Stage("retune", "timeline", _retune, ("eff_mask", "paths", "cut"),
           ("sanctioned_ties", "live", "paths"), emits=("visibility",)),
-    Stage("act", "act", _act, ("caution", "list_state"), ()),
+    Stage("act", "act", _act, ("caution", "salience_caution", "list_state"), ()),
     Stage("visit", "observe", _visit, (), (), emits=("visits",), when=SCORING,
           needs=_venues_open),
     Stage("observe", "observe", _observe, ("flags",), ("flags",), receives=("visits",),
@@ -234,7 +272,8 @@ DAY: tuple[Stage, ...] = (
           ("score", "flags", "list_state", "list_cause"),
           ("score", "flags", "today", "live", "list_state", "list_cause", "ever_listed",
            "paths"), receives=("acts", "victims"), when=SCORING),
-    Stage("spill", "spill", _spill, ("score", "flags", "paths"), ("score", "flags", "paths"),
+    Stage("spill", "spill", _spill, ("score", "flags", "paths", "cut"),
+          ("score", "flags", "paths"),
           emits=("hits", "firm_penalties"), when=SCORING),
     Stage("rate_firms", "spill", _rate_firms, ("firm_rating", "list_state"),
           ("firm_rating", "list_state", "list_cause", "ever_listed"),
@@ -249,15 +288,25 @@ DAY: tuple[Stage, ...] = (
           ("score", "list_state", "list_cause", "ever_listed", "own_mask", "scratch", "since",
            "appeal_day", "paths"), emits=("reach",), when=SCORING),
     Stage("settle", "sanction", _settle,
-          ("own_mask", "reach_mask", "eff_mask", "list_cause", "flags", "paths", "ever_mask"),
+          ("own_mask", "reach_mask", "eff_mask", "list_cause", "flags", "paths", "ever_mask",
+           "cut"),
           ("reach_mask", "eff_mask", "flags", "ever_mask", "scratch", "today", "live",
            "appeal_day", "sanctioned_ties", "sanctioned_count", "sanctioned_group"),
           receives=("reach",), emits=("visibility",), when=SCORING),
     Stage("services", "services", _services, ("eff_mask", "blocked"), ("blocked",)),
+    Stage("avoid", "respond", _avoid, ("eff_mask", "cut"), (), emits=("cuts",), when=SCORING,
+          needs=_avoiding),
+    Stage("cut", "respond", _cut, ("eff_mask", "cut", "sanctioned_ties"),
+          ("cut", "sanctioned_ties", "live", "flags"), receives=("cuts",),
+          emits=("cut_backs",), when=SCORING, needs=_avoiding),
+    Stage("cut_back", "respond", _cut_back, ("cut", "sanctioned_ties"),
+          ("cut", "sanctioned_ties", "live", "flags"), receives=("cut_backs",), when=SCORING,
+          needs=_avoiding),
     Stage("respond", "respond", _respond,
-          ("caution", "today", "sanctioned_ties", "live", "sanctioned_group"),
-          ("caution", "today", "sanctioned_ties", "live"), receives=("visibility",),
-          when=SCORING),
+          ("caution", "own_risk", "today", "sanctioned_ties", "live", "cut", "sanctioned_group",
+           "salience_caution"),
+          ("caution", "own_risk", "today", "sanctioned_ties", "live", "salience_caution"),
+          receives=("visibility",), when=SCORING),
     Stage("measure", "measure", _measure,
           ("score", "caution", "eff_mask", "sanctioned_count"), ()),
 )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .stages.avoid import CutBacks, Cuts
 from .stages.firms import FirmPenalties
 from .stages.sanction import Reach, Visibility
 from .stages.score import Acts
@@ -41,11 +42,15 @@ EFFECTS: dict[str, EffectKind] = {k.name: k for k in (
     EffectKind("acts", Acts, ("agent", "target"), ("beh", "agent"),
                "attributed acts, to the actor's and the attributed agent's ranges"),
     EffectKind("victims", Victims, ("agent",), (),
-               "agents a venue's false match named (marked identified abroad)"),
+               "people a venue's acted-on alert named (marked identified abroad)"),
     EffectKind("hits", Hits, ("agent",), (), "spilled penalties on neighbours"),
     EffectKind("firm_penalties", FirmPenalties, ("owner",), ("event",),
                "members' penalties, to the ranges that rate their firms"),
     EffectKind("reach", Reach, ("member",), (), "sanctions reaching group members"),
     EffectKind("visibility", Visibility, ("tie",), (),
                "changes in ties' counts of visibly sanctioned ties"),
+    EffectKind("cuts", Cuts, ("agent",), (),
+               "ties to visibly sanctioned agents cut today, to the range of the end who cuts"),
+    EffectKind("cut_backs", CutBacks, ("agent",), (),
+               "the sanctioned end of each tie cut today"),
 )}

@@ -58,7 +58,7 @@ def route(kind: str, record: Any, bounds: np.ndarray) -> list[Any]:
     dest = np.zeros((record[0].shape[0], k), np.bool_)
     for name in spec.to:
         where = owner(getattr(record, name), bounds)
-        where = where.reshape(where.shape[0], -1) if where.ndim > 1 else where[:, None]
+        where = where if where.ndim > 1 else where[:, None]
         for col in range(where.shape[1]):
             ok = where[:, col] >= 0
             dest[np.flatnonzero(ok), where[ok, col]] = True

@@ -25,9 +25,9 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "expression_acts": (("groups",), "act", "expression acts, by the actor's group"),
     "expression_acts_by_group": (("expression", "groups"), "act",
                                  "acts of each expression behaviour, by the actor's group"),
-    "observed": (("behaviours",), "score", "acts observed"),
+    "observed": (("behaviours",), "score", "acts captured by their channel"),
     "false_attributions": ((), "score", "acts pinned on someone else"),
-    "dismissed_by_review": ((), "score", "observations human review dismissed"),
+    "dismissed_by_review": ((), "score", "alerts human review rejected"),
     "spill_penalties": ((), "spill", "penalties spilled onto neighbours"),
     "listings": (("lists",), "score, rate_firms, sanction", "listings taking effect"),
     "delistings": (("lists",), "score, sanction", "listings ended (repair, expiry, appeal)"),
@@ -53,6 +53,21 @@ FIELDS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "venue_records": (("venues", "groups"), "observe", "captures sent home"),
     "venue_acts": (("venue_acts",), "observe", "acts at venues; observed; pinned on others"),
     "venue_associations": ((), "observe", "pairs captured at one table, feed home"),
+    "faces_scanned": (("groups",), "observe", "faces searched (home and venues), by group"),
+    "alerts": (("groups",), "observe", "searches returning someone on the watch list"),
+    "true_alerts": (("groups",), "observe", "alerts naming the face's own person"),
+    "false_alerts": (("groups",), "observe", "alerts naming someone else"),
+    "true_actions": (("groups",), "observe", "true alerts acted on (after any review)"),
+    "false_actions": (("groups",), "observe", "false alerts acted on (after any review)"),
+    "falsely_named": (("groups",), "observe", "false alerts, by the named person's group"),
+    "falsely_named_actions": (("groups",), "observe",
+                              "false alerts acted on, by the named person's group"),
+    "caution_by_group": (("groups", "caution_parts"), "respond",
+                         "caution and perceived risk summed (units of 2**-30), and agents, "
+                         "per group"),
+    "salience_caution": (("behaviours",), "respond",
+                         "caution from each rule's salience, summed over agents (units)"),
+    "ties_cut": ((), "cut", "ties cut (avoidance of the sanctioned)"),
     "delistings_by_route": (("lists", "exit_routes"), "score, sanction",
                             "listings ended, by route: repaid, expired, removed, appealed"),
     "repeat_cases": (("lists",), "score", "further cases against agents already listed"),
@@ -68,8 +83,10 @@ ACTIVATION_CAUSES = ("own", "false_match", "association", "expression")
 HARMS = ("own", "false_match", "association", "for_others_acts", "for_expression")
 # how a listing ends (stages/listing.py: REPAID, EXPIRED, REMOVED, APPEALED)
 EXIT_ROUTES = ("repaid", "expired", "removed", "appealed")
+# caution_by_group's parts: caution, perceived risk, agents
 SIZES = {"activation_causes": len(ACTIVATION_CAUSES), "harms": len(HARMS),
-         "exit_routes": len(EXIT_ROUTES)}
+         "exit_routes": len(EXIT_ROUTES),
+         "caution_parts": 3}
 
 
 def _size(dim: str, names) -> int:
@@ -114,8 +131,9 @@ class Column:
     ``name``: the column's name, with ``{}`` for the name it runs over (``{0}``/``{1}`` for
     two); ``field``: the record field; ``over``: the names it runs over (``Names``
     attributes, or "causes"); ``total``: summary.json's final key holding the run's total
-    (per name when over one kind); ``read``: how a value is taken from the field (default:
-    the element, summed over any further axis)."""
+    (per name when over one kind); ``read``: how a value is taken from the field, given the
+    field (its element, for a column over names) and the population (default: the element,
+    summed over any further axis)."""
 
     name: str
     field: str
@@ -130,6 +148,15 @@ def _mean_score(a: np.ndarray, n: int) -> float:
 
 def _mean_caution(a: np.ndarray, n: int) -> float:
     return float(a) / CAUTION_UNIT / max(n, 1)
+
+
+def _group_mean(part: int):
+    """A group's mean of caution_by_group's part (0: caution, 1: perceived risk)."""
+    return lambda a, n: float(a[part]) / CAUTION_UNIT / max(int(a[2]), 1)
+
+
+def _mean_risk(a: np.ndarray, n: int) -> float:
+    return float(a[:, 1].sum()) / CAUTION_UNIT / max(n, 1)
 
 
 # the columns, in daily.parquet's order; a tuple of columns over the same names interleaves
@@ -163,6 +190,21 @@ DAILY: tuple[Column | tuple[Column, ...], ...] = (
            total="expression_acts_by_group"),
     Column("mean_score", "score_sum", read=_mean_score),
     Column("mean_caution", "caution_units", read=_mean_caution),
+    # face searches by group: of the face, then of the person a false alert names
+    (Column("faces_scanned__{}", "faces_scanned", ("groups",), total="faces_scanned"),
+     Column("alerts__{}", "alerts", ("groups",), total="alerts"),
+     Column("true_alerts__{}", "true_alerts", ("groups",), total="true_alerts"),
+     Column("false_alerts__{}", "false_alerts", ("groups",), total="false_alerts"),
+     Column("true_actions__{}", "true_actions", ("groups",), total="true_actions"),
+     Column("false_actions__{}", "false_actions", ("groups",), total="false_actions"),
+     Column("falsely_named__{}", "falsely_named", ("groups",), total="falsely_named"),
+     Column("falsely_named_actions__{}", "falsely_named_actions", ("groups",),
+            total="falsely_named_actions")),
+    Column("mean_perceived_risk", "caution_by_group", read=_mean_risk),
+    (Column("mean_caution__{}", "caution_by_group", ("groups",), read=_group_mean(0)),
+     Column("mean_perceived_risk__{}", "caution_by_group", ("groups",), read=_group_mean(1))),
+    Column("salience_caution_{}", "salience_caution", ("behaviours",), read=_mean_caution),
+    Column("ties_cut", "ties_cut", total="ties_cut"),
     Column("delistings_{0}__{1}", "delistings_by_route", ("lists", "exit_routes"),
            total="delistings_by_route"),
     Column("repeat_cases_{}", "repeat_cases", ("lists",), total="repeat_cases"),

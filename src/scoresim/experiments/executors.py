@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
+
+from .ray_local import ray_init, ray_shutdown, remember_processes
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -127,52 +128,6 @@ class ProcessExecutor:
 
 
 # ---------------------------------------------------------------- Ray
-def ray_init(address: str | None = None, num_cpus: int | None = None) -> bool:
-    """Join the Ray cluster at ``address``, or start a new local instance with ``num_cpus``
-    CPUs (default: this process's cores) when it is None; quiet, no dashboard, no usage
-    statistics. Returns True if this call connected (so the caller shuts it down), False if
-    Ray was already initialised in this process (the caller's own instance is used)."""
-    import logging
-
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # scoresim sends nothing anywhere
-    if address is not None:
-        _use_token_if_any()
-    import ray
-
-    if ray.is_initialized():
-        return False
-    quiet = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                 configure_logging=True)
-    if address is None:  # "local": a new instance even if another one runs on this machine
-        ray.init(address="local", num_cpus=num_cpus or cpu_count(), **quiet)
-        return True
-    try:
-        ray.init(address=address, **quiet)
-    except ConnectionError as exc:
-        hint = ("; if the cluster uses token authentication (new clusters of recent Ray "
-                "versions do), give its token in RAY_AUTH_TOKEN or ~/.ray/auth_token "
-                "(`ray get-auth-token` on the head prints it)")
-        raise ConnectionError(f"{exc}{hint}") from None
-    return True
-
-
-def _use_token_if_any() -> None:
-    """Send Ray's authentication token when this machine has one, as ``ray start`` does:
-    clusters of recent Ray versions require it (one that does not simply ignores it)."""
-    if "RAY_AUTH_MODE" in os.environ:
-        return  # the user's choice
-    path = os.environ.get("RAY_AUTH_TOKEN_PATH") or os.path.expanduser("~/.ray/auth_token")
-    if os.environ.get("RAY_AUTH_TOKEN") or os.path.isfile(path):
-        os.environ["RAY_AUTH_MODE"] = "token"
-        if "ray" in sys.modules:  # Ray caches its configuration when imported
-            try:
-                from ray._raylet import Config
-
-                Config.initialize("")
-            except (ImportError, AttributeError):  # pragma: no cover - another Ray version
-                pass
-
-
 def _in_ray_worker(fn: Callable[[Any], Any], threads: int, task: Any) -> Any:
     """Run one task in a Ray worker with ``threads`` Numba threads (its share of the cores)."""
     _init_worker(threads)
@@ -242,10 +197,8 @@ class RayExecutor:
 
     def close(self) -> None:
         """Shut Ray down if :meth:`start` started it (a caller's own instance stays up)."""
-        import ray
-
         if self._owned:
-            ray.shutdown()
+            ray_shutdown()
             self._owned = False
 
     def each(self, fn: Callable[[T], R], tasks: Sequence[T], retries: int = 0
@@ -262,6 +215,7 @@ class RayExecutor:
         queue = list(range(len(tasks)))[::-1]  # pop() from the end: task order
         attempts = [0] * len(tasks)
         live: dict[Any, int] = {}
+        first_end = True
         try:
             while queue or live:
                 while queue and len(live) < self.workers:
@@ -275,6 +229,9 @@ class RayExecutor:
                 if not done:
                     continue
                 i = live.pop(done[0])
+                if first_end and self._owned:
+                    remember_processes()  # the first task ended: every agent has started
+                first_end = False
                 try:
                     value = ray.get(done[0])
                 except Exception as exc:  # noqa: BLE001 - the task's error, or a lost worker

@@ -5,25 +5,28 @@ The worker runs the day's stages (engine/day.py) on its range, one exchange roun
 stages, and returns the effects its stages emitted, split by destination range. It holds no
 model logic of its own. Plain Python (Ray wraps it), so it can be tested without a cluster.
 
-Memory: the worker builds the whole (deterministic) population and allocates full-size state
-arrays, but it only ever reads and writes its own agents' state: everything outside [lo, hi)
-stays at its initial value (``outside_untouched`` checks it).
+Memory: the worker holds its range alone (core/memory.py): its people's traits, the tie rows
+of its agents (the ties other ranges start toward them are drawn again from the same
+counter-based draws), the group layers of the regions its range reaches, and the state of its
+agents. Every array keeps the whole population's shape, so kernels index agents by their
+global number; an agent outside the range is mapped with no access, and touching it would
+fault. Region and group are kept for everyone (2 bytes an agent): effects name agents
+anywhere.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
+from ..core.memory import Window
 from ..engine import partitions as pt
 from ..engine.context import Day, Span, join
 from ..engine.day import rounds, run_stages
 from ..engine.record import DayRecord
-from ..engine.state import NOT_PER_AGENT, State
 from ..scenario import Scenario
-from ..sim import Sim, build_population
+from ..sim import Sim, accounts_of, build_population
 
 Inbox = dict[str, list[Any]]  # kind -> the records every range sent here, in range order
 
@@ -45,12 +48,13 @@ class PartitionWorker:
 
             numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
         self.sim = Sim(scenario, agents=agents, days=days, seed=seed, scoring=scoring)
-        self.pop = build_population(self.sim.scenario, agents, seed)
-        self.nm, self.plans, self.s = self.sim.prepare(self.pop)
-        self.plan = self.plans[0]
         self.bounds = np.asarray(bounds, np.int64)
         self.j = index
         lo, hi = int(bounds[index]), int(bounds[index + 1])
+        self.window = Window(agents, lo, hi)
+        self.pop = build_population(self.sim.scenario, agents, seed, self.window)
+        self.nm, self.plans, self.s = self.sim.prepare(self.pop)
+        self.plan = self.plans[0]
         self.span = Span(agents, lo, hi)
         self.firms = (np.flatnonzero(pt.firm_owners(self.pop.network, self.bounds) == index)
                       if self.s.firm_rating.shape[0] else np.zeros(0, np.int64))
@@ -58,9 +62,10 @@ class PartitionWorker:
         self.work: dict[str, int] = {}  # effects this range sent elsewhere (for tests)
 
     def info(self) -> dict[str, Any]:
-        """What the driver's summary needs of the population."""
+        """What the driver's summary needs of the population, and what this actor holds."""
         return {"lo": self.span.lo, "hi": self.span.hi, "pop_bytes": self.pop.nbytes(),
-                "network": self.pop.network_summary(),
+                "state_bytes": self.s.nbytes(self.window),
+                "network": self.pop.network_counts(), "peak_rss": peak_rss(),
                 "build_seconds": self.pop.build_seconds, "names": self.nm}
 
     def _begin_day(self, day: int) -> None:
@@ -85,44 +90,29 @@ class PartitionWorker:
         out = {}
         for kind, record in d.outbox.items():
             out[kind] = pt.route(kind, record, self.bounds)
-            sent = sum(x[0].shape[0] for j, x in enumerate(out[kind]) if j != self.j)
-            self.work[f"sent_{kind}"] = self.work.get(f"sent_{kind}", 0) + sent
+            away = [x for j, x in enumerate(out[kind]) if j != self.j]
+            self._count(f"sent_{kind}", sum(x[0].shape[0] for x in away))
+            self._count("sent_bytes", sum(sum(a.nbytes for a in x) for x in away))
         d.outbox.clear()
         if r < len(self.rounds) - 1:
             return out, None
-        for key, amount in (("agent_days", self.span.hi - self.span.lo),
-                            ("acts", int(d.record.acts.sum()))):
-            self.work[key] = self.work.get(key, 0) + amount
+        self._count("agent_days", self.span.hi - self.span.lo)
+        self._count("acts", int(d.record.acts.sum()))
         return out, d.record
 
-    def final(self) -> dict[str, Any]:
-        """This range's slice of every per-agent array, the firms rated here, the plan."""
-        s, (_, lo, hi) = self.s, self.span
-        out: dict[str, Any] = {}
-        for f in fields(State):
-            a = getattr(s, f.name)
-            if f.name in NOT_PER_AGENT:
-                out[f.name] = a.copy() if f.name != "firm_rating" else a[self.firms]
-            else:
-                out[f.name] = a[..., lo:hi].copy()
-        out["firms"] = self.firms
-        out["region"] = self.pop.people.region[lo:hi].copy()
-        out["group"] = self.pop.people.group[lo:hi].copy()
-        out["plan"] = self.plan
-        out["work"] = dict(self.work)
-        return out
+    def _count(self, key: str, amount: int) -> None:
+        self.work[key] = self.work.get(key, 0) + int(amount)
 
-    def outside_untouched(self) -> bool:
-        """True when no agent outside [lo, hi) has been touched here: its state is still the
-        initial state (every effect on it went out as a message)."""
-        fresh = self.sim.prepare(self.pop)[2]
-        _, lo, hi = self.span
-        for f in fields(State):
-            a, b = getattr(self.s, f.name), getattr(fresh, f.name)
-            if f.name in NOT_PER_AGENT:
-                continue
-            if a.shape[-1:] and (not np.array_equal(a[..., :lo], b[..., :lo])
-                                 or not np.array_equal(a[..., hi:], b[..., hi:])):
-                return False
-        others = np.setdiff1d(np.arange(self.s.firm_rating.shape[0]), self.firms)
-        return bool(np.all(self.s.firm_rating[others] == self.plan.scoring.initial))
+    def final(self) -> dict[str, Any]:
+        """This range's accounts (integer totals: the driver adds them up), the plan in force
+        at the end, what it sent, and its peak memory."""
+        return {"accounts": accounts_of(self.pop, self.s, self.nm, self.plan),
+                "plan": self.plan, "work": dict(self.work), "peak_rss": peak_rss(),
+                "held_bytes": self.pop.nbytes() + self.s.nbytes(self.window)}
+
+
+def peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes."""
+    import resource
+
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field, fields
-from types import SimpleNamespace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,8 +20,9 @@ import pandas as pd
 
 from ..engine.partitions import split
 from ..engine.record import DayRecord
-from ..engine.state import COUNTS, State
+from ..network import network_summary
 from ..population.people import largest_remainder, shares
+from ..results.accounts import combine
 from ..results.columns import daily_row
 from ..sim import Progress, Results, Sim
 from .partition_worker import PartitionWorker
@@ -47,6 +47,7 @@ class _PopulationView:
     build_seconds: float
     pop_bytes: int = field(repr=False, default=0)
     network_info: dict = field(repr=False, default_factory=dict)
+    window: None = None
 
     def nbytes(self) -> int:
         """Bytes held by one actor's population."""
@@ -60,14 +61,9 @@ class _PopulationView:
 def _ray(address: str | None):
     import ray
 
-    owns = not ray.is_initialized()
-    if owns:
-        if address:
-            ray.init(address=address, log_to_driver=False)
-        else:
-            ray.init(num_cpus=os.cpu_count() or 1, include_dashboard=False,
-                     log_to_driver=False)
-    return ray, owns
+    from .ray_local import ray_init
+
+    return ray, ray_init(address, num_cpus=os.cpu_count() or 1)
 
 
 def start_workers(partitions: int, address: str | None = None) -> list:
@@ -85,7 +81,7 @@ def start_workers(partitions: int, address: str | None = None) -> list:
 
 def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
                     progress: Progress | None = None, threads: int | None = None,
-                    workers: list | None = None) -> Results:
+                    workers: list | None = None, plan=None) -> Results:
     """Run ``sim`` with its agents split across ``partitions`` Ray actors (a local Ray
     instance unless ``address`` names a cluster, or Ray is already initialised).
 
@@ -101,6 +97,8 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
     own = workers is None
     if not own and len(workers) < partitions:
         raise ValueError(f"{partitions} partitions need {partitions} workers, not {len(workers)}")
+    if address and plan is not None:  # the actors spread over the cluster's nodes
+        _check_cluster(ray, plan)
     workers = start_workers(partitions, address) if own else workers[:partitions]
     run = (sim.scenario, sim.agents, sim.days, sim.seed, sim.scoring, bounds)
     try:
@@ -110,7 +108,9 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
         t1 = time.perf_counter()
         rows = []
         for day in range(sim.days):
-            rows.append(daily_row(day, _day(ray, workers, day), names, sim.agents))
+            call = lambda r, inbox, d=day: ray.get(  # noqa: E731
+                [w.run_round.remote(d, r, inbox[j]) for j, w in enumerate(workers)])
+            rows.append(daily_row(day, exchange_day(call, len(workers)), names, sim.agents))
             if progress is not None:
                 progress(day + 1, sim.days)
         t2 = time.perf_counter()
@@ -121,25 +121,55 @@ def run_partitioned(sim: Sim, partitions: int, address: str | None = None,
                 ray.kill(w)
             if owns:
                 ray.shutdown()
-    state = _assemble(finals)
     view = _PopulationView(
-        sim.agents, SimpleNamespace(region=np.concatenate([f["region"] for f in finals]),
-                                    group=np.concatenate([f["group"] for f in finals])),
-        None, max(i["build_seconds"] for i in infos), infos[0]["pop_bytes"],
-        infos[0]["network"])
-    summary = sim._summary(view, names, finals[0]["plan"], state, rows, t0, t1, t2)
-    return Results(summary, pd.DataFrame(rows), sim.scenario, None, state)
+        sim.agents, None, None, max(i["build_seconds"] for i in infos),
+        sum(i["pop_bytes"] for i in infos),
+        network_summary([i["network"] for i in infos], sim.agents, names.groups))
+    held = _Held(sum(f["held_bytes"] for f in finals) - view.pop_bytes)
+    summary = sim._summary(view, names, finals[0]["plan"], held, rows, t0, t1, t2,
+                           acc=combine([f["accounts"] for f in finals]))
+    summary["partitions"] = {
+        "k": partitions, "bounds": [int(b) for b in bounds],
+        "peak_rss": [int(f["peak_rss"]) for f in finals],
+        "sent_bytes_per_day": [f["work"].get("sent_bytes", 0) / max(sim.days, 1)
+                               for f in finals]}
+    return Results(summary, pd.DataFrame(rows), sim.scenario, None, None)
 
 
-def _day(ray, workers: list, day: int) -> DayRecord:
-    """One day: each round is a call on every actor; the effects each actor emitted go to
-    the actors they are addressed to (no model logic here: engine/day.py says what a round
-    runs, engine/partitions.py how effects are split and merged)."""
-    k = len(workers)
+@dataclass
+class _Held:
+    """What the actors' states hold in memory, for the summary's bytes per agent."""
+
+    bytes: int
+
+    def nbytes(self) -> int:
+        """Bytes of every actor's state."""
+        return self.bytes
+
+
+def _check_cluster(ray, plan) -> None:
+    """Refuse a split whose actors will not fit on the cluster's nodes (the actors spread
+    evenly; each node's memory for tasks, as Ray reports it). ``plan``: an
+    ``ActorPlan`` (experiments/partition_plan.py)."""
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    if not nodes:
+        return
+    per_node = -(-plan.k // len(nodes))
+    memory = min(float(n.get("Resources", {}).get("memory", 0.0)) for n in nodes)
+    too_big = plan.refusal(memory / per_node) if memory else None
+    if too_big:
+        raise MemoryError(too_big)
+
+
+def exchange_day(call, k: int) -> DayRecord:
+    """One day across k ranges: each round is a call on every range (``call(r, inboxes)``
+    returns each range's (effects by destination, record or None)); the effects each range
+    emitted go to the ranges they are addressed to (no model logic here: engine/day.py says
+    what a round runs, engine/partitions.py how effects are split and merged)."""
     inbox: list[dict[str, list]] = [{} for _ in range(k)]
     r = 0
     while True:
-        sent = ray.get([w.run_round.remote(day, r, inbox[j]) for j, w in enumerate(workers)])
+        sent = call(r, inbox)
         inbox = [{} for _ in range(k)]
         for out, _ in sent:  # in range order: a receiver merges them in that order
             for kind, per_dest in out.items():
@@ -149,20 +179,3 @@ def _day(ray, workers: list, day: int) -> DayRecord:
         if records[0] is not None:  # the day's last round
             return sum(records[1:], records[0])
         r += 1
-def _assemble(finals: list[dict[str, Any]]) -> State:
-    """The whole population's final state from the partitions' slices."""
-    out = {}
-    for f in fields(State):
-        parts = [x[f.name] for x in finals]
-        if f.name in COUNTS:
-            out[f.name] = sum(parts)
-        elif f.name == "live":  # a block may change where any partition marked it
-            out[f.name] = np.bitwise_or.reduce(parts)
-        elif f.name == "firm_rating":
-            rating = np.zeros(sum(p.shape[0] for p in parts), np.int32)
-            for x in finals:
-                rating[x["firms"]] = x["firm_rating"]
-            out[f.name] = rating
-        else:
-            out[f.name] = np.concatenate(parts, axis=-1)
-    return State(**out)

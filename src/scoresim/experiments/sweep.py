@@ -25,23 +25,28 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..scenario import Scenario, ScenarioError, load_scenario, scenario_hash
+from ..scenario.errors import Source, did_you_mean
 from ..scenario.paths import split_path, validation_errors
-from ..scenario.source import Source, parse_yaml
+from ..scenario.reader import parse_yaml, read_text
 
 __all__ = ["RangeSpec", "Sweep", "SweepSpec", "load_sweep", "run_id_of"]
 
 SAMPLERS = ("grid", "lhs", "sobol")
 
 
+MAX_RUNS = 1_000_000  # runs in one sweep: (parameter sets) x seeds
+MAX_SEEDS = 10_000
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class RangeSpec(_Strict):
@@ -68,13 +73,15 @@ class SweepSpec(_Strict):
     set: list[str] | dict[str, Any] = Field(default_factory=list)
     sampler: Literal["grid", "lhs", "sobol"] = "grid"
     parameters: dict[str, Any] = Field(min_length=1)
-    samples: int | None = Field(default=None, ge=1)
+    samples: int | None = Field(default=None, ge=1, le=MAX_RUNS)
     second_order: bool = False  # sobol: also second-order indices (N * (2D + 2) runs)
     sampler_seed: int = Field(default=0, ge=0)
-    seeds: int | list[int] = 1
-    seed: int = Field(default=0, ge=0)
-    agents: int = Field(default=100_000, ge=1)
-    days: int = Field(default=365, ge=1)
+    seeds: Annotated[int, Field(ge=1, le=MAX_SEEDS)] | Annotated[
+        list[Annotated[int, Field(ge=0, lt=2**62)]], Field(min_length=1, max_length=MAX_SEEDS)
+    ] = 1
+    seed: int = Field(default=0, ge=0, lt=2**62)
+    agents: int = Field(default=100_000, ge=1, le=10**12)
+    days: int = Field(default=365, ge=1, le=1_000_000)
     counterfactual: bool = True  # each run next to its counterfactual (chilling metrics)
 
 
@@ -184,7 +191,7 @@ def _walk(data: Any, path: tuple[str, ...]) -> str | None:
                                              and int(part) in node else None)
             if key is None:
                 where = ".".join(path[:depth]) or "the scenario"
-                return f"no '{part}' in {where} (known: {', '.join(map(str, node)) or 'none'})"
+                return f"no '{part}' in {where}" + did_you_mean(part, node)
             node = node[key]
         else:
             return f"'{'.'.join(path[:depth])}' is a value, not a mapping"
@@ -224,6 +231,20 @@ def _check_parameters(spec: SweepSpec, where: Source, base: Scenario
                               + (" and low > 0 on a log scale" if r.log else ""))
         ranges[name] = r
     return values, ranges
+
+
+def _count_runs(spec: SweepSpec, where: Source, values: dict[str, list[Any]],
+                n_seeds: int) -> None:
+    """Refuse a sweep of more than MAX_RUNS runs before its samples are drawn."""
+    if spec.sampler == "grid":
+        sets = math.prod(len(v) for v in values.values())
+    else:
+        d = len(spec.parameters)
+        sets = (spec.samples or 1) * ((2 * d + 2 if spec.second_order else d + 2)
+                                      if spec.sampler == "sobol" else 1)
+    if sets * n_seeds > MAX_RUNS:
+        raise where.error(("parameters",), f"{sets:,} parameter sets x {n_seeds:,} seeds is "
+                          f"more than {MAX_RUNS:,} runs")
 
 
 def _samples(spec: SweepSpec, where: Source, values: dict[str, list[Any]],
@@ -268,15 +289,11 @@ def load_sweep(file: str | Path) -> Sweep:
     name = str(file)
     if not path.is_file():
         raise ScenarioError("no such sweep file", file=name)
-    try:
-        data, where = parse_yaml(path.read_text(encoding="utf-8"), name)
-    except ScenarioError as exc:
-        exc.message = exc.message.replace("a scenario file", "a sweep file")
-        raise ScenarioError(exc.message, file=exc.file, line=exc.line, key=exc.key) from None
+    data, where = parse_yaml(read_text(path, name), name, what="a sweep file")
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
-        errors = [where.error(p, m) for p, m in validation_errors(exc, data)]
+        errors = [where.error(p, m) for p, m in validation_errors(exc, data, SweepSpec)]
         errors.sort(key=lambda e: e.line is None)  # an error with a line first
         errors[0].more = errors[1:]
         raise errors[0] from None
@@ -286,4 +303,5 @@ def load_sweep(file: str | Path) -> Sweep:
         raise where.error(("seeds",), "seeds is a count >= 1 or a list of distinct seeds >= 0")
     base = _base_scenario(spec, where, path.parent)
     values, ranges = _check_parameters(spec, where, base)
+    _count_runs(spec, where, values, len(seeds))
     return Sweep(spec, name, base, ranges, _samples(spec, where, values, ranges), seeds)

@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 
 from ..core.version import __version__
+from ..results.faults import reach
 from ..results.store import Store, long_daily, results_file
 from ..scenario import Scenario, load_scenario, scenario_hash
 from ..sim import Sim
@@ -181,6 +182,7 @@ def _compute(todo: list[RunJob], store: Store, ex: RayExecutor, state: SweepProg
                 state.failed += 1
                 report.failed += 1
                 report.errors[job.run_id] = out.error
+            reach("kill-after-stored-runs")  # a test's crash at an exact point
             state.running = ex.running
             if progress is not None:
                 progress(state)

@@ -67,8 +67,15 @@ def knobs_for(sc: Scenario) -> list[Knob]:
                                f"{_words(c)}: false match probability", ch.false_match,
                                0, 0.05, 0.0005))
     for g, grp in sc.population.groups.items():
-        out.append(_slider(f"population.groups.{g}.watch_multiplier", "Groups",
-                           f"{_words(g)}: watch multiplier", grp.watch_multiplier, 0, 10, 0.1))
+        watch = grp.watch_multiplier
+        if isinstance(watch, dict):  # one multiplier per channel
+            for c, m in watch.items():
+                out.append(_slider(f"population.groups.{g}.watch_multiplier.{c}", "Groups",
+                                   f"{_words(g)}: {_words(c)} watch multiplier", float(m),
+                                   0, 10, 0.1))
+        else:
+            out.append(_slider(f"population.groups.{g}.watch_multiplier", "Groups",
+                               f"{_words(g)}: watch multiplier", float(watch), 0, 10, 0.1))
         out.append(_slider(f"population.groups.{g}.false_match_multiplier", "Groups",
                            f"{_words(g)}: false match multiplier", grp.false_match_multiplier,
                            0, 100, 0.5))

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.constants import CAUSES
+
 # ---------------------------------------------------------------- summary.json
 FINAL = "final"
 COUNTERFACTUAL = "counterfactual"
@@ -19,7 +21,6 @@ GROUP_AGENTS = "agents"
 DENIED = "denied"
 REQUESTS = "requests"
 WALL_SECONDS = "wall_seconds"
-CAUSES = ("own", "false_match", "association")
 CAUSE_WORDS = {"own": "their own scored acts", "false_match": "a false match (wrong person)",
                "association": "association (family, work, friends)"}
 

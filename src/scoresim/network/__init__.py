@@ -10,7 +10,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..core.memory import Window
 from . import ties as tie_rows
+from .groups import HINT_SHIFT
 
 
 class GroupArrays(NamedTuple):
@@ -71,6 +73,10 @@ class Network:
     tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
     tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
     tie_count: np.ndarray  # int64[Lt]: directed ties (both ends) per layer
+    # the agents whose tie rows are kept (a partition's range), and those of the regions it
+    # reaches, whose group layers are kept (core/memory.py); None: everyone
+    window: Window | None = None
+    hold: Window | None = None
     _bundles: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -92,12 +98,18 @@ class Network:
         return self._bundles
 
     def nbytes(self) -> int:
-        return sum(
-            a.nbytes
-            for a in (self.group_row, self.group_ids, self.group_off, self.group_start,
-                      self.group_members, self.group_hint, self.tie_base, self.tie_indptr,
-                      self.tie_indices, self.tie_count)
-        )
+        """Bytes held by the network's arrays (of its window's range, in a partition)."""
+        w = self.window or Window(self.n, 0, self.n)
+        hold = self.hold or w
+        hint = self.group_hint
+        hint_w = (Window(hint.shape[0], hold.lo >> HINT_SHIFT,
+                         ((max(hold.hi, 1) - 1) >> HINT_SHIFT) + 1) if not hold.whole
+                  else Window(hint.shape[0], 0, hint.shape[0]))
+        return (sum(a.nbytes for a in (self.group_row, self.group_off, self.group_start,
+                                       self.group_members, self.tie_base, self.tie_indices,
+                                       self.tie_count))
+                + hold.nbytes(self.group_ids) + hint_w.nbytes(hint)
+                + w.nbytes(self.tie_indptr))
 
     def groups_of(self, l: int) -> np.ndarray:
         """Every agent's group id in group layer l (-1: none), as int32[n]."""
@@ -125,30 +137,52 @@ class Network:
         """Every agent's number of ties in tie layer l."""
         return tie_rows.layer_degrees(self.ties, l)
 
-    def mixing(self, region: np.ndarray, group: np.ndarray,
-               group_names: list[str]) -> dict[str, dict[str, dict[str, float | None]]]:
-        """Per tie layer, the realised share of each group's members' ties that stay within
-        its group and within its region (None: the group has no ties in the layer)."""
-        out: dict[str, dict[str, dict[str, float | None]]] = {}
-        for l, name in enumerate(self.tie_layers):
-            m = tie_rows.layer_mixing(self.ties, l, region, group, len(group_names))
-            out[name] = {
-                "same_group_share": {x: _share(m, g, 1) for g, x in enumerate(group_names)},
-                "same_region_share": {x: _share(m, g, 2) for g, x in enumerate(group_names)},
-            }
-        return out
-
-    def mean_degree(self) -> dict[str, float]:
-        """Mean number of other agents each agent is linked to, per layer."""
-        n = self.n
-        out: dict[str, float] = {}
+    def counts(self, region: np.ndarray, group: np.ndarray, n_groups: int) -> dict:
+        """Integer totals over the agents of the window (all, in one process) that the
+        network's summary is made of (``network_summary``): per group layer, the agents'
+        links summed; per tie layer, each group's ties, of them within the group, within the
+        region. The totals of ranges add up to the whole population's."""
+        w = self.window or Window(self.n, 0, self.n)
+        links = {}
         for l, name in enumerate(self.group_layers):
-            lo, hi = self.group_off[l], self.group_off[l + 1]
-            sizes = np.diff(self.group_start[lo : hi + 1]).astype(np.float64)
-            out[name] = float(np.sum(sizes * (sizes - 1)) / n) if n else 0.0
-        for l, name in enumerate(self.tie_layers):
-            out[name] = float(self.tie_count[l] / n) if n else 0.0
-        return out
+            lo, hi = int(self.group_off[l]), int(self.group_off[l + 1])
+            start = self.group_start[lo:hi + 1].astype(np.int64)
+            sizes = np.diff(start)
+            if int(self.group_row[l]) < 0:  # runs of agents: a group's members in the window
+                inside = np.clip(np.minimum(start[1:], w.hi) - np.maximum(start[:-1], w.lo),
+                                 0, None)
+            else:
+                pos = np.arange(start[0], start[-1]) - self.member_base
+                agents = self.group_members[pos]
+                mine = (agents >= w.lo) & (agents < w.hi)
+                inside = np.add.reduceat(mine.astype(np.int64), start[:-1] - start[0]) if (
+                    sizes.size and pos.size) else np.zeros(sizes.size, np.int64)
+                inside = np.where(sizes > 0, inside, 0)
+            links[name] = int(np.sum(inside * np.maximum(sizes - 1, 0)))
+        mixing = {name: tie_rows.layer_mixing(self.ties, l, region, group, n_groups, w.lo, w.hi)
+                  for l, name in enumerate(self.tie_layers)}
+        return {"links": links, "mixing": mixing,
+                "tie_count": {name: int(self.tie_count[l])
+                              for l, name in enumerate(self.tie_layers)}}
+
+
+def network_summary(parts: list[dict], n: int, group_names: list[str]) -> dict[str, dict]:
+    """summary.json's ``network`` from the ``Network.counts`` of every range: per layer, the
+    mean number of others each agent is linked to; per tie layer, the realised share of each
+    group's members' ties that stay within its group and within its region (None: the group
+    has no ties in the layer)."""
+    out: dict[str, dict] = {}
+    for name in parts[0]["links"]:
+        total = sum(p["links"][name] for p in parts)
+        out[name] = {"mean_degree": float(total / n) if n else 0.0}
+    for name, count in parts[0]["tie_count"].items():
+        m = sum(p["mixing"][name] for p in parts)
+        out[name] = {
+            "mean_degree": float(count / n) if n else 0.0,
+            "same_group_share": {x: _share(m, g, 1) for g, x in enumerate(group_names)},
+            "same_region_share": {x: _share(m, g, 2) for g, x in enumerate(group_names)},
+        }
+    return out
 
 
 def _share(counts: np.ndarray, g: int, k: int) -> float | None:

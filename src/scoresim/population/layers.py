@@ -14,6 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..core import rng
+from ..core.memory import Window
 from ..network import Network
 from ..network.groups import HINT_SHIFT
 from ..network.ties import put_tie, tie_slots
@@ -48,12 +49,12 @@ def _cut_into_groups(n: int, sizes: np.ndarray, p: np.ndarray, gen: np.random.Ge
     return s[s > 0]
 
 
-def _build_groups(people: People, layer: Layer, l: int, seed: int):
-    """One group layer: members in group order, group sizes, and each agent's group id."""
+def _build_groups(people: People, layer: Layer, l: int, seed: int, regions: list[int]):
+    """One group layer of some regions: members in group order, and group sizes."""
     sizes, p = size_distribution(layer)
     rs = people.region_start
     members, group_sizes = [], []
-    for r in range(len(rs) - 1):
+    for r in regions:
         lo, hi = int(rs[r]), int(rs[r + 1])
         gen = build_rng(seed, 2, l, r)
         if layer.kind == "group" and layer.coverage >= 1.0 and l == 0:
@@ -112,9 +113,11 @@ def _home_region(cells, u):
 
 
 @nb.njit(cache=True)
-def _tie_pass(indptr, indices, fill, lo, hi, seed, layer, region, mix, cells):
+def _tie_pass(indptr, indices, fill, lo, hi, seed, layer, region, mix, cells, keep):
     """Count degrees (fill=False) or place both ends of each tie (fill=True) of the ties the
-    agents [lo, hi) of one region start; returns their number.
+    agents [lo, hi) of one region start; returns their number. Only the rows of agents in
+    ``keep`` = (first, end) are counted or filled (a partition's range; the draws of every
+    tie are made, so the rows are those of the whole population's build).
 
     Agent a starts floor(half_degree) ties, one more with probability frac(half_degree), so its
     degree is about half_degree + Poisson(half_degree). Each tie stays in a's region with
@@ -161,17 +164,28 @@ def _tie_pass(indptr, indices, fill, lo, hi, seed, layer, region, mix, cells):
             else:
                 b = clo + int(x * width)
             started += 1
-            if fill:
-                indptr[a] = put_tie(indices, indptr[a], a, b)
-                indptr[b] = put_tie(indices, indptr[b], b, a)
-            else:
-                indptr[a + 1] += tie_slots(a, b)
-                indptr[b + 1] += tie_slots(b, a)
+            _place(indptr, indices, fill, a, b, keep)
     return started
 
 
+@nb.njit(inline="always", cache=True)
+def _place(indptr, indices, fill, a, b, keep):
+    """Both ends of tie (a, b), in the rows kept: counted (slots a row needs, at the next
+    row's offset) or written."""
+    if keep[0] <= a < keep[1]:
+        if fill:
+            indptr[a] = put_tie(indices, indptr[a], a, b)
+        else:
+            indptr[a + 1] += tie_slots(a, b)
+    if keep[0] <= b < keep[1]:
+        if fill:
+            indptr[b] = put_tie(indices, indptr[b], b, a)
+        else:
+            indptr[b + 1] += tie_slots(b, a)
+
+
 @nb.njit(cache=True)
-def _cross_pass(indptr, indices, fill, seed, spec):
+def _cross_pass(indptr, indices, fill, seed, spec, keep):
     """Ties from each agent in [lo, hi) to agents drawn uniformly in [tlo, thi): kin at home
     of the diaspora abroad (``spec``: a ``_Cross``). Counts degrees (fill=False) or places
     both ends; returns the number of ties."""
@@ -187,12 +201,7 @@ def _cross_pass(indptr, indices, fill, seed, spec):
         for j in range(k):
             b = tlo + int(rng.uniform(key, a, j + 1) * (thi - tlo))
             count += 1
-            if fill:
-                indptr[a] = put_tie(indices, indptr[a], a, b)
-                indptr[b] = put_tie(indices, indptr[b], b, a)
-            elif indptr.shape[0] > 0:
-                indptr[a + 1] += tie_slots(a, b)
-                indptr[b + 1] += tie_slots(b, a)
+            _place(indptr, indices, fill, a, b, keep)
     return count
 
 
@@ -227,8 +236,26 @@ def _cross_ties(scenario: Scenario, people: People, ties: list[str]) -> list[_Cr
     return out
 
 
-def build_network(scenario: Scenario, people: People, seed: int) -> Network:
+def _held(people: People, window: Window) -> tuple[list[int], Window]:
+    """The regions a range reaches, and the agents they hold: a group layer is built for
+    whole regions (a work team may straddle a cut, and its firm is rated where its owner is)."""
+    rs = people.region_start
+    regions = [r for r in range(len(rs) - 1)
+               if rs[r] < rs[r + 1] and rs[r] < window.hi and rs[r + 1] > window.lo]
+    if window.whole or not regions:
+        return list(range(len(rs) - 1)), window
+    return regions, Window(people.n, int(rs[regions[0]]), int(rs[regions[-1] + 1]))
+
+
+def build_network(scenario: Scenario, people: People, seed: int,
+                  window: Window | None = None) -> Network:
+    """The network of a population. ``window``: the range of agents whose rows are kept (a
+    partition's; default all): tie rows of the range alone (the ties others start toward it
+    are drawn again, from the same counter-based draws), group layers of the regions it
+    reaches (numbered in those regions)."""
     n = people.n
+    window = window or Window(n, 0, n)
+    regions, hold = _held(people, window)
     groups = [k for k, v in scenario.layers.items() if v.kind == "group"]
     ties = [k for k, v in scenario.layers.items() if v.kind == "ties"]
 
@@ -236,35 +263,57 @@ def build_network(scenario: Scenario, people: People, seed: int) -> Network:
     id_rows: list[np.ndarray] = []
     starts, member_parts, offs = [np.zeros(1, np.int64)], [], [0]
     base_member = member_base = 0
+    span = np.arange(hold.lo, hold.hi) if groups else None
     for l, name in enumerate(groups):
-        members, sizes = _build_groups(people, scenario.layers[name], l, seed)
-        ends = base_member + np.cumsum(sizes)
-        starts.append(ends)
-        if l == 0 and len(members) == n and np.array_equal(members, np.arange(n)):
-            member_base = n  # households are runs of agents: no member array, no id row
+        members, sizes = _build_groups(people, scenario.layers[name], l, seed, regions)
+        if l == 0 and len(members) == hold.hi - hold.lo and np.array_equal(members, span):
+            # households are runs of agents: no member array, no id row; their member
+            # positions are the agents themselves, below member_base (the held agents')
+            ends = hold.lo + np.cumsum(sizes)
+            member_base = base_member = hold.hi
         else:
+            ends = base_member + np.cumsum(sizes)
             member_parts.append(members)
-            row = np.full(n, -1, dtype=np.int32)
+            row = hold.zeros((n,), np.int32, fill=-1)
             row[members] = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
             group_row[l] = len(id_rows)
             id_rows.append(row)
-        base_member = int(ends[-1]) if len(ends) else base_member
+            base_member = int(ends[-1]) if len(ends) else base_member
+        starts.append(np.concatenate([[hold.lo], ends]) if l == 0 and member_base else ends)
         offs.append(offs[-1] + len(sizes))
-    group_ids = np.stack(id_rows) if id_rows else np.zeros((0, n), np.int32)
+    group_ids = _stack(id_rows, n, hold)
     del id_rows
+    if member_base:  # the runs layer's first start is its first agent, not 0
+        starts = starts[1:]
     group_start = np.concatenate(starts)
-    if group_start[-1] < np.iinfo(np.int32).max:  # member positions fit: half the bytes
+    if group_start.size and group_start[-1] < np.iinfo(np.int32).max:  # half the bytes
         group_start = group_start.astype(np.int32)
     group_members = np.concatenate(member_parts) if member_parts else np.zeros(0, np.int32)
     group_hint = np.zeros(0, np.int32)
-    if member_base == n and groups:  # households: the group of every 64th agent
-        every = np.arange(0, n, 1 << HINT_SHIFT, dtype=np.int64)
-        group_hint = (np.searchsorted(group_start[: offs[1] + 1], every, side="right") - 1
-                      ).astype(np.int32)
-    tie_base, tie_indptr, tie_indices, tie_count = _build_ties(scenario, people, ties, seed)
+    if member_base and groups:  # households: the group of every 64th agent
+        h = ((max(n, 1) - 1) >> HINT_SHIFT) + 1
+        first, end = hold.lo >> HINT_SHIFT, ((max(hold.hi, 1) - 1) >> HINT_SHIFT) + 1
+        group_hint = Window(h, first, end).zeros((h,), np.int32)
+        every = np.maximum(np.arange(first, end, dtype=np.int64) << HINT_SHIFT, hold.lo)
+        group_hint[first:end] = np.searchsorted(group_start[: offs[1] + 1], every,
+                                                side="right") - 1
+    tie_base, tie_indptr, tie_indices, tie_count = _build_ties(scenario, people, ties, seed,
+                                                               window)
     return Network(n, groups, ties, group_row, group_ids, np.array(offs, np.int64),
                    group_start, group_members, group_hint, member_base, tie_base, tie_indptr,
-                   tie_indices, tie_count)
+                   tie_indices, tie_count, window=window, hold=hold)
+
+
+def _stack(rows: list[np.ndarray], n: int, hold: Window) -> np.ndarray:
+    """The group layers' id rows as one array (of the held agents alone, in a range)."""
+    if not rows:
+        return np.zeros((0, n), np.int32)
+    if hold.whole:
+        return np.stack(rows)
+    out = hold.zeros((len(rows), n), np.int32)
+    for k, r in enumerate(rows):
+        out[k, hold.lo:hold.hi] = r[hold.lo:hold.hi]
+    return out
 
 
 def _mixing(layer: Layer) -> Mixing:
@@ -281,36 +330,46 @@ def _cells(scenario: Scenario, people: People) -> Cells:
     return Cells(people.cell_start.astype(np.int64), len(people.group_names), home, cum)
 
 
-def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int):
-    """The tie layers' rows (engine.ties encoding), in two passes: count each row's slots,
-    then fill; no edge list is ever held."""
+def _build_ties(scenario: Scenario, people: People, ties: list[str], seed: int,
+                window: Window):
+    """The tie layers' rows (engine.ties encoding) of the agents in ``window``, in two
+    passes over every tie's draws: count each kept row's slots, then fill; no edge list is
+    ever held. Slots are numbered from the window's first row (kernels read the rows of its
+    agents alone)."""
     n, rs = people.n, people.region_start
+    lo, hi = window.lo, window.hi
+    keep = (np.int64(lo), np.int64(hi))
     mixes = [_mixing(scenario.layers[name]) for name in ties]
     cells = _cells(scenario, people)
     cross = _cross_ties(scenario, people, ties)
-    tie_indptr = np.zeros((len(ties), n + 1), dtype=np.int32)  # slots per row fit int32
+    # slots per row fit int32
+    tie_indptr = window.zeros((len(ties), n + 1), np.int32, extra=1)
     tie_count = np.zeros(len(ties), np.int64)  # directed ties (both ends) per layer
     for l in range(len(ties)):
         for r in range(len(rs) - 1):
             tie_count[l] += 2 * _tie_pass(tie_indptr[l], tie_indptr[l], False, rs[r],
-                                          rs[r + 1], seed, l, r, mixes[l], cells)
+                                          rs[r + 1], seed, l, r, mixes[l], cells, keep)
     for spec in cross:
         tie_count[spec.layer] += 2 * _cross_pass(tie_indptr[spec.layer], tie_indptr[spec.layer],
-                                                 False, seed, spec)
-    slots = [int(np.sum(tie_indptr[l], dtype=np.int64)) for l in range(len(ties))]
+                                                 False, seed, spec, keep)
+    slots = [int(np.sum(tie_indptr[l, lo + 1:hi + 1], dtype=np.int64))
+             for l in range(len(ties))]
     if max(slots, default=0) >= np.iinfo(np.int32).max:  # a layer past 2**31 slots
-        tie_indptr = tie_indptr.astype(np.int64)
+        wide = window.zeros(tie_indptr.shape, np.int64, extra=1)
+        wide[:, lo:hi + 1] = tie_indptr[:, lo:hi + 1]
+        tie_indptr = wide
     tie_base = np.concatenate([[0], np.cumsum(slots)]).astype(np.int64)
     tie_indices = np.empty(int(tie_base[-1]), dtype=np.int16)
     for l in range(len(ties)):
-        np.cumsum(tie_indptr[l], out=tie_indptr[l])
+        row = tie_indptr[l, lo:hi + 1]
+        np.cumsum(row, out=row)
         cursor = tie_indptr[l]  # advanced in place to the row ends, then shifted back
         rows = tie_indices[tie_base[l] : tie_base[l + 1]]
         for r in range(len(rs) - 1):
-            _tie_pass(cursor, rows, True, rs[r], rs[r + 1], seed, l, r, mixes[l], cells)
+            _tie_pass(cursor, rows, True, rs[r], rs[r + 1], seed, l, r, mixes[l], cells, keep)
         for spec in cross:
             if spec.layer == l:
-                _cross_pass(cursor, rows, True, seed, spec)
-        cursor[1:] = cursor[:-1].copy()
-        cursor[0] = 0
+                _cross_pass(cursor, rows, True, seed, spec, keep)
+        row[1:] = row[:-1].copy()
+        row[0] = 0
     return tie_base, tie_indptr, tie_indices, tie_count

@@ -8,10 +8,11 @@ region cut the arrays without copying.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..core.memory import Window
 from ..network import PeopleArrays
 from ..scenario.schema import Scenario
 
@@ -44,6 +45,7 @@ class People:
     region_names: list[str]
     group_names: list[str]
     trait_names: list[str]
+    _max_propensity: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def region_start(self) -> np.ndarray:
@@ -51,13 +53,22 @@ class People:
         return self.cell_start[:: g].copy()
 
     @property
+    def max_propensity(self) -> np.ndarray:
+        """float64[T]: the largest propensity each trait can take (its distribution's highest
+        value over its mean): the bound acts are thinned from, the same in every range of
+        the population and at any size."""
+        return self._max_propensity
+
+    @property
     def arrays(self) -> PeopleArrays:
         """The arrays kernels read, as one argument."""
         return PeopleArrays(self.region, self.group, self.cell_start, self.propensity)
 
-    def nbytes(self) -> int:
-        """Bytes held by the per-agent arrays."""
-        return sum(a.nbytes for a in (self.region, self.group, self.cell_start, self.propensity))
+    def nbytes(self, window: Window | None = None) -> int:
+        """Bytes held by the per-agent arrays (of a window's range of them, if given)."""
+        w = window or Window(self.n, 0, self.n)
+        return (self.region.nbytes + self.group.nbytes + self.cell_start.nbytes
+                + w.nbytes(self.propensity))
 
 
 def shares(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
@@ -75,7 +86,14 @@ def shares(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
     return r_share, g_share
 
 
-def build_people(scenario: Scenario, n: int, seed: int) -> People:
+CHUNK_DRAWS = 1 << 20  # trait values drawn at a time (a range keeps only its own)
+
+
+def build_people(scenario: Scenario, n: int, seed: int, window: Window | None = None) -> People:
+    """The synthetic agents. ``window``: the range of them whose traits are kept (a
+    partition's; default all). Region and group are kept for everyone (2 bytes an agent):
+    effects name agents anywhere, and kernels read their region and group."""
+    window = window or Window(n, 0, n)
     pop = scenario.population
     regions, groups = scenario.region_names(), scenario.group_names()
     r_share, g_share = shares(scenario)
@@ -88,19 +106,29 @@ def build_people(scenario: Scenario, n: int, seed: int) -> People:
     group = np.repeat(np.tile(np.arange(len(groups), dtype=np.uint8), len(regions)), cells)
 
     traits = list(pop.traits)
-    propensity = np.ones((len(traits), n), dtype=np.float32)
+    propensity = window.zeros((len(traits), n), np.float32, fill=1.0)
     region_start = np.concatenate([[0], np.cumsum(n_r)])
     for t, name in enumerate(traits):
         spec = pop.traits[name]
         mean = spec.mean()
         for r in range(len(regions)):
             lo, hi = int(region_start[r]), int(region_start[r + 1])
+            if hi <= window.lo or lo >= window.hi:
+                continue  # a region the window does not reach: its draws are not needed
             rng = build_rng(seed, 1, t, r)
-            if spec.beta is not None:
-                vals = rng.beta(spec.beta[0], spec.beta[1], size=hi - lo)
-            elif spec.uniform is not None:
-                vals = rng.uniform(spec.uniform[0], spec.uniform[1], size=hi - lo)
-            else:
-                vals = np.full(hi - lo, spec.constant)
-            propensity[t, lo:hi] = vals / mean if mean > 0 else 0.0
-    return People(n, region, group, cell_start, propensity, regions, groups, traits)
+            # drawn a chunk at a time (the same values as in one go): the range keeps its own
+            for c0 in range(lo, min(hi, window.hi), CHUNK_DRAWS):
+                c1 = min(hi, window.hi, c0 + CHUNK_DRAWS)
+                if spec.beta is not None:
+                    vals = rng.beta(spec.beta[0], spec.beta[1], size=c1 - c0)
+                elif spec.uniform is not None:
+                    vals = rng.uniform(spec.uniform[0], spec.uniform[1], size=c1 - c0)
+                else:
+                    vals = np.full(c1 - c0, spec.constant)
+                a0 = max(c0, window.lo)
+                if a0 < c1:
+                    vals = vals[a0 - c0:]
+                    propensity[t, a0:c1] = vals / mean if mean > 0 else 0.0
+    top = np.array([pop.traits[t].highest() / pop.traits[t].mean()
+                    if pop.traits[t].mean() > 0 else 0.0 for t in traits], np.float64)
+    return People(n, region, group, cell_start, propensity, regions, groups, traits, top)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .. import __version__
+from ..core.version import __version__
 from ..experiments.targets import metric_columns, metric_days
 from .charts import Chart, new_figure
 from .html import figure_view, render

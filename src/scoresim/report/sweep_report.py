@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
-from .. import __version__
+from ..core.version import __version__
 from ..experiments.metrics import bounded_interval, describe, is_share
 from ..experiments.sweep_analysis import AnalysisError, analyze_sweep, sweep_spec, sweep_values
 from . import names as N

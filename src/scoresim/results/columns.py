@@ -37,7 +37,7 @@ def _family(columns: tuple[Column, ...], record, names, n: int, row: dict) -> No
         for c in columns:
             a = getattr(record, c.field)
             row[c.name.format(*(labels[d][i] for d, i in enumerate(index)))] = (
-                c.read(a, n) if c.read else _sum_rest(a, *index))
+                c.read(a[index], n) if c.read else _sum_rest(a, *index))
 
 
 def daily_row(day: int, record, names, n: int) -> dict[str, float | int]:

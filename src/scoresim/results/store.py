@@ -25,11 +25,13 @@ import json
 import math
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+from .faults import reach
 
 if TYPE_CHECKING:  # duckdb is imported when a file is opened, not with scoresim
     from duckdb import DuckDBPyConnection
@@ -63,7 +65,7 @@ RUN_COLUMNS = ("run_id", "scenario", "scenario_hash", "base_hash", "version", "s
 
 
 class StoreError(Exception):
-    """A results folder that cannot be opened."""
+    """A results folder that cannot be opened or written (one line: the file and why)."""
 
 
 def results_file(folder: str | Path) -> Path:
@@ -127,9 +129,13 @@ class Store:
 
     def __init__(self, folder: str | Path, wait: float = 120.0):
         self.path = results_file(folder)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.wait = wait
-        with self._connect() as con:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent}: cannot make the folder: "
+                             f"{exc.strerror or exc}") from None
+        with self._transaction() as con:
             for statement in SCHEMA:
                 con.execute(statement)
 
@@ -146,15 +152,24 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        """A connection in ONE transaction: committed if the block ends, else rolled back."""
-        with self._connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        """A connection in ONE transaction: committed if the block ends, else rolled back.
+        A failed write (a full disk) raises StoreError with DuckDB's own reason: a rollback
+        that fails too (DuckDB cannot roll back after a failed write) does not hide it; the
+        file stays consistent, since nothing of the transaction was committed."""
+        import duckdb
+
+        try:
+            with self._connect() as con:
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    yield con
+                    con.execute("COMMIT")
+                except BaseException:
+                    with suppress(duckdb.Error):
+                        con.execute("ROLLBACK")
+                    raise
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: {' '.join(str(exc).split())}") from None
 
     def add_sweep(self, sweep_id: str, file: str, spec: Mapping[str, Any], sampler: str,
                   plan: pd.DataFrame) -> None:
@@ -209,6 +224,7 @@ class Store:
                 d = daily[["day", "series", "value"]].copy()
                 d.insert(0, "run_id", run_id)
                 _insert(con, "daily", d, "run_id, day, series, value")
+            reach("kill-inside-transaction")  # a test's crash: the rows in, no commit
         return True
 
 

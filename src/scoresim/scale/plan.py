@@ -12,9 +12,11 @@ allocated to find out that it will not fit.
 
 from __future__ import annotations
 
+import resource
 import time
 import tracemalloc
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -146,8 +148,7 @@ def _sample(scenario: Scenario, sample: int, seed: int):
     pop = build_population(scenario, sample, seed)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    prop = pop.people.propensity
-    params = compile_plan(scenario, prop.max(axis=1) if prop.shape[0] else np.zeros(0),
+    params = compile_plan(scenario, pop.people.max_propensity,
                           firms=int(pop.network.group_off[-1]))
     nm = names_of(scenario)
     state = init_state(pop.n, params, len(nm.lists), len(nm.sanctions),
@@ -207,19 +208,100 @@ def for_agents(plan: Plan, agents: int, scenario: Scenario | None = None) -> Pla
                 agents if scenario is not None else plan.sample)
 
 
-def available_memory() -> float:
-    return float(psutil.virtual_memory().available)
+def _cgroup_headroom(root: Path, path: str, limit: str, usage: str, inactive: str
+                     ) -> float | None:
+    """The smallest headroom (limit - usage, reclaimable page cache not counted) of the
+    cgroup at ``root``/``path`` and of its ancestors up to ``root``; None if none has a
+    limit (in a container, ``path`` may not exist below ``root``: its ancestors still do)."""
+    best = None
+    folder = root / path.strip("/")
+    while True:
+        try:
+            cap = (folder / limit).read_text().strip()
+            if cap != "max" and int(cap) < 2**60:  # v1 writes "no limit" as a huge number
+                used = int((folder / usage).read_text())
+                stat = dict(line.split() for line in (folder / "memory.stat").read_text()
+                            .splitlines() if line.count(" ") == 1)
+                room = int(cap) - max(0, used - int(stat.get(inactive, 0)))
+                best = room if best is None else min(best, room)
+        except (OSError, ValueError):
+            pass
+        if folder == root or root not in folder.parents:
+            return best
+        folder = folder.parent
 
 
-def check_fits(plan: Plan, memory: float | None = None) -> str | None:
-    """None if the run fits in memory, else the reason it does not."""
-    memory = available_memory() if memory is None else memory
-    if plan.peak_bytes <= memory:
+def memory_limits() -> dict[str, float]:
+    """Bytes this process can still allocate, by what limits it: ``host`` (the machine's
+    available memory), ``address space`` (RLIMIT_AS, as set by ``prlimit --as`` or
+    ``ulimit -v``, less the address space in use), ``data`` (RLIMIT_DATA) and ``cgroup``
+    (a container's or a service's memory limit, v1 or v2, less its usage)."""
+    out = {"host": float(psutil.virtual_memory().available)}
+    info = psutil.Process().memory_info()
+    for name, which, used in (("address space", resource.RLIMIT_AS, info.vms),
+                              ("data", resource.RLIMIT_DATA, getattr(info, "data", 0))):
+        soft = resource.getrlimit(which)[0]
+        if soft != resource.RLIM_INFINITY:
+            out[name] = float(max(0, soft - used))
+    room = cgroup_headroom()
+    if room is not None:
+        out["cgroup"] = float(room)
+    return out
+
+
+def cgroup_headroom(membership: Path = Path("/proc/self/cgroup"),
+                    mount: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """Bytes left under the memory limits of this process's cgroups (v1 and v2, and their
+    ancestors), or None if none is limited. ``membership`` and ``mount`` are the kernel's
+    files unless a test gives others."""
+    try:
+        lines = membership.read_text().splitlines()
+    except OSError:
         return None
-    return (f"{plan.agents:,} agents need about {plan.peak_bytes / 2**30:.1f} GiB at the build's "
+    found = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":  # cgroup v2 (unified; also mounted at unified/ in hybrid)
+            found += [_cgroup_headroom(root, path, "memory.max", "memory.current",
+                                       "inactive_file")
+                      for root in (mount, mount / "unified")]
+        elif "memory" in controllers.split(","):
+            found.append(_cgroup_headroom(mount / "memory", path, "memory.limit_in_bytes",
+                                          "memory.usage_in_bytes", "total_inactive_file"))
+    rooms = [r for r in found if r is not None]
+    return float(min(rooms)) if rooms else None
+
+
+def available_memory() -> float:
+    """Bytes this process can still allocate: the smallest of memory_limits()."""
+    return min(memory_limits().values())
+
+
+def check_fits(plan: Plan, memory: float | None = None, copies: int = 1) -> str | None:
+    """None if ``copies`` runs of the plan fit in memory at once, else the reason they do not
+    (``memory``: bytes available; default: the smallest of memory_limits())."""
+    limits = memory_limits() if memory is None else {"given": memory}
+    which = min(limits, key=limits.__getitem__)
+    memory = limits[which]
+    need = plan.peak_bytes * copies
+    if need <= memory:
+        return None
+    what = "" if which in ("given", "host") else f" (the {which} limit)"
+    runs = f" for {copies} runs at once" if copies > 1 else ""
+    return (f"{plan.agents:,} agents need about {need / 2**30:.1f} GiB{runs} at the build's "
             f"peak ({plan.bytes_per_agent:.0f} bytes per agent when built, plus the day's "
-            f"working arrays) but "
-            f"{memory / 2**30:.1f} GiB is available; use fewer agents (see `scoresim plan`)")
+            f"working arrays) but {memory / 2**30:.1f} GiB is available{what}; use fewer "
+            "agents (see `scoresim plan`)")
+
+
+def memory_refusal(scenarios: Scenario | list[Scenario], agents: int, seed: int = 0,
+                   copies: int = 1) -> str | None:
+    """Up front, before anything big is allocated: None if ``copies`` runs of ``agents``
+    agents (of the most demanding of ``scenarios``) fit in memory now, else the one-line
+    reason. Every command that runs a model calls this first."""
+    items = scenarios if isinstance(scenarios, list) else [scenarios]
+    plans = [quick_estimate(sc, agents, seed) for sc in items]
+    return check_fits(max(plans, key=lambda p: p.peak_bytes), None, max(1, copies))
 
 
 def quick_estimate(scenario: Scenario, agents: int, seed: int = 0) -> Plan:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .overseas import MAX_DAYS
+
 
 class Strict(BaseModel):
     """Unknown keys are errors: a typo in a scenario must not pass silently."""
@@ -31,8 +33,8 @@ class Extension(Strict):
 
     @model_validator(mode="after")
     def _days(self) -> Extension:
-        if not 0 <= self.days[0] <= self.days[1]:
-            raise ValueError("days must be [low, high] with 0 <= low <= high")
+        if not 0 <= self.days[0] <= self.days[1] <= MAX_DAYS:
+            raise ValueError(f"days must be [low, high] with 0 <= low <= high <= {MAX_DAYS}")
         return self
 
 
@@ -53,9 +55,9 @@ class ListSpec(Strict):
 
     enter_on: str | None = None
     enter_on_rating: str | None = None
-    grace_days: int = Field(default=0, ge=0)
+    grace_days: int = Field(default=0, ge=0, le=MAX_DAYS)
     leave_on: str | None = None
-    expire_days: int | None = Field(default=None, ge=1)
+    expire_days: int | None = Field(default=None, ge=1, le=MAX_DAYS)
     term_share: float = Field(default=1.0, ge=0, le=1)
     extension: Extension | None = None
     removal_rate: float = Field(default=0.0, ge=0, le=1)

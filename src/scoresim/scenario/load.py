@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from scoresim.scenario.paths import (
+from .errors import Path_, ScenarioError, Source
+from .paths import (
     parse_overrides,
     raise_all,
     related,
@@ -25,22 +25,25 @@ from scoresim.scenario.paths import (
     split_path,
     validation_errors,
 )
-from scoresim.scenario.schema import Scenario
-from scoresim.scenario.source import Path_, ScenarioError, Source, builtin_scenarios, read_source
+from .reader import check_text
+from .schema import Scenario
+from .source import builtin_scenarios, read_source
+from .timeline import apply_changes, plan_timeline
 
 __all__ = ["ScenarioError", "apply_changes", "builtin_scenarios", "load_scenario",
            "scenario_hash", "scenario_to_yaml"]
 
 
 def _validate(data: Any, where: Source, overrides: list[tuple[str, Path_, Any]],
-              blame_overrides: bool) -> Scenario:
+              blame_overrides: bool, also: list[ScenarioError] | None = None) -> Scenario:
     """Validate; blame an error on the override whose path it shares, else on the file.
-    With ``blame_overrides`` (the data was valid before the overrides) every error is theirs."""
+    With ``blame_overrides`` (the data was valid before the overrides) every error is theirs.
+    Errors found before (``also``) are raised after the validation's own."""
+    errors: list[ScenarioError] = []
     try:
-        return Scenario.model_validate(data)
+        scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        errors = []
-        for path, msg in validation_errors(exc, data):
+        for path, msg in validation_errors(exc, data, Scenario):
             best = max(overrides, key=lambda o: related(o[1], path), default=None)
             if best is not None and (related(best[1], path) or blame_overrides):
                 text = best[0] if related(best[1], path) else " --set ".join(
@@ -48,8 +51,10 @@ def _validate(data: Any, where: Source, overrides: list[tuple[str, Path_, Any]],
                 errors.append(ScenarioError(msg, key=".".join(path) or None, override=text))
             else:
                 errors.append(where.error(path, msg))
+    errors += also or []
+    if errors:
         raise_all(errors)
-    raise AssertionError("unreachable")
+    return scenario
 
 
 # ---------------------------------------------------------------- the public API
@@ -67,65 +72,34 @@ def load_scenario(source: Any, overrides: Any = None) -> Scenario:
         base = None
     if base is not None:
         data = base.model_dump(mode="json")  # so that defaults can be overridden too
+    unknown = []  # overrides whose path does not exist
     for text, path, value in sets:
         try:
             set_path(data, path, value)
         except KeyError as exc:
-            if base is None:  # the file's own errors come first
-                _validate(data, where, [], False)
-            raise ScenarioError(exc.args[0], key=".".join(path), override=text) from None
+            unknown.append(ScenarioError(exc.args[0], key=".".join(path), override=text))
+    if unknown and base is None:  # the file's own errors come first
+        _validate(data, where, [], False, unknown)
+    if unknown:
+        raise_all(unknown)
     if sets or base is None:
         base = _validate(data, where, sets, blame_overrides=base is not None)
+    check_text(data, where)  # files are checked as read; overrides and mappings here
     _check_timeline(base, where, sets)
     return base
 
 
-def apply_changes(scenario: Scenario, changes: Mapping[str, Any]) -> Scenario:
-    """A new validated scenario with each dotted path in ``changes`` set to its value
-    (the original is left unchanged). Raises ScenarioError naming the key."""
-    data = scenario.model_dump(mode="json")
-    paths = []
-    for key, value in changes.items():
-        try:
-            path = split_path(key)
-            if path[0] == "timeline":
-                raise KeyError("a change cannot change the timeline")
-            set_path(data, path, value)
-        except (KeyError, ValueError) as exc:
-            raise ScenarioError(exc.args[0], key=key) from None
-        paths.append(path)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        errors = []
-        for path, msg in validation_errors(exc, data):
-            best = max(paths, key=lambda p: related(p, path), default=())
-            if not related(best, path):
-                errors.append(ScenarioError(msg, key=".".join(path) or None))
-            else:  # name the change; say which value inside it is wrong if it is deeper
-                inner = "" if len(path) <= len(best) else f"{'.'.join(path)}: "
-                errors.append(ScenarioError(inner + msg, key=".".join(best)))
-        raise_all(errors)
-    raise AssertionError("unreachable")
-
-
 def _check_timeline(scenario: Scenario, where: Source, sets: list) -> None:
-    """Apply the timeline's changes in day order, as the engine will, and report the first
-    that does not apply as ``timeline.<i>.set.<path>`` at its line."""
-    current = scenario
-    for i in sorted(range(len(scenario.timeline)), key=lambda i: scenario.timeline[i].day):
-        try:
-            current = apply_changes(current, scenario.timeline[i].set)
-        except ScenarioError as exc:
-            key, msg = ("timeline", str(i), "set"), exc.message
-            if exc.key in scenario.timeline[i].set:
-                key += (exc.key,)
-            elif exc.key:  # a change broke something elsewhere (a reference, say)
-                msg = f"{exc.key}: {msg}"
-            override = next((t for t, p, _ in sets if related(p, key) >= 2), None)
-            if override is not None:
-                raise ScenarioError(msg, key=".".join(key), override=override) from None
-            raise where.error(key, msg) from None
+    """Plan the timeline as a run will (timeline.plan_timeline) and report the first change
+    that does not apply, or may not happen during a run, at its file and line."""
+    try:
+        plan_timeline(scenario)
+    except ScenarioError as exc:
+        key = split_path(exc.key or "timeline")
+        override = next((t for t, p, _ in sets if related(p, key) >= 2), None)
+        if override is not None:
+            raise ScenarioError(exc.message, key=exc.key, override=override) from None
+        raise where.error(key, exc.message) from None
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -9,20 +9,42 @@ company denied sending video home). Cameras and recognition exist only as probab
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_DAYS = 100_000  # durations in days (grace, expiry, appeals): 270 years
+MAX_FACTOR = 1e6  # multipliers, trait values and weights
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+Multiplier = float | dict[str, float]  # one value for cameras, or a value per named channel
+
+
+def check_multiplier(v: Any) -> Any:
+    """A watch multiplier is >= 0, given once (for the camera channels) or per channel."""
+    values = v.values() if isinstance(v, dict) else [v]
+    if any(not 0 <= x <= MAX_FACTOR for x in values):
+        raise ValueError(f"watch multipliers must be >= 0 and at most {MAX_FACTOR:g}")
+    return v
 
 
 class CityGroup(_Strict):
-    """People of one origin in the city. ``enrolled``: in the home system's face gallery."""
+    """People of one origin in the city. ``enrolled``: in the home system's face gallery;
+    the multipliers as a home group's (scenario/schema.py ``Group``)."""
 
     share: float = Field(gt=0, le=1)
     enrolled: bool = True
-    watch_multiplier: float = Field(default=1.0, ge=0)
-    false_match_multiplier: float = Field(default=1.0, ge=0)
+    watch_multiplier: Multiplier = 1.0
+    false_match_multiplier: float = Field(default=1.0, ge=0, le=MAX_FACTOR)
+
+    @field_validator("watch_multiplier")
+    @classmethod
+    def _multiplier(cls, v: Any) -> Any:
+        return check_multiplier(v)
 
 
 class Venue(_Strict):
@@ -34,9 +56,9 @@ class Venue(_Strict):
     cameras / tables / 2, at most 1: two cameras a table see every seat). A captured act or
     face crosses the border only when ``feed_home`` is true."""
 
-    count: int = Field(default=1, ge=1)
-    tables: int = Field(ge=1)
-    cameras: int = Field(default=0, ge=0)
+    count: int = Field(default=1, ge=1, le=10**6)
+    tables: int = Field(ge=1, le=10**6)
+    cameras: int = Field(default=0, ge=0, le=10**7)
     capture: float | None = Field(default=None, ge=0, le=1)
     open_share: float = Field(default=1.0, ge=0, le=1)
     feed_home: bool = True

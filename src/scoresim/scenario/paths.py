@@ -6,13 +6,14 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Mapping
-from typing import Any
+import types
+from collections.abc import Mapping, Sequence
+from typing import Any, Union, get_args, get_origin
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from scoresim.scenario.source import Path_, ScenarioError
+from .errors import Path_, ScenarioError, did_you_mean
+from .reader import bad_character, parse_value
 
 # Mappings keyed by name: a path may add a new entry to these ("*" matches any one key).
 NAMED_MAPPINGS: tuple[Path_, ...] = tuple(
@@ -22,7 +23,7 @@ NAMED_MAPPINGS: tuple[Path_, ...] = tuple(
         "scoring.rules", "scoring.grades", "population.regions", "population.groups",
         "population.traits", "layers.*.size", "timeline.*.set", "scoring.regional_rules",
         "scoring.regional_rules.*", "overseas", "overseas.*.groups", "overseas.*.venues",
-        "overseas.*.venues.*.visit",
+        "overseas.*.venues.*.visit", "responses.salience",
     )
 )
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -69,13 +70,12 @@ def set_path(data: Any, parts: Path_, value: Any) -> None:
                     node[key] = {}
             elif key is None:
                 if not _named(here):
-                    known = ", ".join(map(str, node)) or "none"
-                    raise KeyError(f"unknown key '{part}' (known here: {known})")
+                    raise KeyError(f"unknown key '{part}'" + did_you_mean(part, node,
+                                                                          "known here"))
                 if not last:
-                    known = ", ".join(map(str, node)) or "none"
-                    raise KeyError(f"no entry '{part}' in {'.'.join(here)} (known: {known}); "
-                                   f"to add one, set it whole: {'.'.join(parts[:depth + 1])}"
-                                   "={...}")
+                    raise KeyError(f"no entry '{part}' in {'.'.join(here)}"
+                                   + did_you_mean(part, node) + "; to add one, set it whole: "
+                                   f"{'.'.join(parts[:depth + 1])}={{...}}")
                 key = part
         else:
             raise KeyError(f"'{'.'.join(here)}' holds a {type(node).__name__}, not a mapping")
@@ -103,10 +103,13 @@ def parse_overrides(overrides: Any) -> list[tuple[str, Path_, Any]]:
                 raise ScenarioError("an override is KEY=VALUE, e.g. behaviours.x.rate=0.001",
                                     override=text)
             path, raw = text.split("=", 1)
+            problem = bad_character(text)
+            if problem:
+                raise ScenarioError(f"the override has {problem}", override=text)
             try:
-                value = yaml.safe_load(raw) if raw.strip() else None
-            except yaml.YAMLError as exc:
-                raise ScenarioError(f"cannot parse the value: {getattr(exc, 'problem', exc)}",
+                value = parse_value(raw) if raw.strip() else None
+            except ScenarioError as exc:
+                raise ScenarioError(f"cannot parse the value: {exc.message}",
                                     override=text) from None
             if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
                 value = float(value)  # YAML 1.1 reads 1e-3 as a string
@@ -129,10 +132,40 @@ def _is_tag(part: str) -> bool:
     return "[" in part or part[:1].isupper() or part in _SCALAR_TAGS or part.startswith("func")
 
 
-def _error_key(err: dict, data: Any) -> tuple[Path_, str, Any]:
+def _members(tp: Any) -> list[Any]:
+    """The types a value of annotation ``tp`` may have (a union's members, flattened)."""
+    if get_origin(tp) in (Union, types.UnionType):
+        return [m for arg in get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+def fields_at(model: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+    """The field names of the model(s) that hold the value at a pydantic ``loc`` (union tags
+    and mapping keys followed through the annotations): what an unknown key could have been."""
+    here: list[Any] = _members(model)
+    for item in loc:
+        part, step = str(item), []
+        for tp in here:
+            if isinstance(tp, type) and issubclass(tp, BaseModel):
+                if part in tp.model_fields:
+                    step += _members(tp.model_fields[part].annotation)
+                elif part == tp.__name__:  # the union tag of this member
+                    step.append(tp)
+            elif get_origin(tp) in (dict, list, tuple) and get_args(tp):
+                step += _members(get_args(tp)[-1 if get_origin(tp) is dict else 0])
+        here = step
+    return [f for tp in here if isinstance(tp, type) and issubclass(tp, BaseModel)
+            for f in tp.model_fields]
+
+
+def _error_key(err: dict, data: Any, model: type[BaseModel] | None = None
+               ) -> tuple[Path_, str, Any]:
     """The data path of a pydantic error (union tags dropped), its message, and the union
     (path, member) it belongs to, if any."""
     msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and err["loc"]:
+        known = fields_at(model, err["loc"][:-1]) if model is not None else []
+        msg = "unknown key" + did_you_mean(err["loc"][-1], known, "known here")
     path: list[str] = []
     node, union = data, None
     for item in err["loc"]:
@@ -154,8 +187,11 @@ def _error_key(err: dict, data: Any) -> tuple[Path_, str, Any]:
     return tuple(path), msg, union
 
 
-def validation_errors(exc: ValidationError, data: Any) -> list[tuple[Path_, str]]:
-    found = [_error_key(err, data) for err in exc.errors()]
+def validation_errors(exc: ValidationError, data: Any, model: type[BaseModel] | None = None
+                      ) -> list[tuple[Path_, str]]:
+    """(path, message) of each of pydantic's errors about ``data``; an unknown key's message
+    suggests the closest field of ``model`` (the model validated)."""
+    found = [_error_key(err, data, model) for err in exc.errors()]
     # A value that fits no member of a union: keep the member(s) it came closest to fitting.
     count: dict[Any, int] = {}
     for _, _, union in found:

@@ -8,20 +8,33 @@ validated ``Scenario`` into plain arrays and numbers.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .channels import Channel, Review
 from .institution import ListSpec, Service
-from .overseas import City, CityGroup
+from .overseas import MAX_DAYS, MAX_FACTOR, City, CityGroup, Multiplier, check_multiplier
+from .references import check_overseas, check_references
+from .responses import Responses
 
 Probability = float  # validated as [0, 1] where used
 
+# Bounds where a value's meaning has them. Scores and points are int32 fixed point (x 100) in
+# the engine: a score scale within a million points, single rules within ten thousand, leave
+# room for the sum of many penalties.
+MAX_SCORE = 1e6
+MAX_POINTS = 1e4
+MAX_GROUP_SIZE = 100_000
+Points = Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS)]
+ScoreLevel = Annotated[float, Field(ge=-MAX_SCORE, le=MAX_SCORE)]
+
 
 class Strict(BaseModel):
-    """Unknown keys are errors: a typo in a scenario must not pass silently."""
+    """Unknown keys are errors: a typo in a scenario must not pass silently. Numbers are
+    finite: NaN and infinities are refused wherever the schema takes a number."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------- population
@@ -31,10 +44,20 @@ class Region(Strict):
 
 
 class Group(Strict):
+    """People of one origin at home. ``watch_multiplier``: how much more often their acts are
+    captured, one number for the camera channels (``observe: coverage``) or a mapping
+    ``{channel: multiplier}`` (channels not named: 1); ``false_match_multiplier``: how much
+    higher the per-comparison false-match rate of their faces is (NISTIR 8280)."""
+
     share: float = Field(gt=0, le=1)
-    watch_multiplier: float = Field(default=1.0, ge=0)
-    false_match_multiplier: float = Field(default=1.0, ge=0)
+    watch_multiplier: Multiplier = 1.0
+    false_match_multiplier: float = Field(default=1.0, ge=0, le=MAX_FACTOR)
     enrolled: bool = True  # in the home system's face gallery (everyone at home is)
+
+    @field_validator("watch_multiplier")
+    @classmethod
+    def _multiplier(cls, v: Any) -> Any:
+        return check_multiplier(v)
 
 
 class Trait(Strict):
@@ -49,15 +72,25 @@ class Trait(Strict):
         given = [k for k in ("beta", "constant", "uniform") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("a trait needs exactly one of: beta, constant, uniform")
-        if self.beta is not None and min(self.beta) <= 0:
-            raise ValueError("beta parameters must be > 0")
-        if self.constant is not None and self.constant < 0:
-            raise ValueError("constant must be >= 0")
-        if self.uniform is not None and not (0 <= self.uniform[0] <= self.uniform[1]):
-            raise ValueError("uniform needs 0 <= low <= high")
+        if self.beta is not None and not 0 < min(self.beta) <= max(self.beta) <= MAX_FACTOR:
+            raise ValueError(f"beta parameters must be > 0 and at most {MAX_FACTOR:g}")
+        if self.constant is not None and not 0 <= self.constant <= MAX_FACTOR:
+            raise ValueError(f"constant must be >= 0 and at most {MAX_FACTOR:g}")
+        if self.uniform is not None and not (
+                0 <= self.uniform[0] <= self.uniform[1] <= MAX_FACTOR):
+            raise ValueError(f"uniform needs 0 <= low <= high <= {MAX_FACTOR:g}")
         return self
 
+    def highest(self) -> float:
+        """The largest value the distribution can take (beta: 1)."""
+        if self.beta is not None:
+            return 1.0
+        if self.uniform is not None:
+            return float(self.uniform[1])
+        return float(self.constant or 0.0)
+
     def mean(self) -> float:
+        """The distribution's mean."""
         if self.beta is not None:
             a, b = self.beta
             return a / (a + b)
@@ -86,9 +119,9 @@ class Population(Strict):
 class ZipfSize(Strict):
     """Group sizes with P(size = s) proportional to s^-(1 + zipf), s in [min, max]."""
 
-    zipf: float = Field(gt=0)
-    max: int = Field(ge=1, le=100_000)
-    min: int = Field(default=1, ge=1)
+    zipf: float = Field(gt=0, le=100)
+    max: int = Field(ge=1, le=MAX_GROUP_SIZE)
+    min: int = Field(default=1, ge=1, le=MAX_GROUP_SIZE)
 
     @model_validator(mode="after")
     def _range(self) -> ZipfSize:
@@ -106,8 +139,8 @@ class Rating(Strict):
     ``threshold`` the group's owner (its first member, the legal representative) is put on
     every list whose ``enter_on_rating`` names this layer."""
 
-    weight: float = Field(default=1.0, gt=0)
-    threshold: float
+    weight: float = Field(default=1.0, gt=0, le=MAX_FACTOR)
+    threshold: ScoreLevel
 
 
 class Assortativity(Strict):
@@ -138,7 +171,7 @@ class Layer(Strict):
     # the nearest agents (a neighbourhood of local_window agents); the rest anywhere in that
     # group and region. Most daily contacts are within 1 km of home (SOURCES 5.3).
     local_share: float = Field(default=0.8, ge=0, le=1)
-    local_window: int = Field(default=2000, ge=2)
+    local_window: int = Field(default=2000, ge=2, le=2**31 - 1)
     assortativity: Assortativity = Field(default_factory=lambda: Assortativity())
     rating: Rating | None = None  # group layers only
 
@@ -150,8 +183,8 @@ class Layer(Strict):
             if self.mean_degree is not None:
                 raise ValueError("'mean_degree' is for ties layers; a group layer has 'size'")
             if isinstance(self.size, dict):
-                if not self.size or min(self.size) < 1:
-                    raise ValueError("size keys are group sizes >= 1")
+                if not self.size or not 1 <= min(self.size) <= max(self.size) <= MAX_GROUP_SIZE:
+                    raise ValueError(f"size keys are group sizes from 1 to {MAX_GROUP_SIZE:,}")
                 total = sum(self.size.values())
                 if min(self.size.values()) < 0 or abs(total - 1.0) > 1e-3:
                     raise ValueError(
@@ -166,32 +199,6 @@ class Layer(Strict):
 
 
 # ---------------------------------------------------------------- observation
-class Channel(Strict):
-    """How acts are seen. ``observe: coverage`` means the region's camera coverage
-    (times the agent's group watch multiplier), then ``recognition``."""
-
-    observe: float | Literal["coverage"] = 1.0
-    recognition: float = Field(default=1.0, ge=0, le=1)
-    false_match: float = Field(default=0.0, ge=0, le=1)
-    # false matches from a per-comparison rate and the gallery searched: 1 - (1 - fmr)^gallery
-    # (about gallery x fmr: false alerts grow with the watch list, SOURCES 1.11); overrides
-    # false_match when both are given
-    fmr: float | None = Field(default=None, ge=0, le=1)
-    gallery: int | None = Field(default=None, ge=1)
-
-    def false_match_probability(self) -> float:
-        if self.fmr is not None and self.gallery is not None:
-            return 1.0 - (1.0 - self.fmr) ** self.gallery
-        return self.false_match
-
-    @field_validator("observe")
-    @classmethod
-    def _prob(cls, v: Any) -> Any:
-        if isinstance(v, float) and not 0 <= v <= 1:
-            raise ValueError("observe must be a probability in [0, 1] or 'coverage'")
-        return v
-
-
 class Requires(Strict):
     on_list: str
 
@@ -207,13 +214,13 @@ class Behaviour(Strict):
 
 # ---------------------------------------------------------------- scoring and lists
 class Scoring(Strict):
-    initial: float = 1000.0
-    recovery_per_day: float = Field(default=0.0, ge=0)
-    rules: dict[str, float] = Field(default_factory=dict)
+    initial: ScoreLevel = 1000.0
+    recovery_per_day: float = Field(default=0.0, ge=0, le=MAX_POINTS)
+    rules: dict[str, Points] = Field(default_factory=dict)
     # a region's own rules, over the national ones (a regional pilot system); a timeline change
     # that empties this mapping merges the pilots into one national system
-    regional_rules: dict[str, dict[str, float]] = Field(default_factory=dict)
-    grades: dict[str, float | None] = Field(default_factory=dict)
+    regional_rules: dict[str, dict[str, Points]] = Field(default_factory=dict)
+    grades: dict[str, ScoreLevel | None] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _grades_ordered(self) -> Scoring:
@@ -243,31 +250,27 @@ class Sanction(Strict):
     denies: list[str] = Field(default_factory=list)
     reaches: str | None = None  # a group layer whose other members are sanctioned too
     visible: bool = False
-    min_days: int = Field(default=0, ge=0)
+    min_days: int = Field(default=0, ge=0, le=MAX_DAYS)
 
 
-class Responses(Strict):
-    caution_from_penalty: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanction: float = Field(default=0.0, ge=0, le=1)
-    caution_from_sanctioned_ties: float = Field(default=0.0, ge=0, le=1)
-    caution_decay: float = Field(default=0.0, ge=0, le=1)
 
 
 class Appeals(Strict):
     enabled: bool = False
     success: float = Field(default=0.5, ge=0, le=1)
-    delay_days: int = Field(default=30, ge=0)
+    delay_days: int = Field(default=30, ge=0, le=MAX_DAYS)
 
 
 class Safeguards(Strict):
     protected: list[str] = Field(default_factory=list)
     association_penalties: bool = True
     human_review: bool = False
+    review: Review = Field(default_factory=Review)  # used when human_review is true
     appeals: Appeals = Field(default_factory=Appeals)
 
 
 class Change(Strict):
-    day: int = Field(ge=0)
+    day: int = Field(ge=0, le=10**7)
     set: dict[str, Any] = Field(min_length=1)
 
 
@@ -308,109 +311,8 @@ class Scenario(Strict):
         return next(c.groups[name] for c in self.overseas.values() if name in c.groups)
 
     @model_validator(mode="after")
-    def _overseas_resolve(self) -> Scenario:
-        for name, city in self.overseas.items():
-            if name in self.population.regions:
-                raise ValueError(f"overseas.{name}: a city abroad cannot share a region's name")
-            for g in city.groups:
-                if g in self.population.groups:
-                    raise ValueError(f"overseas.{name}.groups.{g}: a city's groups need names "
-                                     "of their own (not a group at home)")
-            if city.channel not in self.channels:
-                raise ValueError(f"overseas.{name}.channel: unknown channel '{city.channel}'")
-            if city.kin_home > 0:
-                la = self.layers.get(city.kin_layer)
-                if la is None or la.kind != "ties":
-                    raise ValueError(f"overseas.{name}.kin_layer: '{city.kin_layer}' is not a "
-                                     "ties layer")
-            for v, venue in city.venues.items():
-                for g in venue.visit:
-                    if g not in city.groups:
-                        raise ValueError(f"overseas.{name}.venues.{v}.visit.{g}: not a group "
-                                         "of this city")
-        if sum(c.share for c in self.overseas.values()) >= 1:
-            raise ValueError("overseas: cities' shares must leave people at home")
-        return self
-
-    @model_validator(mode="after")
     def _references_resolve(self) -> Scenario:
         """Every name a value refers to must exist; errors name the referring key."""
-        traits, lists = set(self.population.traits), set(self.lists)
-        for name, b in self.behaviours.items():
-            if b.channel not in self.channels:
-                raise ValueError(f"behaviours.{name}.channel: unknown channel '{b.channel}'")
-            if b.propensity is not None and b.propensity not in traits:
-                raise ValueError(f"behaviours.{name}.propensity: unknown trait '{b.propensity}'")
-            if b.propensity is not None and self.population.traits[b.propensity].mean() <= 0:
-                raise ValueError(  # propensities are normalised by their mean
-                    f"behaviours.{name}.propensity: trait '{b.propensity}' has mean 0"
-                )
-            if b.requires is not None and b.requires.on_list not in lists:
-                raise ValueError(
-                    f"behaviours.{name}.requires.on_list: unknown list '{b.requires.on_list}'"
-                )
-        for b in self.scoring.rules:
-            if b not in self.behaviours:
-                raise ValueError(f"scoring.rules.{b}: unknown behaviour '{b}'")
-        for r, rules in self.scoring.regional_rules.items():
-            if r not in self.population.regions:
-                raise ValueError(f"scoring.regional_rules.{r}: unknown region '{r}'")
-            for b in rules:
-                if b not in self.behaviours:
-                    raise ValueError(f"scoring.regional_rules.{r}.{b}: unknown behaviour '{b}'")
-        for name, spec in self.lists.items():
-            for key in ("enter_on", "leave_on"):
-                b = getattr(spec, key)
-                if b is not None and b not in self.behaviours:
-                    raise ValueError(f"lists.{name}.{key}: unknown behaviour '{b}'")
-        for name, spec in self.lists.items():
-            la = self.layers.get(spec.enter_on_rating) if spec.enter_on_rating else None
-            if spec.enter_on_rating is not None and (la is None or la.rating is None):
-                raise ValueError(f"lists.{name}.enter_on_rating: '{spec.enter_on_rating}' is "
-                                 "not a group layer with a rating")
-        for name, la in self.layers.items():
-            if la.rating is not None and la.kind != "group":
-                raise ValueError(f"layers.{name}.rating: only group layers have ratings")
-        group_layers = {n for n, la in self.layers.items() if la.kind == "group"}
-        for name, s in self.sanctions.items():
-            if s.when.on_list is not None and s.when.on_list not in lists:
-                raise ValueError(f"sanctions.{name}.when.on_list: unknown list '{s.when.on_list}'")
-            if s.when.grade_at_most is not None and s.when.grade_at_most not in self.scoring.grades:
-                raise ValueError(
-                    f"sanctions.{name}.when.grade_at_most: unknown grade '{s.when.grade_at_most}'"
-                )
-            for svc in s.denies:
-                if svc not in self.services:
-                    raise ValueError(f"sanctions.{name}.denies: unknown service '{svc}'")
-            if s.reaches is not None and s.reaches not in group_layers:
-                raise ValueError(
-                    f"sanctions.{name}.reaches: '{s.reaches}' is not a group layer"
-                )
-        for name, svc in self.services.items():
-            if svc.propensity is not None and svc.propensity not in traits:
-                raise ValueError(f"services.{name}.propensity: unknown trait '{svc.propensity}'")
-            if svc.propensity is not None and self.population.traits[svc.propensity].mean() <= 0:
-                raise ValueError(f"services.{name}.propensity: trait '{svc.propensity}' has mean 0")
-            if svc.switch_to is not None and svc.switch_to not in self.services:
-                raise ValueError(f"services.{name}.switch_to: unknown service '{svc.switch_to}'")
-            if svc.switch_to == name:
-                raise ValueError(f"services.{name}.switch_to: a service cannot switch to itself")
-        for b in self.safeguards.protected:
-            if b not in self.behaviours:
-                raise ValueError(f"safeguards.protected: unknown behaviour '{b}'")
-        if len(self.behaviours) > 255:
-            raise ValueError("at most 255 behaviours")
-        if len(self.sanctions) > 8:
-            raise ValueError("at most 8 sanctions")
-        if len(self.lists) > 8:
-            raise ValueError("at most 8 lists")
-        if len(self.services) > 8:  # the people turned away from each: a bit per service
-            raise ValueError("at most 8 services")
-        # the random streams' keys keep these apart below 256 each (core/rng.py)
-        if sum(len(c.venues) for c in self.overseas.values()) > 255:
-            raise ValueError("at most 255 kinds of venue abroad, over all cities")
-        if sum(v.kind == "ties" for v in self.layers.values()) > 255:
-            raise ValueError("at most 255 tie layers")
-        if len(self.region_names()) > 255 or len(self.group_names()) > 255:
-            raise ValueError("at most 255 regions and 255 groups, cities abroad included")
+        check_overseas(self)
+        check_references(self)
         return self

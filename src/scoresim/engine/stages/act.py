@@ -1,4 +1,10 @@
-"""Stage 1, act: agent i commits behaviour b with p = rate_b * m_ib * (1 - deter_b * caution_i).
+"""Stage 1, act: agent i commits behaviour b with
+
+    p = rate_b * m_ib * (1 - deter_b * w_i * min(1, caution_i + k_b)),   clipped to [0, 1],
+
+where k_b is everyone's caution from the salience of b's rules and w_i the agent's attitude
+(how justified it finds surveillance, divided by its mean; 1 without one): it scales the
+agent's response (docs/model.md, "How people respond").
 
 Candidates are drawn at the behaviour's highest possible probability (``ActParams.bound``) and
 each is kept with probability p / bound: exactly Bernoulli(p) per agent and day. Output: the
@@ -28,6 +34,7 @@ class ActParams(NamedTuple):
     bound: np.ndarray  # float64[B]: the highest probability any agent can have (thinning)
     trait: np.ndarray  # int64[B]: the propensity row that scales it, -1 for none
     deterrability: np.ndarray  # float64[B]: how much caution deters it (< 0: encourages)
+    attitude: int  # the trait row that scales every response to caution, -1 for none
     requires: np.ndarray  # int64[B]: the list the actor must be on, -1 for none
     expression: np.ndarray  # bool[B]: an expression behaviour (speech)
 
@@ -41,17 +48,20 @@ class TaskRoom(NamedTuple):
 
 
 @nb.njit(inline="always", cache=True)
-def act_probability(b, i, ap, propensity, caution):
+def act_probability(b, i, ap, propensity, caution, salience_caution):
     """Agent i's probability of committing behaviour b today."""
     p = ap.rate[b]
     if ap.trait[b] >= 0:
         p *= propensity[ap.trait[b], i]
-    p *= 1.0 - ap.deterrability[b] * caution[i]
+    c = min(np.float64(caution[i]) + salience_caution[b], 1.0)
+    w = np.float64(propensity[ap.attitude, i]) if ap.attitude >= 0 else 1.0
+    p *= 1.0 - ap.deterrability[b] * w * c
     return min(max(p, 0.0), 1.0)
 
 
 @nb.njit(parallel=True, cache=True)
-def _acts(room, out_agent, out_beh, span, key, ap, propensity, caution, list_state):
+def _acts(room, out_agent, out_beh, span, key, ap, propensity, caution, salience_caution,
+          list_state):
     """Task t = (behaviour, block) writes at most room.caps[t] acts from room.offsets[t] on and
     counts all of them in room.counts[t] (a count above the cap means: rerun with exact room).
 
@@ -84,6 +94,8 @@ def _acts(room, out_agent, out_beh, span, key, ap, propensity, caution, list_sta
                     break
                 cand[m] = pos
                 prefetch(caution, pos)
+                if ap.attitude >= 0:
+                    prefetch(propensity[ap.attitude], pos)
                 m += 1
                 pos += 1
             for c in range(m):
@@ -92,7 +104,7 @@ def _acts(room, out_agent, out_beh, span, key, ap, propensity, caution, list_sta
                     continue
                 if ap.requires[b] >= 0 and list_state[ap.requires[b], i] == 0:
                     continue
-                p = act_probability(b, i, ap, propensity, caution)
+                p = act_probability(b, i, ap, propensity, caution, salience_caution)
                 if rng.uniform(accept, i, 0) * q < p:
                     if count < cap:
                         out_agent[w] = i
@@ -129,9 +141,10 @@ def _with_room(caps: np.ndarray) -> tuple[TaskRoom, np.ndarray, np.ndarray]:
 
 
 def act(span: Span, key: DayKey, ap: ActParams, propensity: np.ndarray, caution: np.ndarray,
-        list_state: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        list_state: np.ndarray, salience_caution: np.ndarray | None = None,
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The day's acts of agents [lo, hi): (agent int32[k], behaviour uint8[k]), and the acts per
-    behaviour."""
+    behaviour. ``salience_caution``: everyone's caution from each rule's salience (none: 0)."""
     n, lo, hi = span
     B = ap.rate.shape[0]
     caps = _room(n, ap.bound)
@@ -139,7 +152,9 @@ def act(span: Span, key: DayKey, ap: ActParams, propensity: np.ndarray, caution:
         k0, k1 = lo // BLOCK, (hi - 1) // BLOCK + 1 if hi > lo else lo // BLOCK
         caps = caps.reshape(B, -1)[:, k0:k1].ravel().copy()
     room, agent, beh = _with_room(caps)
-    args = (span, key, ap, propensity, caution, list_state)
+    if salience_caution is None:
+        salience_caution = np.zeros(B, np.float64)
+    args = (span, key, ap, propensity, caution, salience_caution, list_state)
     _acts(room, agent, beh, *args)
     if np.any(room.counts > room.caps):  # practically never: redo with exact room
         room, agent, beh = _with_room(room.counts.copy())

@@ -39,6 +39,7 @@ from ..state import (
     LIVE_SHIFT,
     SANCTIONED_TODAY,
 )
+from .avoid import is_cut
 from .listing import clear_cause, listing_end, removed
 from .paths import NO_EXPRESSION_PATH, OWN_FM_PATH, OWN_PATH, path_after, settle_appeal
 
@@ -416,7 +417,10 @@ def _settle(agents, day, sp, ties, st, group, span, counts, sent, w):
             for l in range(ties.indptr.shape[0]):
                 j, end = ties.base[l] + ties.indptr[l, i], ties.base[l] + ties.indptr[l, i + 1]
                 while j < end:
+                    slot = j
                     t, j = tie_at(ties.indices, j, i)
+                    if is_cut(st.cut, slot):
+                        continue  # a cut tie sees nothing
                     if lo <= t < hi:
                         st.sanctioned_ties[t] += delta
                         st.live[t >> LIVE_SHIFT] = 1
@@ -481,7 +485,10 @@ def _recount(span, visible_bits, ties, st, sent):
             for l in range(ties.indptr.shape[0]):
                 j, end = ties.base[l] + ties.indptr[l, i], ties.base[l] + ties.indptr[l, i + 1]
                 while j < end:
+                    slot = j
                     t, j = tie_at(ties.indices, j, i)
+                    if is_cut(st.cut, slot):
+                        continue
                     if lo <= t < hi:
                         st.sanctioned_ties[t] += 1
                     else:

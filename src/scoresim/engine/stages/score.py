@@ -23,7 +23,7 @@ from ..state import (
     PENALISED_TODAY,
 )
 from .listing import LISTED, REPEAT, clear_cause, enter_list
-from .observe import DISMISSED, FALSE, OBSERVED, UNIDENTIFIED
+from .observe import DISMISSED, FALSE, NOT_ACTED, OBSERVED
 from .paths import BY_FALSE_MATCH, BY_OWN, add_event
 
 AHEAD = 16  # acts whose agents' state is prefetched ahead of the one scored
@@ -99,7 +99,7 @@ def _score(acts, key, span, sp, lp, region, st, out, counts):
                 counts.observed[b] += 1
             if s & DISMISSED:
                 counts.attributions[1] += 1
-        if not (s & OBSERVED) or (s & (DISMISSED | UNIDENTIFIED)):
+        if not (s & OBSERVED) or (s & NOT_ACTED):
             continue
         t = target[e]
         if not lo <= t < hi:

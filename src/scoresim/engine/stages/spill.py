@@ -28,6 +28,7 @@ from ...network.groups import group_id, member_at
 from ...network.ties import tie_at
 from ..context import Span
 from ..state import ASSOC_PENALISED, FROM_ABROAD
+from .avoid import is_cut
 from .paths import BY_ASSOCIATION, add_event
 from .score import Penalties
 
@@ -142,12 +143,12 @@ def _where(pen_agent, pen_points, spp, groups, ties, region, out):
 
 
 @nb.njit(parallel=True, cache=True)
-def _receivers(pen_agent, expression, where, off, groups, ties, region, abroad_region, hits,
-               count):
+def _receivers(pen_agent, expression, where, off, groups, ties, cut, region, abroad_region,
+               hits, count):
     """Each penalty's receivers in layer j into hits[off[e * J + j]:], count[e * J + j] of
-    them (fewer than the room: the penalised agent itself and a far tie's extra slots are
-    not receivers); a receiver at home of a penalty abroad carries ABROAD_BIT, of a penalty on
-    expression EXPRESSION_BIT."""
+    them (fewer than the room: the penalised agent itself, a far tie's extra slots and a cut
+    tie are not receivers); a receiver at home of a penalty abroad carries ABROAD_BIT, of a
+    penalty on expression EXPRESSION_BIT."""
     first, size, abroad = where.first, where.size, where.abroad
     n_group_layers = groups.off.shape[0] - 1
     P, J = size.shape[0], size.shape[1]
@@ -171,7 +172,10 @@ def _receivers(pen_agent, expression, where, off, groups, ties, region, abroad_r
                     if m == a:
                         continue
                 else:
+                    slot = k
                     m, k = tie_at(ties.indices, k, a)
+                    if is_cut(cut, slot):
+                        continue  # avoidance: a cut tie spills nothing
                 if abroad[e] and not abroad_region[region[m]]:
                     m |= ABROAD_BIT
                 if expression[e]:
@@ -232,7 +236,8 @@ def _land(amount, off, count, hits, to, stripes):
     return landed.sum()
 
 
-def _decode(pen: Penalties, spp: SpillParams, groups, ties, region: np.ndarray):
+def _decode(pen: Penalties, spp: SpillParams, groups, ties, cut: np.ndarray,
+            region: np.ndarray):
     """Phases 1 and 2: the points per penalty and layer, where their receivers start in
     ``hits`` and how many there are, and ``hits``."""
     P, G = pen.agent.shape[0], spp.group_layers.shape[0]
@@ -243,8 +248,8 @@ def _decode(pen: Penalties, spp: SpillParams, groups, ties, region: np.ndarray):
     off = np.zeros(P * J + 1, np.int64)
     np.cumsum(where.size.ravel(), out=off[1:])
     hits, count = np.empty(int(off[-1]), np.int64), np.empty(P * J, np.int64)
-    _receivers(pen.agent, pen.expression, where, off, groups, ties, region, spp.abroad, hits,
-               count)
+    _receivers(pen.agent, pen.expression, where, off, groups, ties, cut, region, spp.abroad,
+               hits, count)
     return where.amount, off, count, hits
 
 
@@ -269,7 +274,7 @@ def spill(pen: Penalties, day: int, span: Span, spp: SpillParams, groups, ties,
                 np.zeros(0, np.bool_))
     if not spp.association or pen.agent.shape[0] == 0:
         return 0, none
-    amount, off, count, hits = _decode(pen, spp, groups, ties, region)
+    amount, off, count, hits = _decode(pen, spp, groups, ties, st.cut, region)
     to = landing(st, day, spp)
     if lo == 0 and hi == n:  # every receiver is here: each thread lands its stripe
         return int(_land(amount, off, count, hits, to, nb.get_num_threads())), none

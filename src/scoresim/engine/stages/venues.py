@@ -2,13 +2,14 @@
 
 Each day residents of a city abroad visit its venues and sit at tables. A patron is captured by
 the venue's cameras with the venue's capture probability; where the feed reaches the home
-system, each capture is a record crossing the border. An enrolled patron (in the home gallery)
-is identified with the channel's recognition rate; a patron who is not enrolled may be falsely
-matched to an enrolled person (the channel's false-match probability, which grows with the
-gallery searched, times the patron's group multiplier), drawn among the enrolled patrons of
-the same venue that day, else among the city's enrolled residents. Patrons captured at one
-table are recorded as associated. An act done at a venue (with the venue's act share) by a
-patron is seen by its cameras instead of the home cameras, which do not reach abroad.
+system, each capture is a record crossing the border, and the face is searched as at home
+(observe.py's ``search``: the channel's watch list, FNIR, FPIR from the FMR and the gallery,
+review, action). An enrolled patron on the list is identified; any other face may raise a
+false alert that names someone on the home system's list: an enrolled person drawn among the
+whole gallery, mostly at home. An acted-on alert marks the person named as identified from a
+venue feed, and the acts the patron does at the venue that day (the venue's act share) are
+pinned on that person, with the penalties and association that follow. Patrons captured at
+one table are recorded as associated. The home cameras do not reach abroad.
 
 Everything here is sequential: visits abroad are few, and one pass keeps every count exact.
 """
@@ -24,7 +25,17 @@ from ...core import rng
 from ..context import DayKey, Span
 from ..state import CAPTURED_ABROAD, IDENTIFIED_ABROAD
 from .candidates import gap
-from .observe import AT_VENUE, FALSE, OBSERVED, UNIDENTIFIED
+from .observe import (
+    ALERT,
+    AT_VENUE,
+    FALSE,
+    NOT_ACTED,
+    OBSERVED,
+    RecognitionCounts,
+    gallery_sizes,
+    recognition_counts,
+    search,
+)
 
 
 class VenueParams(NamedTuple):
@@ -53,7 +64,8 @@ class Visits(NamedTuple):
 
 
 class Victims(NamedTuple):
-    """Agents a venue's false match named: marked as identified abroad where they are held."""
+    """Agents a venue's acted-on alert named outside the range of the face: marked as
+    identified abroad where they are held."""
 
     agent: np.ndarray  # int32[k]
 
@@ -62,20 +74,19 @@ class VenueCounts(NamedTuple):
     """The day at the venues abroad, counted by the ranges that hold the patrons."""
 
     visits: np.ndarray  # int64[K]
-    identified: np.ndarray  # int64[K]: enrolled patrons recognised
-    false_matches: np.ndarray  # int64[K]: patrons matched onto someone else
+    identified: np.ndarray  # int64[K]: true alerts (patrons on the list recognised)
+    false_matches: np.ndarray  # int64[K]: false alerts (patrons matched onto someone else)
     records: np.ndarray  # int64[K, G]: captures sent home, by the patron's group
     acts: np.ndarray  # int64[3]: acts at venues, of them observed, of them pinned on others
     associations: int  # pairs of patrons captured at one table (the feed home records them)
+    searches: RecognitionCounts  # the faces searched, by group
 
 
 class _Patrons(NamedTuple):
-    """Visits sorted by venue, each knowing its venue's range of visits."""
+    """Visits sorted by venue (kind, instance), then agent: one order in every range."""
 
     agent: np.ndarray
     kind: np.ndarray
-    start: np.ndarray
-    end: np.ndarray
     captured: np.ndarray
 
 
@@ -117,62 +128,16 @@ def _visits(fill, key, vp, cell_start, span, out):
 
 
 @nb.njit(cache=True)
-def _enrolled_in(region, cell_start, enrolled, u):
-    """An enrolled resident of ``region`` drawn uniformly (-1 if there is none)."""
-    G = enrolled.shape[0]
-    total = 0
-    for g in range(G):
-        if enrolled[g]:
-            total += cell_start[region * G + g + 1] - cell_start[region * G + g]
-    if total == 0:
-        return -1
-    x = int(u * total)
-    for g in range(G):
-        if enrolled[g]:
-            size = cell_start[region * G + g + 1] - cell_start[region * G + g]
-            if x < size:
-                return cell_start[region * G + g] + x
-            x -= size
-    return -1
+def _identify(key, vp, op, people, sizes, patrons, flags, span, counts, outcome, victims):
+    """Faces in the feeds, searched: counts per kind of venue, each visit's outcome (the
+    person named, the status bits) in ``outcome``.
 
-
-@nb.njit(cache=True)
-def _patron(start, end, agent, group, enrolled, exclude, u):
-    """An enrolled patron among visits [start, end) (one venue, one day), not ``exclude``."""
-    n = 0
-    for x in range(start, end):
-        if agent[x] != exclude and enrolled[group[agent[x]]]:
-            n += 1
-    if n == 0:
-        return -1
-    pick = int(u * n)
-    for x in range(start, end):
-        if agent[x] != exclude and enrolled[group[agent[x]]]:
-            if pick == 0:
-                return agent[x]
-            pick -= 1
-    return -1
-
-
-@nb.njit(cache=True)
-def _victim(i, k, x, u, vp, op, people, patrons):
-    """Whom a false match names: an enrolled patron of the same venue that day, else an
-    enrolled resident of the city."""
-    v = _patron(patrons.start[x], patrons.end[x], patrons.agent, people.group, op.enrolled, i, u)
-    if v < 0:
-        v = _enrolled_in(vp.region[k], people.cell_start, op.enrolled, u)
-    return v
-
-
-@nb.njit(cache=True)
-def _identify(key, vp, op, people, patrons, flags, span, counts, victims):
-    """Faces in the feeds: identified, false matches and records home, per kind of venue.
-
-    Only patrons in [lo, hi); a false match onto someone outside is written to ``victims``
-    (returns how many) for the range that holds that person."""
+    Only patrons in [lo, hi); an acted-on alert naming someone outside is written to
+    ``victims`` (returns how many) for the range that holds that person."""
     n, lo, hi = span
     group = people.group
     stream = rng.stream(key.seed, key.day, rng.VISIT, rng.VENUE_IDENTIFY)
+    named, status = outcome
     w = 0
     for x in range(patrons.agent.shape[0]):
         k = patrons.kind[x]
@@ -181,31 +146,33 @@ def _identify(key, vp, op, people, patrons, flags, span, counts, victims):
             continue
         counts.records[k, group[i]] += 1
         flags[i] |= CAPTURED_ABROAD
-        c = vp.channel[k]
-        if op.enrolled[group[i]]:
-            if rng.uniform(stream, i, k * 4) < op.recognition[c]:
-                counts.identified[k] += 1
-                flags[i] |= IDENTIFIED_ABROAD
-        elif rng.uniform(stream, i, k * 4 + 1) < min(
-                1.0, op.false_match[c] * op.false_match_multiplier[group[i]]):
-            v = _victim(i, k, x, rng.uniform(stream, i, k * 4 + 2), vp, op, people, patrons)
-            if v >= 0:
+        names = rng.stream(key.seed, key.day, rng.NAME, rng.name_at_venue(k))
+        t, st = search(i, vp.channel[k], key.seed, stream, 4 * k, names, op, people, sizes)
+        named[x], status[x] = t, st
+        if st & ALERT:
+            if st & FALSE:
                 counts.false_matches[k] += 1
-                if lo <= v < hi:
-                    flags[v] |= IDENTIFIED_ABROAD
-                else:
-                    victims[w] = v
-                    w += 1
+            else:
+                counts.identified[k] += 1
+        if st & NOT_ACTED:
+            continue
+        if lo <= t < hi:
+            flags[t] |= IDENTIFIED_ABROAD
+        else:
+            victims[w] = t
+            w += 1
     return w
 
 
 @nb.njit(cache=True)
-def _acts_at_venues(key, acts, vp, op, people, patrons, by_agent, counts):
-    """Acts done at a venue are seen by its cameras (if they feed home): counts = [acts at
-    venues, of them observed, of them pinned on someone else]. ``by_agent``: the patrons'
-    agents sorted, and the visit of each."""
-    region, group = people.region, people.group
+def _acts_at_venues(key, acts, vp, op, people, patrons, outcome, by_agent, counts):
+    """Acts done at a venue are seen by its cameras (if they feed home) and pinned on whom
+    the patron's face was matched to that day: counts = [acts at venues, of them observed,
+    of them pinned on someone else]. ``by_agent``: the patrons' agents sorted, and the visit
+    of each."""
+    region = people.region
     sorted_agent, sorted_visit = by_agent
+    named, status = outcome
     stream = rng.stream(key.seed, key.day, rng.VENUE_ACT, 0)
     for e in range(acts.agent.shape[0]):
         i, b = acts.agent[e], acts.beh[e]
@@ -222,21 +189,11 @@ def _acts_at_venues(key, acts, vp, op, people, patrons, by_agent, counts):
         st, t = AT_VENUE, -1
         counts[0] += 1
         if patrons.captured[x] and vp.feed[k]:
-            st |= OBSERVED
+            st |= OBSERVED | status[x]
             counts[1] += 1
-            c = vp.channel[k]
-            f = min(1.0, op.false_match[c] * op.false_match_multiplier[group[i]])
-            enrolled = op.enrolled[group[i]]
-            if enrolled and rng.uniform(stream, idx, 1) < op.recognition[c]:
-                t = i
-            if rng.uniform(stream, idx, 2) < f:
-                v = _victim(i, k, x, rng.uniform(stream, idx, 3), vp, op, people, patrons)
-                if v >= 0:
-                    t = v
-                    st |= FALSE
-                    counts[2] += 1
-            if t < 0:
-                st |= UNIDENTIFIED
+            t = named[x]
+            if not status[x] & NOT_ACTED and status[x] & FALSE:
+                counts[2] += 1
         acts.target[e], acts.status[e] = t, st
 
 
@@ -268,40 +225,36 @@ def _table_pairs(visits: Visits, vp: VenueParams, span: Span) -> int:
     return int(np.sum(later[mine]))
 
 
-def _by_venue(visits: Visits, vp: VenueParams) -> _Patrons:
-    """The visits grouped by venue (kind, instance): each visit knows its venue's range."""
-    n = visits.agent.shape[0]
-    e64 = np.zeros(0, np.int64)
+def _by_venue(visits: Visits) -> _Patrons:
+    """The visits sorted by venue (kind, instance), then agent."""
     order = np.lexsort((visits.agent, visits.instance, visits.kind))
-    agent, kind, instance = visits.agent[order], visits.kind[order], visits.instance[order]
-    venue_key = kind.astype(np.int64) * (int(vp.count.max()) + 1) + instance
-    edges = np.flatnonzero(np.diff(venue_key)) + 1
-    starts = np.concatenate([[0], edges]).astype(np.int64)
-    ends = np.concatenate([edges, [n]]).astype(np.int64)
-    run = np.repeat(np.arange(len(starts)), ends - starts) if n else np.zeros(0, np.int64)
-    return _Patrons(agent, kind, starts[run] if n else e64, ends[run] if n else e64,
-                    visits.captured[order])
+    return _Patrons(visits.agent[order], visits.kind[order], visits.captured[order])
 
 
 def venue_observe(visits: Visits, acts, span: Span, key: DayKey, vp: VenueParams, op, people,
                   flags: np.ndarray) -> tuple[VenueCounts, Victims]:
     """Identification at the venues and the acts done there, given all the day's visits: the
     parts of the patrons and actors in [lo, hi). Rewrites the observation of acts done at a
-    venue (``acts``: their ``Acts``, attributed at home). Returns the counts and the
-    falsely matched people outside [lo, hi) (to mark in their range)."""
+    venue (``acts``: their ``Acts``, attributed at home). Returns the counts and the people
+    named outside [lo, hi) (to mark in their range)."""
     n, lo, hi = span
-    K, G = vp.region.shape[0], op.watch.shape[0]
-    patrons = _by_venue(visits, vp)
+    K, G = vp.region.shape[0], op.watch.shape[1]
+    patrons = _by_venue(visits)
+    v = patrons.agent.shape[0]
     counts = VenueCounts(np.zeros(K, np.int64), np.zeros(K, np.int64), np.zeros(K, np.int64),
                          np.zeros((K, G), np.int64), np.zeros(3, np.int64),
-                         _table_pairs(visits, vp, span))
-    victims = np.empty(patrons.agent.shape[0], np.int32)
-    w = _identify(key, vp, op, people, patrons, flags, span, counts, victims)
+                         _table_pairs(visits, vp, span), None)
+    outcome = (np.full(v, -1, np.int32), np.zeros(v, np.uint8))
+    victims = np.empty(v, np.int32)
+    w = _identify(key, vp, op, people, gallery_sizes(people, op.enrolled), patrons, flags, span,
+                  counts, outcome, victims)
     by_agent = np.argsort(patrons.agent, kind="stable")
-    _acts_at_venues(key, acts, vp, op, people, patrons,
+    _acts_at_venues(key, acts, vp, op, people, patrons, outcome,
                     (patrons.agent[by_agent], by_agent.astype(np.int64)), counts.acts)
     own = (patrons.agent >= lo) & (patrons.agent < hi)
-    counts = counts._replace(visits=np.bincount(patrons.kind[own], minlength=K))
+    searches = recognition_counts(patrons.agent, outcome[0], outcome[1], people.group, G)
+    counts = counts._replace(visits=np.bincount(patrons.kind[own], minlength=K),
+                             searches=searches)
     return counts, Victims(victims[:w])
 
 
