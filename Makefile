@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo)
 # the wheel is tried in a virtual environment of its own
 WHEEL_VENV := build/wheel-venv
 
-.PHONY: run test lint docs notebooks wheel bench clean chromium
+.PHONY: run test lint docs notebooks wheel validate bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -58,6 +58,9 @@ test: $(STAMP) chromium
 	$(BIN)/ruff check src tests benchmarks notebooks
 	$(BIN)/pytest
 	$(MAKE) docs wheel
+
+validate: $(STAMP)
+	$(BIN)/scoresim validation --out out/validation
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_default.py

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 import pytest
+
 from conftest import assert_binomial, assert_near, minimal_scenario, prepare, run_sim
 from conftest import score_of as score_and_list
 from conftest import service_counts_of as services
-
 from scoresim import ScenarioError, load_scenario
 from scoresim.core.constants import NEVER
 from scoresim.engine.compile import compile_plan

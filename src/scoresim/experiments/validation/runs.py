@@ -22,6 +22,7 @@ class RunSpec:
     days: int
     seed: int
     overrides: tuple[str, ...] = ()
+    scoring: bool = True  # False: the counterfactual (nothing scored, nobody responds)
 
 
 def run_daily(spec: RunSpec) -> pd.DataFrame:
@@ -29,7 +30,7 @@ def run_daily(spec: RunSpec) -> pd.DataFrame:
     from ...sim import Sim
 
     return Sim(spec.scenario, agents=spec.agents, days=spec.days, seed=spec.seed,
-               overrides=list(spec.overrides)).run().daily
+               overrides=list(spec.overrides), scoring=spec.scoring).run().daily
 
 
 class Runs:

@@ -11,6 +11,6 @@ below: the recognition field trials (cardiff-2017, met-2019) and the NIST arithm
 
 from __future__ import annotations
 
-from . import national, population, rongcheng
+from . import chilling, national, population, recognition, rongcheng
 
-__all__ = ["national", "population", "rongcheng"]
+__all__ = ["chilling", "national", "population", "recognition", "rongcheng"]
