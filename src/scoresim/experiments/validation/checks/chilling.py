@@ -14,7 +14,7 @@ from ..runs import RunSpec
 
 SCENARIO = "chilling-shock"
 DAYS, SHOCK = 730, 365
-AGENTS = {"quick": 15_000, "full": 50_000}
+AGENTS = {"quick": 12_000, "full": 50_000}
 PENNEY = ("https://docslib.org/doc/3525307/chilling-effects-online-surveillance-and-"
           "wikipedia-use-jonathon-w")
 MARTHEWS = "https://papers.ssrn.com/sol3/papers.cfm?abstract_id=2412564"

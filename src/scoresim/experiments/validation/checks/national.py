@@ -21,7 +21,7 @@ EARLY_DAYS = (date(2014, 8, 3) - START).days + 1  # to the interception system's
 LONG_DAYS = (date(2025, 12, 31) - START).days + 1  # to the end of 2025
 # agents a seed: "early" the short runs of the first months (their figures are small),
 # "long" the runs to 2025, "small" the smaller size the per-capita results are compared at
-SIZES = {"quick": {"early": 800_000, "long": 30_000, "small": 10_000},
+SIZES = {"quick": {"early": 600_000, "long": 25_000, "small": 10_000},
          "full": {"early": 4_000_000, "long": 400_000, "small": 100_000}}
 
 

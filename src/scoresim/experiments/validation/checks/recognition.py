@@ -25,7 +25,7 @@ TRIALS = {
         "note": "the FMR and the watch list are derived from the false and true alerts: "
                 "a reproduction of the pipeline's arithmetic, not a prediction"},
     "met-2019": {
-        "faces": 42_500, "seeds": {"quick": 20, "full": 400},
+        "faces": 42_500, "seeds": {"quick": 16, "full": 400},
         "reported": {"alerts": 42, "true_alerts": 8, "false_alerts": 34},
         "source": "Fussey and Murray, six Metropolitan Police trials 2018-2019 "
                   "(sources §1.11 [V])",
@@ -87,7 +87,7 @@ def nist_arithmetic(ctx: Context) -> CheckResult:
     for figure, pub, value, tol in (
             ("FMR per comparison implied by NIST's operating point", 2.5e-10, fmr, 0.01),
             ("FPIR of a 12 M gallery at that FMR (the model's FPIR = 1 - (1 - FMR)^N)",
-             NIST_FPIR, lab.false_alert_rate(), 1e-9),
+             NIST_FPIR, lab.false_alert_rate(), 1e-4),
             ("false alerts at Cardiff at NIST's laboratory FMR", 21.0, false_at_cardiff, 0.05)):
         accepted, words = band(pub, tolerance=tol)
         rows.append(Row(figure=figure, published=pub, simulated=value, low=math.nan,
@@ -105,4 +105,5 @@ register(Check(
 register(Check(
     name="nist-arithmetic", title="NIST FRTE's operating point: FMR, FPIR and a gallery",
     section="docs/validation.md §7", source="NIST FRTE 1:N (sources §1.11)",
-    tolerance="the closed forms (1% on the rounded published figures)", run=nist_arithmetic))
+    tolerance="the closed forms (1% on the rounded FMR, 0.01% on the FPIR, 5% on 21 alerts)",
+    run=nist_arithmetic))
