@@ -290,3 +290,33 @@ def test_an_actor_holds_its_range_and_faults_on_another(tmp_path: Path) -> None:
                            text=True, timeout=300)
         assert p.stdout.split("\n")[0] == "100000 True", (array, p.stdout, p.stderr[-2000:])
         assert p.returncode == -11, (array, p.returncode, p.stderr[-2000:])  # SIGSEGV
+
+
+def _sent_bytes_per_day(agents: int, region_mixing: float) -> float:
+    """The effects two ranges send each other per day, run in process (as `scoresim plan`
+    does), when each tie layer keeps a share ``region_mixing`` of ties in their region."""
+    from scoresim.experiments.partition_worker import PartitionWorker
+    from scoresim.experiments.partitioned import exchange_day
+
+    days = 6
+    # false alerts off: they name anyone in the gallery, wherever the ties are
+    over = ["channels.camera.fmr=0", *(
+        f"layers.{name}.assortativity={{group: 0.5, region: {region_mixing}}}"
+        for name in ("kin", "friends"))]
+    sim = Sim("default", agents=agents, days=days, seed=3, overrides=over)
+    bounds = partition_bounds(sim, 2)
+    workers = [PartitionWorker(sim.scenario, agents, days, 3, True, bounds, j)
+               for j in range(2)]
+    for day in range(days):
+        exchange_day(lambda r, inbox, d=day: [w.run_round(d, r, inbox[j])
+                                               for j, w in enumerate(workers)], 2)
+    return sum(w.work.get("sent_bytes", 0) for w in workers) / days
+
+
+def test_exchange_follows_the_ties_that_cross_cuts_not_the_population() -> None:
+    """Cut between whole regions (and no false alerts): with every tie in its region nothing
+    crosses, at any size; the more ties leave their region, the more is exchanged."""
+    assert _sent_bytes_per_day(16_384, 1.0) == 0
+    assert _sent_bytes_per_day(65_536, 1.0) == 0
+    some, more = _sent_bytes_per_day(16_384, 0.9), _sent_bytes_per_day(16_384, 0.5)
+    assert 0 < some < more

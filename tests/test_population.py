@@ -173,7 +173,7 @@ def test_work_layer_coverage_and_team_sizes(default_population):
 def test_group_layer_mean_degree_reported(default_population):
     _, pop = default_population
     net = pop.network
-    md = net.mean_degree()
+    md = {name: v["mean_degree"] for name, v in pop.network_summary().items()}
     for l, name in enumerate(net.group_layers):
         s = _group_sizes(net, l).astype(np.float64)
         assert md[name] == pytest.approx(float(np.sum(s * (s - 1))) / N)
@@ -193,8 +193,16 @@ def test_tie_layer_is_symmetric_within_region_without_self_ties(default_populati
     src, dst = _edges(net, l)
     assert np.all((dst >= 0) & (dst < N))
     assert not np.any(src == dst), "self-tie"
+    # a tie stays in its starter's region with probability rho (the layer's assortativity by
+    # region), else joins a home region drawn by size, maybe its own again
     region = pop.people.region
-    assert np.all(region[src] == region[dst]), "tie across regions"
+    rho = sc.layers[layer_name].assortativity.region
+    home = len(sc.population.regions)
+    shares = np.bincount(region, minlength=home)[:home] / np.sum(region < home)
+    expected = rho + (1 - rho) * float(np.sum(shares**2))
+    ties = len(src) / 2  # each tie is in both rows
+    same = float(np.mean(region[src] == region[dst]))
+    assert_near(same, expected, Z * math.sqrt(expected * (1 - expected) / ties), "same region")
     # symmetric as a multiset: each (a, b) entry has a matching (b, a) entry
     fwd = np.sort(src * N + dst)
     bwd = np.sort(dst * N + src)
@@ -210,7 +218,7 @@ def test_tie_layer_degree_distribution(default_population, layer_name):
     deg = net.degrees(l).astype(np.float64)
     frac = d / 2 - math.floor(d / 2)  # a fractional half degree is drawn agent by agent
     assert_near(deg.mean(), d, 2 * math.sqrt(frac * (1 - frac) / N) + 2e-4, "mean degree")
-    assert net.mean_degree()[layer_name] == pytest.approx(deg.mean())
+    assert pop.network_summary()[layer_name]["mean_degree"] == pytest.approx(deg.mean())
     # random ties, no hubs: dispersion at most that of a Poisson degree
     assert 0 < deg.var() <= d * (1 + Z * math.sqrt(2 / N) * 3)
     assert deg.max() < 5 * d

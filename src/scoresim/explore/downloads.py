@@ -46,11 +46,10 @@ def report(result: Result) -> str:
     from ..report import compare_report, run_report
 
     if result.comparison is not None:
-        return compare_report(result.comparison, "scoresim explore (A against B)")
+        return compare_report(result.comparison, "scoresim explore (A against B)")[0]
     run = result.runs[0]
     summary = {**run["summary"], "command": command(result.settings, seed=result.seeds[0])}
-    return run_report(summary, run["daily"], run["scenario_yaml"], run["cf_daily"],
-                      run["description"])
+    return run_report(summary, run["daily"], run["scenario"], run["cf_daily"])[0]
 
 
 def _parquet(df: pd.DataFrame) -> bytes:

@@ -113,7 +113,7 @@ def run_one(task: RunTask, cache: PopulationCache, progress: Callable[[int, int]
     res = run_with_counterfactual(sim, progress)
     assert res.counterfactual is not None
     return {"summary": res.summary, "daily": res.daily, "cf_daily": res.counterfactual.daily,
-            "scenario_yaml": scenario_to_yaml(res.scenario),
+            "scenario_yaml": scenario_to_yaml(res.scenario), "scenario": res.scenario,
             "description": res.scenario.description}
 
 
