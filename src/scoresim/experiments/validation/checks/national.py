@@ -166,7 +166,7 @@ register(Check(
     needs=_long_needs))
 register(Check(
     name="travel-denials", title="Flight and rail denials and their ratio, 2017-2019",
-    section="docs/validation.md §5", source="China Daily, NPCIC, SPC (sources §1.3)",
+    section="docs/validation.md §4", source="China Daily, NPCIC, SPC (sources §1.3)",
     tolerance="fitted within 10%; held out within a factor of 1.5", run=travel,
     needs=_long_needs))
 register(Check(
@@ -176,6 +176,6 @@ register(Check(
     run=turning_point, needs=_long_needs))
 register(Check(
     name="size-agreement", title="Per-capita results agree at two sizes",
-    section="docs/validation.md §6", source="the model itself",
+    section="docs/validation.md §4", source="the model itself",
     tolerance="the smaller size's mean inside the larger size's seed interval",
     run=agreement, needs=_both_needs))
