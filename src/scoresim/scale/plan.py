@@ -30,9 +30,9 @@ from ..sim import Sim, build_population
 
 SAMPLE = 200_000
 OVERHEAD = 400 * 2**20  # the interpreter, NumPy, Numba and compiled kernels (measured here)
-# a day's working arrays and the end-of-run accounting come on top of the state: measured
-# 12.26 GiB peak RSS for 100M agents x 30 days against 10.6 GiB of arrays on 26 November, and
-# 8.79 against 8.42 GiB on 27 November (BENCHMARKS.md); the margin keeps the larger ratio
+# a day's working arrays and the end-of-run accounting come on top of the state: the peak of
+# a 100M-agent run was 1.04 to 1.16 times its arrays (benchmarks/results/history.jsonl); the
+# margin keeps the larger ratio
 RUN_MARGIN = 1.12
 
 
