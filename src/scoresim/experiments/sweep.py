@@ -284,7 +284,7 @@ def _base_scenario(spec: SweepSpec, where: Source, folder: Path) -> Scenario:
 def load_sweep(file: str | Path) -> Sweep:
     """A sweep file, checked: the base scenario loads, every parameter names a value of it,
     every sampler setting fits. Raises ScenarioError naming the file, the line and the key.
-    (A parameter VALUE the scenario rejects is not an error here: that run fails alone.)"""
+    A parameter VALUE the scenario rejects is not an error here: that run fails alone."""
     path = Path(file)
     name = str(file)
     if not path.is_file():
