@@ -63,6 +63,10 @@ class Parameter(_Strict):
 
 
 class TargetSpec(_Strict):
+    """A published figure: the metric that simulates it, the figure (a ``count``, a
+    ``per_capita`` value or a plain ``value``), its weight in the loss (0: reported, not
+    fitted) and its source."""
+
     metric: str
     count: float | None = None
     per_capita: float | None = None
@@ -81,6 +85,10 @@ class TargetSpec(_Strict):
 
 
 class TargetSet(_Strict):
+    """A targets file: the published figures to fit, the scenario parameters varied (and the
+    values derived from them), and the runs' settings (the real population the counts refer
+    to, the date of day 0, agents, days, seed, the optimiser's first step)."""
+
     description: str = ""
     scenario: str | None = None  # the scenario these targets are for (a default)
     population: float | None = Field(default=None, gt=0)  # real people the counts refer to
@@ -118,6 +126,7 @@ class TargetSet(_Strict):
         return max(max(metric_days(t.metric, self.start_date)) for t in self.targets.values())
 
     def derived_values(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Each derived path's value, its expression evaluated at the parameter ``values``."""
         return {path: evaluate(expr, names=values) for path, expr in self.derived.items()}
 
 
@@ -209,10 +218,12 @@ def _check(expr: str, where: str, start: date | None, metric: bool,
 
 
 def metric_columns(expr: str, start: date | None = None) -> set[str]:
+    """The daily table's columns a metric reads."""
     return {col for _, col, _ in _refs(expr, start, expr)}
 
 
 def metric_days(expr: str, start: date | None = None) -> list[int]:
+    """The days a metric reads (a date counted from ``start``, day 0)."""
     return [d for _, _, days in _refs(expr, start, expr) for d in days]
 
 
@@ -248,6 +259,8 @@ def evaluate(expr: str, daily: pd.DataFrame | None = None, start: date | None = 
 
 # ---------------------------------------------------------------- fit
 class FitRow(_Strict):
+    """A target against a run: its figure and the simulated value."""
+
     name: str
     metric: str
     target: float  # per capita, or the plain value
@@ -260,6 +273,7 @@ class FitRow(_Strict):
 
 
 def fit_rows(ts: TargetSet, daily: pd.DataFrame, agents: int) -> list[FitRow]:
+    """Every target of ``ts`` against a run's daily table (of ``agents`` agents)."""
     rows = []
     for name, t in ts.targets.items():
         raw = evaluate(t.metric, daily, ts.start_date)
