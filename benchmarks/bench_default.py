@@ -55,6 +55,18 @@ def one(agents: int, days: int, seed: int, scenario: str) -> dict:
     }
 
 
+def _commit() -> str | None:
+    """The checkout's commit (with "+" when it has uncommitted changes), if it is a git one."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=HERE,
+                               text=True, capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty else "")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--agents", type=int, nargs="+", default=[1_000_000, 10_000_000])
@@ -74,6 +86,10 @@ def main() -> None:
                "--seed", str(a.seed), "--scenario", a.scenario]
         line = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         row = json.loads(line.strip().splitlines()[-1])
+        # when, under what load, and at which commit: the raw history BENCHMARKS.md cites
+        row["date"] = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+        row["load"] = list(os.getloadavg())
+        row["commit"] = _commit()
         rows.append(row)
         with open(out / "default.jsonl", "a") as fh:
             fh.write(json.dumps(row) + "\n")

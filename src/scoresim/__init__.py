@@ -1,5 +1,6 @@
 """scoresim: simulate surveillance-driven social scoring systems on synthetic populations.
 
+Examples:
     >>> import scoresim
     >>> res = scoresim.Sim("default", agents=10_000, days=30, seed=1).run()
     >>> res.summary["final"]["ever_sanctioned_frac"]  # doctest: +SKIP

@@ -81,6 +81,18 @@ def build_population(scenario: Scenario, agents: int, seed: int,
 
 @dataclass
 class Results:
+    """What one run produced.
+
+    Attributes:
+        summary: summary.json's contents: the run's settings, timings, network and final
+            metrics.
+        daily: one row per day of the day's counts and levels.
+        scenario: the scenario run (validated, overrides applied).
+        profile: seconds per stage per day, when the run was profiled.
+        state: the agents' state at the end of the run (None for a partitioned run).
+        counterfactual: the same people and seed with scoring off, when the run carries it.
+    """
+
     summary: dict[str, Any]
     daily: pd.DataFrame
     scenario: Scenario
@@ -102,7 +114,23 @@ class Results:
 
 
 class Sim:
-    """One simulation: ``Sim(scenario, agents=..., days=..., seed=...).run()``."""
+    """One simulation: ``Sim(scenario, agents=..., days=..., seed=...).run()``.
+
+    Args:
+        scenario: a Scenario, a built-in scenario's name, a YAML file or a mapping.
+        agents: the number of synthetic agents.
+        days: the number of days simulated.
+        seed: the seed every random draw comes from, in [0, 2**63).
+        overrides: ``--set``-style overrides (``"path=value"`` texts, or a mapping of path to
+            value) applied to the scenario.
+        scoring: False runs the same people with the scoring system switched off.
+        profile: time each stage of each day (``Results.profile``).
+        population: a population already built for this scenario and seed, to reuse.
+
+    Raises:
+        ValueError: agents, days or seed out of range.
+        ScenarioError: the scenario or an override is invalid.
+    """
 
     def __init__(
         self,
@@ -162,6 +190,11 @@ class Sim:
         return stage_table(Day(0, self.seed, plan, None, None, None, None, Span(0, 0, 0), None))
 
     def run(self, progress: Progress | None = None) -> Results:
+        """Build the population (unless given), run every day and return the Results.
+
+        Args:
+            progress: called with (days done, days) after each day.
+        """
         t0 = time.perf_counter()
         pop = self.population or build_population(self.scenario, self.agents, self.seed)
         people, net = pop.people, pop.network

@@ -51,6 +51,7 @@ NOT_PER_AGENT = ("reached", "firm_rating", "live", "cut", "salience_caution", *C
 
 
 def live_blocks(n: int) -> int:
+    """The number of live marks for ``n`` agents: one per block of 2**LIVE_SHIFT agents."""
     return (n + (1 << LIVE_SHIFT) - 1) >> LIVE_SHIFT
 
 

@@ -138,6 +138,9 @@ def _finite(values: dict[str, float]) -> dict[str, float | None]:
 
 @dataclass(frozen=True)
 class Task:
+    """One run of a comparison for a worker: a scenario (``index``: its place in the
+    comparison) at one seed and size."""
+
     index: int
     scenario: Scenario
     agents: int

@@ -33,7 +33,9 @@ class Executor(Protocol):
     workers: int
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T],
-            on_done: OnDone | None = None) -> list[R]: ...
+            on_done: OnDone | None = None) -> list[R]:
+        """``fn`` of each task, in task order; ``on_done(index, result)`` as each finishes."""
+        ...
 
 
 class SerialExecutor:
@@ -51,6 +53,8 @@ class SerialExecutor:
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T],
             on_done: OnDone | None = None) -> list[R]:
+        """``fn`` of each task, one after the other, with ``on_done(index, result)`` after
+        each."""
         import numba
 
         before = numba.get_num_threads()
@@ -86,7 +90,8 @@ class ProcessExecutor:
     """A local process pool started with 'spawn' (or 'forkserver'), never 'fork'.
 
     With ``workers`` processes on ``cores`` cores each worker runs ``cores // workers`` Numba
-    threads, so the machine is neither idle nor oversubscribed.
+    threads (unless ``threads_per_worker`` is given), so the machine is neither idle nor
+    oversubscribed.
     """
 
     name = "process"
@@ -102,6 +107,9 @@ class ProcessExecutor:
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T],
             on_done: OnDone | None = None) -> list[R]:
+        """``fn`` of each task on the pool, in task order, with ``on_done(index, result)`` as
+        each finishes; a task's exception is raised here and the tasks not started are
+        cancelled."""
         if not tasks:
             return []
         ctx = multiprocessing.get_context(self.start_method)
@@ -250,6 +258,9 @@ class RayExecutor:
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T],
             on_done: OnDone | None = None) -> list[R]:
+        """``fn`` of each task as Ray tasks, in task order, with ``on_done(index, result)`` as
+        each finishes; the first task that fails raises its own exception and the rest are
+        cancelled."""
         if not tasks:
             return []
         results: list[Any] = [None] * len(tasks)

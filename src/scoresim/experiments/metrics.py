@@ -9,6 +9,7 @@ subtraction, and a system compared with itself gives exactly zero.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -110,7 +111,8 @@ def bootstrap_bands(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     from scipy import stats
 
     x = np.asarray(values, np.float64)
-    with np.errstate(all="ignore"):
+    with warnings.catch_warnings():  # a day undefined in every seed: its mean is NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.nanmean(x, axis=0) if x.size else np.zeros(x.shape[1])
     lo = np.full(x.shape[1], np.nan)
     hi = lo.copy()

@@ -33,7 +33,8 @@ Inbox = dict[str, list[Any]]  # kind -> the records every range sent here, in ra
 
 class PartitionWorker:
     """A partition's state and its part of each round; ``setup`` (re)starts it on a run, so
-    one actor can serve several runs in turn."""
+    one actor can serve several runs in turn. Given a run's arguments (those of ``setup``),
+    it starts on that run at once."""
 
     def __init__(self, *run: Any):
         if run:

@@ -68,6 +68,9 @@ class RangeSpec(_Strict):
 
 
 class SweepSpec(_Strict):
+    """A sweep file's contents: the base scenario and its overrides (``set``), the parameters
+    and how they are sampled, the seeds, and every run's agents and days (docs/sweeps.md)."""
+
     description: str = ""
     scenario: str = "default"
     set: list[str] | dict[str, Any] = Field(default_factory=list)
@@ -98,6 +101,7 @@ class Sweep:
 
     @property
     def base_hash(self) -> str:
+        """The hash of the base scenario, ``set`` applied."""
         return scenario_hash(self.base)
 
     @property
@@ -114,6 +118,7 @@ class Sweep:
         return pd.DataFrame(rows, columns=["sample", "seed", "run_id", "params"])
 
     def run_id(self, params: dict[str, Any], seed: int) -> str:
+        """The id of the run of these parameter values at this seed (``run_id_of``)."""
         return run_id_of(self.base_hash, params, seed, self.spec.agents, self.spec.days,
                          self.spec.counterfactual)
 
@@ -284,7 +289,7 @@ def _base_scenario(spec: SweepSpec, where: Source, folder: Path) -> Scenario:
 def load_sweep(file: str | Path) -> Sweep:
     """A sweep file, checked: the base scenario loads, every parameter names a value of it,
     every sampler setting fits. Raises ScenarioError naming the file, the line and the key.
-    (A parameter VALUE the scenario rejects is not an error here: that run fails alone.)"""
+    A parameter VALUE the scenario rejects is not an error here: that run fails alone."""
     path = Path(file)
     name = str(file)
     if not path.is_file():

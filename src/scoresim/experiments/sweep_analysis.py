@@ -23,6 +23,10 @@ class AnalysisError(Exception):
 
 @dataclass
 class Analysis:
+    """A sweep's ``metric`` analysed: Sobol indices per parameter (``kind`` "sobol") or the
+    metric's mean and interval per parameter set ("by_value"), with a note on how to read
+    the table."""
+
     kind: str  # "sobol" or "by_value"
     sweep_id: str
     metric: str

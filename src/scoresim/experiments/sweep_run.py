@@ -86,6 +86,9 @@ class SweepProgress:
 
 @dataclass
 class SweepReport:
+    """What one invocation of a sweep did: its runs found done, computed and failed (with
+    each failure's error), and the wall time."""
+
     sweep_id: str
     runs: int  # in the sweep
     already_done: int  # found done at the start (skipped)

@@ -69,7 +69,8 @@ class Parameter(_Strict):
 
 
 class TargetSpec(_Strict):
-    """A published figure: the metric that simulates it, the figure, whether it is fitted or
+    """A published figure: the metric that simulates it, the figure (a ``count``, a
+    ``per_capita`` value or a plain ``value``), its weight in the loss, whether it is fitted or
     held out, its source, and what the validation accepts."""
 
     metric: str
@@ -112,6 +113,10 @@ class SeriesSpec(_Strict):
 
 
 class TargetSet(_Strict):
+    """A targets file: the published figures to fit, the scenario parameters varied (and the
+    values derived from them), and the runs' settings (the real population the counts refer
+    to, the date of day 0, agents, days, seed, the optimiser's first step)."""
+
     description: str = ""
     scenario: str | None = None  # the scenario these targets are for (a default)
     population: float | None = Field(default=None, gt=0)  # real people the counts refer to
@@ -157,6 +162,7 @@ class TargetSet(_Strict):
         return max(max(metric_days(t.metric, self.start_date)) for t in self.targets.values())
 
     def derived_values(self, values: Mapping[str, float]) -> dict[str, float]:
+        """Each derived path's value, its expression evaluated at the parameter ``values``."""
         return {path: evaluate(expr, names=values) for path, expr in self.derived.items()}
 
 
@@ -248,10 +254,12 @@ def _check(expr: str, where: str, start: date | None, metric: bool,
 
 
 def metric_columns(expr: str, start: date | None = None) -> set[str]:
+    """The daily table's columns a metric reads."""
     return {col for _, col, _ in _refs(expr, start, expr)}
 
 
 def metric_days(expr: str, start: date | None = None) -> list[int]:
+    """The days a metric reads (a date counted from ``start``, day 0)."""
     return [d for _, _, days in _refs(expr, start, expr) for d in days]
 
 

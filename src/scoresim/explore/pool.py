@@ -75,8 +75,9 @@ class _Slot:
 
 class Pool:
     """``workers`` processes; each task runs with ``threads`` Numba threads, or, when that is
-    None, with the machine's cores shared among the tasks running when it starts (a lone run
-    uses every core; results do not depend on threads)."""
+    None, with the machine's ``cores`` shared among the tasks running when it starts (a lone
+    run uses every core; results do not depend on threads). ``say`` receives its news (a
+    worker ready, a worker restarted) as lines of text."""
 
     def __init__(self, workers: int, threads: int | None, cores: int,
                  say: Callable[[str], None] = print):

@@ -65,7 +65,8 @@ class Answer:
 
 
 class PoolExecutor:
-    """scoresim.experiments' Executor protocol on the explorer's pool, for run_compare."""
+    """scoresim.experiments' Executor protocol on the explorer's pool, for run_compare: the
+    tasks of ``visitor``'s request ``generation`` on ``service``'s pool."""
 
     name = "explorer"
 

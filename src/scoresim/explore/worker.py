@@ -72,7 +72,8 @@ def population_key(scenario: Scenario, agents: int, seed: int) -> str:
 
 
 class PopulationCache:
-    """The most recent populations of this worker, by (scenario's population, agents, seed)."""
+    """The ``entries`` most recent populations of this worker, by (scenario's population,
+    agents, seed)."""
 
     def __init__(self, entries: int = CACHE_ENTRIES):
         self.entries = entries

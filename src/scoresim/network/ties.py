@@ -55,7 +55,7 @@ def tie_at(tie_indices, k, a):
 
 @nb.njit(cache=True)
 def tie_degree(ties, a):
-    """a's number of ties over all tie layers (``ties``: a ``TieArrays``)."""
+    """Agent a's number of ties over all tie layers (``ties``: a ``TieArrays``)."""
     deg = 0
     for l in range(ties.indptr.shape[0]):
         k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
@@ -80,7 +80,7 @@ def layer_degrees(ties, l):
 
 @nb.njit(cache=True)
 def row(ties, l, a):
-    """a's neighbours in layer l, in row order."""
+    """Agent a's neighbours in layer l, in row order."""
     k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
     out = np.empty(end - k, np.int64)
     c = 0

@@ -49,6 +49,8 @@ class People:
 
     @property
     def region_start(self) -> np.ndarray:
+        """int64[R + 1]: the first agent of each region (agents are ordered by region, then
+        group), then n."""
         g = len(self.group_names)
         return self.cell_start[:: g].copy()
 

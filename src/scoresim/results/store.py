@@ -125,7 +125,9 @@ def long_daily(daily: pd.DataFrame) -> pd.DataFrame:
 
 
 class Store:
-    """The writing side: only one process (the sweep's driver) may use it at a time."""
+    """The writing side of ``folder``'s results.duckdb: only one process (the sweep's driver)
+    may use it at a time; a connection waits up to ``wait`` seconds while a reader holds the
+    file."""
 
     def __init__(self, folder: str | Path, wait: float = 120.0):
         self.path = results_file(folder)

@@ -30,14 +30,17 @@ from ..sim import Sim, build_population
 
 SAMPLE = 200_000
 OVERHEAD = 400 * 2**20  # the interpreter, NumPy, Numba and compiled kernels (measured here)
-# a day's working arrays and the end-of-run accounting come on top of the state: measured
-# 12.26 GiB peak RSS for 100M agents x 30 days against 10.6 GiB of arrays on 26 November, and
-# 8.79 against 8.42 GiB on 27 November (BENCHMARKS.md); the margin keeps the larger ratio
+# a day's working arrays and the end-of-run accounting come on top of the state: the peak of
+# a 100M-agent run was 1.04 to 1.16 times its arrays (benchmarks/results/history.jsonl); the
+# margin keeps the larger ratio
 RUN_MARGIN = 1.12
 
 
 @dataclass
 class Plan:
+    """A run planned from a sample: the bytes per agent of each array, the build's peak per
+    agent and the seconds per agent-day, scaled to ``agents`` agents of ``scenario``."""
+
     scenario: str
     agents: int
     arrays: list[tuple[str, str, float]]  # (array, dtype, bytes per agent)
@@ -48,18 +51,23 @@ class Plan:
 
     @property
     def bytes_per_agent(self) -> float:
+        """Bytes per agent of every array the run holds."""
         return sum(b for _, _, b in self.arrays)
 
     @property
     def steady_bytes(self) -> float:
+        """Bytes the built run holds: its arrays and the fixed overhead."""
         return self.bytes_per_agent * self.agents + OVERHEAD
 
     @property
     def peak_bytes(self) -> float:
+        """The run's highest memory: the build's peak or the arrays with the run's working
+        margin, whichever is larger, and the fixed overhead."""
         per_agent = max(self.build_peak_per_agent, self.bytes_per_agent * RUN_MARGIN)
         return per_agent * self.agents + OVERHEAD
 
     def seconds_per_day(self, agents: int | None = None) -> float:
+        """Seconds a simulated day takes at ``agents`` agents (default: the plan's)."""
         return self.seconds_per_agent_day * (agents or self.agents)
 
     def partitions_needed(self, memory: float) -> int:
@@ -67,6 +75,7 @@ class Plan:
         return max(1, int(np.ceil(self.peak_bytes / max(memory - OVERHEAD, 1))))
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as JSON data (``scoresim plan --json``)."""
         return {
             "scenario": self.scenario, "agents": self.agents, "threads": self.threads,
             "bytes_per_agent": self.bytes_per_agent,

@@ -60,6 +60,7 @@ class ScenarioError(Exception):
         return [self, *self.more]
 
     def __str__(self) -> str:
+        """The headline, plus a count of the further errors when there are any."""
         text = self.headline()
         if self.more:
             n = len(self.more)
@@ -67,6 +68,7 @@ class ScenarioError(Exception):
         return text
 
     def __reduce__(self) -> Any:  # picklable (process pools, Ray)
+        """Rebuild the error with all its fields in another process."""
         return (ScenarioError, (self.message, self.file, self.line, self.key, self.override,
                                 self.more))
 

@@ -66,6 +66,8 @@ class Venue(_Strict):
     act_share: float = Field(default=0.5, ge=0, le=1)  # share of a visit day's acts done there
 
     def capture_probability(self) -> float:
+        """The probability that the cameras capture a patron: ``capture`` if given, else
+        cameras / tables / 2, at most 1."""
         if self.capture is not None:
             return self.capture
         return min(1.0, self.cameras / self.tables / 2.0)
@@ -79,6 +81,10 @@ class Venue(_Strict):
 
 
 class City(_Strict):
+    """A city abroad, a region of its own: its share of all agents, its groups (residents and
+    diaspora), kin ties from each enrolled resident back home, and venues whose cameras
+    (``channel``: recognition and false matches) may feed the home system."""
+
     share: float = Field(gt=0, lt=1)  # of all agents
     groups: dict[str, CityGroup] = Field(min_length=1)
     kin_home: float = Field(default=0.0, ge=0, le=100)  # kin ties of each enrolled resident

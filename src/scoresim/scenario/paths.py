@@ -32,6 +32,8 @@ _KEYED_MESSAGE = re.compile(r"^([A-Za-z_]\w*(?:\.[\w-]+)+): (.*)$", re.S)
 
 # ---------------------------------------------------------------- dotted paths
 def split_path(path: str) -> Path_:
+    """The parts of a dotted path (a timeline change's key, itself a path, stays one part);
+    raise ValueError if it is empty or has an empty part."""
     parts = tuple(path.strip().split("."))
     if "set" in parts[2:3] and parts[:1] == ("timeline",) and len(parts) > 3:
         parts = (*parts[:3], ".".join(parts[3:]))  # a timeline change's key is itself a path
@@ -210,10 +212,13 @@ def validation_errors(exc: ValidationError, data: Any, model: type[BaseModel] | 
 
 
 def related(a: Path_, b: Path_) -> int:
+    """How closely two paths are related: the length of the shorter when it is a prefix of
+    the other, else 0."""
     n = min(len(a), len(b))
     return n if n and a[:n] == b[:n] else 0
 
 
 def raise_all(errors: list[ScenarioError]) -> None:
+    """Raise the first error, carrying the others as its further errors."""
     errors[0].more = errors[1:]
     raise errors[0]

@@ -39,6 +39,9 @@ class Strict(BaseModel):
 
 # ---------------------------------------------------------------- population
 class Region(Strict):
+    """A home region: its share of the population and its camera coverage (the share of acts
+    a channel observed by ``coverage`` captures there)."""
+
     share: float = Field(gt=0, le=1)
     camera_coverage: float = Field(default=0.0, ge=0, le=1)
 
@@ -100,6 +103,9 @@ class Trait(Strict):
 
 
 class Population(Strict):
+    """The synthetic people: regions and groups (each set's shares sum to 1) and the
+    per-agent traits that behaviours and responses draw on."""
+
     regions: dict[str, Region] = Field(min_length=1)
     groups: dict[str, Group] = Field(default_factory=lambda: {"all": Group(share=1.0)})
     traits: dict[str, Trait] = Field(default_factory=dict)
@@ -200,10 +206,18 @@ class Layer(Strict):
 
 # ---------------------------------------------------------------- observation
 class Requires(Strict):
+    """A behaviour only agents on the list ``on_list`` can commit (a debtor repays while
+    listed)."""
+
     on_list: str
 
 
 class Behaviour(Strict):
+    """Something agents do: each day with probability ``rate`` (times the agent's
+    ``propensity`` trait, if named), seen by ``channel``. ``deterrability`` is how much caution
+    deters it (negative: caution makes it more likely); ``expression`` marks speech, whose
+    chilling and sanctions are counted apart."""
+
     rate: float = Field(ge=0, le=1)
     channel: str
     propensity: str | None = None
@@ -214,6 +228,11 @@ class Behaviour(Strict):
 
 # ---------------------------------------------------------------- scoring and lists
 class Scoring(Strict):
+    """The score: every agent starts at ``initial`` points; ``rules`` give the points an
+    observed behaviour adds (negative: a penalty), ``regional_rules`` a region's own; scores
+    recover ``recovery_per_day`` toward the initial score; ``grades`` maps each grade, highest
+    first, to its lower bound (the last: null)."""
+
     initial: ScoreLevel = 1000.0
     recovery_per_day: float = Field(default=0.0, ge=0, le=MAX_POINTS)
     rules: dict[str, Points] = Field(default_factory=dict)
@@ -235,6 +254,9 @@ class Scoring(Strict):
 
 
 class When(Strict):
+    """When a sanction is active: while the agent is on a list, or while its grade is at most
+    the one named."""
+
     on_list: str | None = None
     grade_at_most: str | None = None
 
@@ -246,6 +268,10 @@ class When(Strict):
 
 
 class Sanction(Strict):
+    """A sanction: active while ``when`` holds (and at least ``min_days`` once it starts), it
+    denies the services in ``denies``, also falls on the other members of the agent's group in
+    the group layer ``reaches`` (if named), and when ``visible`` is seen by the agent's ties."""
+
     when: When
     denies: list[str] = Field(default_factory=list)
     reaches: str | None = None  # a group layer whose other members are sanctioned too
@@ -256,12 +282,19 @@ class Sanction(Strict):
 
 
 class Appeals(Strict):
+    """Appeals against sanctions that rest on false matches: when ``enabled``, an appeal is
+    decided after ``delay_days`` and succeeds with probability ``success``."""
+
     enabled: bool = False
     success: float = Field(default=0.5, ge=0, le=1)
     delay_days: int = Field(default=30, ge=0, le=MAX_DAYS)
 
 
 class Safeguards(Strict):
+    """Limits on the system: behaviours never scored (``protected``), whether penalties spill
+    onto neighbours and corporate ratings (``association_penalties``), human review of
+    matches and appeals."""
+
     protected: list[str] = Field(default_factory=list)
     association_penalties: bool = True
     human_review: bool = False
@@ -270,12 +303,19 @@ class Safeguards(Strict):
 
 
 class Change(Strict):
+    """A timeline change: from ``day`` on, the values at the dotted paths of ``set`` (as for
+    ``--set``) are replaced."""
+
     day: int = Field(ge=0, le=10**7)
     set: dict[str, Any] = Field(min_length=1)
 
 
 # ---------------------------------------------------------------- the scenario
 class Scenario(Strict):
+    """A whole scenario: the people and their network layers, what is watched (channels) and
+    done (behaviours), how it is scored, listed and sanctioned, the services sanctions deny,
+    how people respond, the safeguards, cities abroad and changes over time."""
+
     name: str
     description: str = ""
     scoring_enabled: bool = True  # False: people act, nothing is observed to any consequence
@@ -306,6 +346,7 @@ class Scenario(Strict):
         return out
 
     def group(self, name: str) -> Group | CityGroup:
+        """The group called ``name``, at home or else in a city abroad."""
         if name in self.population.groups:
             return self.population.groups[name]
         return next(c.groups[name] for c in self.overseas.values() if name in c.groups)

@@ -1,4 +1,6 @@
-"""Stage 1, act: agent i commits behaviour b with
+"""Stage 1, act: each agent commits each behaviour with a probability its caution lowers.
+
+Agent i commits behaviour b with
 
     p = rate_b * m_ib * (1 - deter_b * w_i * min(1, caution_i + k_b)),   clipped to [0, 1],
 

@@ -69,7 +69,7 @@ def _mark(cut, k):
 
 @nb.njit(cache=True)
 def held_degree(ties, cut, a):
-    """a's ties over all tie layers that are not cut."""
+    """Agent a's ties over all tie layers that are not cut."""
     deg = 0
     for l in range(ties.indptr.shape[0]):
         k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
@@ -131,8 +131,8 @@ def decide(span: Span, key: DayKey, q: float, visible_bits: int, ties, st) -> Cu
 
 @nb.njit(cache=True)
 def _apply_cuts(cuts, visible_bits, share, ties, st, out):
-    """t marks its end of each tie and leaves j out of its count; returns the ties cut (and
-    fills ``out``, a ``CutBacks``, with j's ends)."""
+    """Each cutting agent t marks its end of the tie and leaves j out of its count; returns the
+    ties cut (and fills ``out``, a ``CutBacks``, with j's ends)."""
     w = 0
     for r in range(cuts.agent.shape[0]):
         t, j, l = cuts.agent[r], cuts.by[r], cuts.layer[r]

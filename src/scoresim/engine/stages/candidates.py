@@ -38,4 +38,5 @@ def gap(key, block: int, j: int, q: float, room: int, lq: float = 0.0) -> int:
 
 
 def n_blocks(n: int) -> int:
+    """The number of blocks of ``BLOCK`` agents that cover ``n`` agents."""
     return (n + BLOCK - 1) // BLOCK

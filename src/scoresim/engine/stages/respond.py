@@ -1,5 +1,7 @@
 """Stage 8, respond: caution is a level that moves toward the agent's perceived risk with a
-half-life (docs/model.md, "How people respond"). At the end of each scored day:
+half-life (docs/model.md, "How people respond").
+
+At the end of each scored day:
 
     own risk   o <- min(1, keep * o + from_penalty [penalised today] + from_sanction [newly
                     sanctioned today]),                               keep = 2 ** (-1 / h_own)

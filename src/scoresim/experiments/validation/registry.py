@@ -126,6 +126,7 @@ class Context:
 
     @property
     def quick(self) -> bool:
+        """Whether the checks run at the size of ``make test``."""
         return self.mode == "quick"
 
 

@@ -62,4 +62,5 @@ class Runs:
         return self._daily[spec]
 
     def __len__(self) -> int:
+        """The number of runs made."""
         return len(self._daily)
