@@ -158,6 +158,9 @@ class Pool:
             if job is None or job.ended.is_set():
                 return False
             self._cancel_job(job)
+            # said here, when the cancel is sent: a worker may answer it before the visitor's
+            # next job is submitted, and the log must not depend on which comes first
+            log.info("visitor %s: cancelled job %d", visitor, job.id)
             return True
 
     def _cancel_job(self, job: Job) -> None:
