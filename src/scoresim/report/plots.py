@@ -47,12 +47,17 @@ def _draw_mean_score(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
     title(ax, "Mean score of all people")
 
 
-def _grades_data(ctx: RunContext) -> pd.DataFrame | None:
-    grades = ctx.columns(N.GRADE_PREFIX)
-    if not grades:
+def _shares_of_people(ctx: RunContext, prefix: str, label: str) -> pd.DataFrame | None:
+    """Each daily count column starting with ``prefix`` as a share of all people, named
+    ``label`` + its suffix (None when the run has no such column)."""
+    found = ctx.columns(prefix)
+    if not found:
         return None
-    return ctx.frame({f"share_grade_{g}": ctx.daily[N.GRADE_PREFIX + g] / ctx.agents
-                      for g in grades})
+    return ctx.frame({label + x: ctx.daily[prefix + x] / ctx.agents for x in found})
+
+
+def _grades_data(ctx: RunContext) -> pd.DataFrame | None:
+    return _shares_of_people(ctx, N.GRADE_PREFIX, "share_grade_")
 
 
 def _draw_grades(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
@@ -120,11 +125,7 @@ def _draw_sanction_starts(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None
 
 
 def _sanctioned_now_data(ctx: RunContext) -> pd.DataFrame | None:
-    found = ctx.columns(N.SANCTIONED_PREFIX)
-    if not found:
-        return None
-    return ctx.frame({f"share_{s}": ctx.daily[N.SANCTIONED_PREFIX + s] / ctx.agents
-                      for s in found})
+    return _shares_of_people(ctx, N.SANCTIONED_PREFIX, "share_")
 
 
 def _draw_sanctioned_now(ax: Axes, data: pd.DataFrame, ctx: RunContext) -> None:
