@@ -1,8 +1,8 @@
 """The calibrated ``national`` scenario against the Supreme People's Court's published figures
 (docs/validation.md §3-§6): the list's first nine months and the interception system's first
-month (targets file national-early), the list's stock and flows 2013-2025 and the travel
-denials to 2019 (national-spc), the stock's turning point, and the per-capita results at two
-sizes. Fitted and held-out figures are reported alike."""
+month (targets file national-early), the list's stock and flows 2013-2025 (national-spc), the
+travel denials to 2019 (national-travel), the stock's turning point, and the per-capita results
+at two sizes. Fitted and held-out figures are reported alike."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 
 import numpy as np
 
-from ...targets import TargetSet, load_targets, metric_columns
+from ...targets import load_targets
 from ..from_targets import seed_band, target_rows, target_series
 from ..registry import Check, CheckResult, Context, Row, Series, over_seeds, register
 from ..runs import RunSpec
@@ -36,40 +36,33 @@ def _dailies(ctx: Context, size: str, days: int) -> list:
     return [ctx.runs.daily(s) for s in specs]
 
 
-def _is_travel(ts: TargetSet, name: str) -> bool:
-    cols = metric_columns(ts.targets[name].metric, ts.start_date)
-    return any(c.startswith(("denied_", "blocked_")) for c in cols)
-
-
-def _from_file(ctx: Context, file: str, size: str, days: int, travel: bool | None
-               ) -> CheckResult:
-    """The rows and series of a targets file's figures (travel ones, others, or all)."""
+def _from_file(ctx: Context, file: str, size: str, days: int) -> CheckResult:
+    """The rows and series of every figure of a targets file."""
     ts = load_targets(file)
-    names = [n for n in ts.targets if travel is None or _is_travel(ts, n) == travel]
     dailies = _dailies(ctx, size, days)
     agents = SIZES[ctx.mode][size]
-    rows = target_rows(ts, names, dailies, agents)
-    return CheckResult(rows, target_series(ts, names, dailies, agents, rows),
+    rows = target_rows(ts, ts.targets, dailies, agents)
+    return CheckResult(rows, target_series(ts, ts.targets, dailies, agents, rows),
                        notes=[f"{agents:,} agents x {days:,} days, {len(dailies)} seeds."])
 
 
 def spc_early(ctx: Context) -> CheckResult:
     """national-early: every figure of the first nine months and the first month of flight
     interception."""
-    return _from_file(ctx, "national-early", "early", EARLY_DAYS, None)
+    return _from_file(ctx, "national-early", "early", EARLY_DAYS)
 
 
 def spc_stock_flows(ctx: Context) -> CheckResult:
     """national-spc's figures of the list (ever listed, flows, repayments), and the stock."""
-    res = _from_file(ctx, "national-spc", "long", LONG_DAYS, travel=False)
+    res = _from_file(ctx, "national-spc", "long", LONG_DAYS)
     dailies = _dailies(ctx, "long", LONG_DAYS)
     res.series.append(_stock_series(dailies, SIZES[ctx.mode]["long"]))
     return res
 
 
 def travel(ctx: Context) -> CheckResult:
-    """national-spc's flight and rail denials and their ratios."""
-    return _from_file(ctx, "national-spc", "long", LONG_DAYS, travel=True)
+    """national-travel's flight and rail denials and their ratios."""
+    return _from_file(ctx, "national-travel", "long", LONG_DAYS)
 
 
 def _stock(dailies: list, agents: int) -> np.ndarray:
@@ -119,11 +112,15 @@ def turning_point(ctx: Context) -> CheckResult:
 
 
 def agreement(ctx: Context) -> CheckResult:
-    """national-spc's figures per capita at two sizes agree within their seed intervals."""
-    ts = load_targets("national-spc")
+    """national-spc's and national-travel's figures per capita at two sizes agree within
+    their seed intervals."""
     big, small = (_dailies(ctx, s, LONG_DAYS) for s in ("long", "small"))
-    large = target_rows(ts, ts.targets, big, SIZES[ctx.mode]["long"])
-    little = {r.name: r for r in target_rows(ts, ts.targets, small, SIZES[ctx.mode]["small"])}
+    large, little = [], {}
+    for file in ("national-spc", "national-travel"):
+        ts = load_targets(file)
+        large += target_rows(ts, ts.targets, big, SIZES[ctx.mode]["long"])
+        little.update((r.name, r) for r in target_rows(ts, ts.targets, small,
+                                                       SIZES[ctx.mode]["small"]))
     rows = []
     n_big, n_small = SIZES[ctx.mode]["long"], SIZES[ctx.mode]["small"]
     for r in large:
