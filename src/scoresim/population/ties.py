@@ -185,6 +185,7 @@ def _range_pass(indptr, indices, fill, first, end, seed, layer, mix, cells, keep
     whole = int(mix.half_degree)
     agents = max(1, BATCH // (whole + 1))
     ends = np.empty((2, agents * (whole + 1)), np.int64)
+    mine = np.zeros_like(tally)  # this thread's own (the ranges' tallies share cache lines)
     started = 0
     for r in range((cells.start.shape[0] - 1) // G):
         lo, hi = max(cells.start[r * G], first), min(cells.start[r * G + G], end)
@@ -192,9 +193,10 @@ def _range_pass(indptr, indices, fill, first, end, seed, layer, mix, cells, keep
         own = r * G
         for a0 in range(lo, hi, agents):
             m, own = _draw_block(a0, min(a0 + agents, hi), r, own, key, mix, cells, keep,
-                                 tally, ends)
+                                 mine, ends)
             started += m
             _place_block(indptr, indices, fill, keep, ends, m)
+    tally += mine
     return started
 
 
