@@ -244,3 +244,56 @@ def test_small_tie_layer_in_tiny_regions():
     assert np.all(pop.people.region[src] == pop.people.region[dst])
     tiny = np.flatnonzero(pop.people.region == 1)
     assert len(tiny) == 1 and net.degrees(0)[tiny[0]] == 0
+
+
+def _window_rows(rows, lo: int, hi: int) -> tuple:
+    """The parts of a TieRows that a window holds (its row offsets, slots, counts)."""
+    return rows.indptr[:, lo:hi + 1].copy(), rows.indices, rows.count, rows.mixing
+
+
+@pytest.mark.parametrize("name", ["default", "overseas-venue"])
+def test_tie_rows_are_the_same_for_any_number_of_starter_ranges(name):
+    """The build draws ranges of starters side by side (one per thread): the rows, counts and
+    tallies are those of one range, in a partition's window too (overseas-venue has kin ties
+    from abroad, placed after every region's)."""
+    from scoresim.core.memory import Window
+    from scoresim.population import build_people
+    from scoresim.population.ties import build_ties
+
+    sc = load_scenario(name)
+    n = 30_000
+    ties = [k for k, v in sc.layers.items() if v.kind == "ties"]
+    for lo, hi in ((0, n), (7_001, 19_999)):
+        window = Window(n, lo, hi)
+        people = build_people(sc, n, 5, window)
+        one = _window_rows(build_ties(sc, people, ties, 5, window, ranges=1), lo, hi)
+        assert one[0][:, -1].sum() > 0
+        for k in (2, 3, 7):
+            got = _window_rows(build_ties(sc, people, ties, 5, window, ranges=k), lo, hi)
+            for want, part in zip(one, got, strict=True):
+                np.testing.assert_array_equal(part, want, err_msg=f"{name} {lo}-{hi} k={k}")
+
+
+@pytest.mark.parametrize("window", [None, (9_000, 21_000)])
+def test_tie_mixing_counted_at_build_matches_the_rows(window):
+    """The network summary's ties within group and region, tallied as the rows are built,
+    are those read back from the rows (of a partition's window alone, when it has one)."""
+    from scoresim.core.memory import Window
+
+    sc = load_scenario("overseas-venue")
+    n = 30_000
+    w = Window(n, *window) if window else None
+    pop = build_population(sc, n, 2, w)
+    net, people = pop.network, pop.people
+    lo, hi = window or (0, n)
+    G = len(people.group_names)
+    mixing = pop.network_counts()["mixing"]
+    for l, name in enumerate(net.tie_layers):
+        want = np.zeros((G, 3), np.int64)
+        for a in range(lo, hi):
+            b = net.neighbours(l, a)
+            g = people.group[a]
+            want[g] += (len(b), np.sum(people.group[b] == g),
+                        np.sum(people.region[b] == people.region[a]))
+        assert want[:, 0].sum() > 0
+        np.testing.assert_array_equal(mixing[name], want, err_msg=name)

@@ -64,8 +64,7 @@ class Population:
 
     def network_counts(self) -> dict:
         """The integer totals of ``network_summary`` over the network's range."""
-        people = self.people
-        return self.network.counts(people.region, people.group, len(people.group_names))
+        return self.network.counts()
 
 
 def build_population(scenario: Scenario, agents: int, seed: int,

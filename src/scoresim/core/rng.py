@@ -32,7 +32,8 @@ VENUE_ACT = 7  # sub: 0; index: agent * 256 + behaviour; draw 0
 WATCH_LIST = 8  # day 0 (membership does not change); sub: channel; index: agent; draw 0
 NAME = 9  # whom a false alert names: subs name_at_home(b), name_at_venue(k); index: agent;
 # draws: 2 per try (which part of the gallery, who in it)
-BUILD_TIES = 10  # population/layers.py: sub: layer, pass
+BUILD_TIES = 10  # population/ties.py: subs tie_region(l, r), tie_cross(l, c, g); index: the
+# starter; draws: 0 (one tie more?), then 6 per tie (1 per tie from abroad)
 AVOID = 11  # sub: 0; index: a visibly sanctioned agent; draw: layer * 2**32 + slot
 LIST_ENTRY = 20  # sub: list; index: agent; draws: LIST_PUBLISH, LIST_TERM, LIST_EXTEND, ...
 LIST_REMOVAL = 21  # sub: list; index: agent; draw 0

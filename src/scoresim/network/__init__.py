@@ -73,6 +73,9 @@ class Network:
     tie_indptr: np.ndarray  # int32 (int64 past 2**31 slots in a layer)[Lt, n + 1]
     tie_indices: np.ndarray  # int16[slots]: an offset, or FAR and the index's two halves
     tie_count: np.ndarray  # int64[Lt]: directed ties (both ends) per layer
+    # per tie layer and group, its members' ties (of the window's agents), of them within the
+    # group, within the region: counted as the rows are built (they never change)
+    tie_mixing: np.ndarray  # int64[Lt, G, 3]
     # the agents whose tie rows are kept (a partition's range), and those of the regions it
     # reaches, whose group layers are kept (core/memory.py); None: everyone
     window: Window | None = None
@@ -107,7 +110,7 @@ class Network:
                   else Window(hint.shape[0], 0, hint.shape[0]))
         return (sum(a.nbytes for a in (self.group_row, self.group_off, self.group_start,
                                        self.group_members, self.tie_base, self.tie_indices,
-                                       self.tie_count))
+                                       self.tie_count, self.tie_mixing))
                 + hold.nbytes(self.group_ids) + hint_w.nbytes(hint)
                 + w.nbytes(self.tie_indptr))
 
@@ -137,7 +140,7 @@ class Network:
         """Every agent's number of ties in tie layer l."""
         return tie_rows.layer_degrees(self.ties, l)
 
-    def counts(self, region: np.ndarray, group: np.ndarray, n_groups: int) -> dict:
+    def counts(self) -> dict:
         """Integer totals over the agents of the window (all, in one process) that the
         network's summary is made of (``network_summary``): per group layer, the agents'
         links summed; per tie layer, each group's ties, of them within the group, within the
@@ -159,8 +162,7 @@ class Network:
                     sizes.size and pos.size) else np.zeros(sizes.size, np.int64)
                 inside = np.where(sizes > 0, inside, 0)
             links[name] = int(np.sum(inside * np.maximum(sizes - 1, 0)))
-        mixing = {name: tie_rows.layer_mixing(self.ties, l, region, group, n_groups, w.lo, w.hi)
-                  for l, name in enumerate(self.tie_layers)}
+        mixing = {name: self.tie_mixing[l] for l, name in enumerate(self.tie_layers)}
         return {"links": links, "mixing": mixing,
                 "tie_count": {name: int(self.tie_count[l])
                               for l, name in enumerate(self.tie_layers)}}

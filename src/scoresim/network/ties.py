@@ -88,29 +88,3 @@ def row(ties, l, a):
         out[c], k = tie_at(ties.indices, k, a)
         c += 1
     return out[:c]
-
-
-@nb.njit(parallel=True, cache=True)
-def _layer_mixing(ties, l, region, group, lo, hi, out):
-    """out[c, g] = [ties of group g's members in chunk c of [lo, hi), of them to the same
-    group, to the same region] (integer counts per chunk: the same for any threads)."""
-    chunk = 65536
-    for c in nb.prange((hi - lo + chunk - 1) // chunk):
-        row = out[c]
-        for a in range(lo + c * chunk, min(hi, lo + (c + 1) * chunk)):
-            g, r = group[a], region[a]
-            k, end = ties.base[l] + ties.indptr[l, a], ties.base[l] + ties.indptr[l, a + 1]
-            while k < end:
-                b, k = tie_at(ties.indices, k, a)
-                row[g, 0] += 1
-                row[g, 1] += group[b] == g
-                row[g, 2] += region[b] == r
-
-
-def layer_mixing(ties, l: int, region: np.ndarray, group: np.ndarray, n_groups: int,
-                 lo: int, hi: int) -> np.ndarray:
-    """int64[groups, 3]: per group, its members' (of agents [lo, hi)) ties in layer l, of
-    them within the group, and within the region."""
-    out = np.zeros(((hi - lo + 65535) // 65536, max(n_groups, 1), 3), np.int64)
-    _layer_mixing(ties, l, region, group, lo, hi, out)
-    return out.sum(axis=0)
