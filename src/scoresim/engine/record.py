@@ -11,6 +11,7 @@ renders them. Column names are part of the public contract (DESIGN.md).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
 from typing import Any
 
@@ -101,6 +102,27 @@ def _size(dim: str, names) -> int:
     return len(getattr(names, dim))
 
 
+_MADE_FOR: dict[tuple[int, str], tuple[Any, Any]] = {}
+
+
+def made_for(names, what: str, build: Callable[[Any], Any]) -> Any:
+    """``build(names)``, made once per ``Names`` object and kept (a day's record and row are
+    laid out by the names alone, so a run lays them out once rather than every day)."""
+    key = (id(names), what)
+    hit = _MADE_FOR.get(key)
+    if hit is not None and hit[0] is names:  # the entry holds names: its id is not reused
+        return hit[1]
+    if len(_MADE_FOR) >= 64:
+        _MADE_FOR.clear()
+    value = build(names)
+    _MADE_FOR[key] = (names, value)
+    return value
+
+
+def _shapes(names) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(_size(d, names) for d in dims) for dims, _, _ in FIELDS.values())
+
+
 class _Record:
     """The counts of one day (of one range of agents, or of all of them): one int64 array per
     field of ``FIELDS``."""
@@ -108,16 +130,19 @@ class _Record:
     @classmethod
     def zeros(cls, names) -> DayRecord:
         """An empty record for a scenario's ``Names``."""
-        return cls(**{f: np.zeros(tuple(_size(d, names) for d in dims), np.int64)
-                      for f, (dims, _, _) in FIELDS.items()})
+        return cls(*[np.zeros(shape, np.int64) for shape in made_for(names, "shapes", _shapes)])
 
     def __add__(self, other: DayRecord) -> DayRecord:
         return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})
 
     def add(self, **counts) -> None:
-        """Add counts to named fields (in place)."""
+        """Add counts to named fields (in place: a record's arrays are its own)."""
         for name, value in counts.items():
-            setattr(self, name, getattr(self, name) + value)
+            a = getattr(self, name)
+            if type(a) is np.ndarray:
+                a += value
+            else:  # a number (a sum of records holds its 0-d fields as numbers)
+                setattr(self, name, a + value)
 
 
 DayRecord = make_dataclass("DayRecord", [(f, np.ndarray) for f in FIELDS], bases=(_Record,),
