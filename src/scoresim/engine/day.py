@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.memo import once_per
 from .context import Day, join
 from .measure import measure_counts, measured
 from .stages import act as act_stage
@@ -60,7 +61,7 @@ class Stage:
     receives: tuple[str, ...] = ()
     emits: tuple[str, ...] = ()
     when: str = ALWAYS
-    needs: Callable[[Day], bool] | None = None  # a further condition on the plan
+    needs: Callable[[Day], bool] | None = None  # a further condition, on the plan alone
 
     def active(self, d: Day) -> bool:
         """Whether the stage runs on this day."""
@@ -87,8 +88,7 @@ def _act(d: Day) -> None:
     agent, beh, per_behaviour = act_stage.act(d.span, d.key, p.act, people.propensity,
                                               d.state.caution, d.state.list_state,
                                               d.state.salience_caution)
-    k = agent.shape[0]
-    d.work["acts"] = score.Acts(agent, beh, np.full(k, -1, np.int32), np.zeros(k, np.uint8))
+    d.work["acts"] = agent, beh  # attributed by the observe stage
     G = len(people.group_names)
     by_group = np.bincount(beh.astype(np.int64) * G + people.group[agent],
                            minlength=len(per_behaviour) * G).reshape(-1, G)
@@ -109,11 +109,10 @@ def _add_searches(d: Day, c: observe.RecognitionCounts) -> None:
 
 
 def _observe(d: Day) -> None:
-    acts, p = d.work.pop("acts"), d.plan
-    target, status, searches = observe.observe(acts.agent, acts.beh, d.key, p.observe,
-                                               d.people.arrays)
+    (agent, beh), p = d.work.pop("acts"), d.plan
+    target, status, searches = observe.observe(agent, beh, d.key, p.observe, d.people.arrays)
     _add_searches(d, searches)
-    acts = acts._replace(target=target, status=status)
+    acts = score.Acts(agent, beh, target, status)
     visits = d.received("visits")
     if visits is not None:
         counts, victims = venues.venue_observe(visits, acts, d.span, d.key, p.venues,
@@ -350,8 +349,14 @@ def run_day(d: Day, profile: bool = False) -> dict[str, float]:
         raise ValueError(f"the state counts {d.state.sanctioned_group.shape[0]} groups, the "
                          f"people {len(d.people.group_names)}: init_state(..., n_groups=...)")
     clock: dict[str, float] | None = {} if profile else None
-    run_stages(d, [s for s in DAY if s.active(d)], clock)
+    run_stages(d, _active(d), clock)
     return clock or {}
+
+
+def _active(d: Day) -> list[Stage]:
+    """The stages that run on the day, found once per plan (when they run depends on the plan
+    alone)."""
+    return once_per(d.plan, "active stages", lambda _: [s for s in DAY if s.active(d)])
 
 
 def stage_table(d: Day | None = None):

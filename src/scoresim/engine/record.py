@@ -11,13 +11,13 @@ renders them. Column names are part of the public contract (DESIGN.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
 from typing import Any
 
 import numpy as np
 
 from ..core.constants import FIXED
+from ..core.memo import once_per
 from .measure import CAUTION_UNIT
 
 # field -> (dimensions, the stage that counts it, what it counts)
@@ -102,23 +102,6 @@ def _size(dim: str, names) -> int:
     return len(getattr(names, dim))
 
 
-_MADE_FOR: dict[tuple[int, str], tuple[Any, Any]] = {}
-
-
-def made_for(names, what: str, build: Callable[[Any], Any]) -> Any:
-    """``build(names)``, made once per ``Names`` object and kept (a day's record and row are
-    laid out by the names alone, so a run lays them out once rather than every day)."""
-    key = (id(names), what)
-    hit = _MADE_FOR.get(key)
-    if hit is not None and hit[0] is names:  # the entry holds names: its id is not reused
-        return hit[1]
-    if len(_MADE_FOR) >= 64:
-        _MADE_FOR.clear()
-    value = build(names)
-    _MADE_FOR[key] = (names, value)
-    return value
-
-
 def _shapes(names) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(_size(d, names) for d in dims) for dims, _, _ in FIELDS.values())
 
@@ -130,7 +113,8 @@ class _Record:
     @classmethod
     def zeros(cls, names) -> DayRecord:
         """An empty record for a scenario's ``Names``."""
-        return cls(*[np.zeros(shape, np.int64) for shape in made_for(names, "shapes", _shapes)])
+        shapes = once_per(names, "record shapes", _shapes)
+        return cls(*[np.zeros(shape, np.int64) for shape in shapes])
 
     def __add__(self, other: DayRecord) -> DayRecord:
         return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})

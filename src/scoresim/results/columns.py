@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS, made_for
+from ..core.memo import once_per
+from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS
 
 LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS, "exit_routes": EXIT_ROUTES}
 
@@ -50,12 +51,12 @@ def daily_row(day: int, record, names, n: int) -> dict[str, float | int]:
     """One row of daily.parquet from the day's record of the whole population."""
     row: dict[str, float | int] = {"day": day}
     counts: dict[tuple[str, int], Any] = {}  # a field's counts, made once a row
-    for name, field, index, read in made_for(names, "daily", _layout):
+    for name, field, index, read in once_per(names, "daily columns", _layout):
         a = getattr(record, field)
         if read is not None:
             row[name] = read(a if index is None else a[index], n)
         elif index is None:
-            row[name] = int(np.sum(a))
+            row[name] = int(a) if np.ndim(a) == 0 else int(np.sum(a))
         else:
             key = (field, len(index))
             c = counts.get(key)
