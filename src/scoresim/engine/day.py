@@ -88,7 +88,8 @@ def _act(d: Day) -> None:
     agent, beh, per_behaviour = act_stage.act(d.span, d.key, p.act, people.propensity,
                                               d.state.caution, d.state.list_state,
                                               d.state.salience_caution)
-    d.work["acts"] = agent, beh  # attributed by the observe stage
+    k = agent.shape[0]
+    d.work["acts"] = score.Acts(agent, beh, np.full(k, -1, np.int32), np.zeros(k, np.uint8))
     G = len(people.group_names)
     by_group = np.bincount(beh.astype(np.int64) * G + people.group[agent],
                            minlength=len(per_behaviour) * G).reshape(-1, G)
@@ -109,10 +110,11 @@ def _add_searches(d: Day, c: observe.RecognitionCounts) -> None:
 
 
 def _observe(d: Day) -> None:
-    (agent, beh), p = d.work.pop("acts"), d.plan
-    target, status, searches = observe.observe(agent, beh, d.key, p.observe, d.people.arrays)
+    acts, p = d.work.pop("acts"), d.plan
+    target, status, searches = observe.observe(acts.agent, acts.beh, d.key, p.observe,
+                                               d.people.arrays)
     _add_searches(d, searches)
-    acts = score.Acts(agent, beh, target, status)
+    acts = acts._replace(target=target, status=status)
     visits = d.received("visits")
     if visits is not None:
         counts, victims = venues.venue_observe(visits, acts, d.span, d.key, p.venues,
