@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.memo import once_per
 from .context import Day, join
 from .measure import measure_counts, measured
 from .stages import act as act_stage
@@ -60,7 +61,7 @@ class Stage:
     receives: tuple[str, ...] = ()
     emits: tuple[str, ...] = ()
     when: str = ALWAYS
-    needs: Callable[[Day], bool] | None = None  # a further condition on the plan
+    needs: Callable[[Day], bool] | None = None  # a further condition, on the plan alone
 
     def active(self, d: Day) -> bool:
         """Whether the stage runs on this day."""
@@ -350,8 +351,14 @@ def run_day(d: Day, profile: bool = False) -> dict[str, float]:
         raise ValueError(f"the state counts {d.state.sanctioned_group.shape[0]} groups, the "
                          f"people {len(d.people.group_names)}: init_state(..., n_groups=...)")
     clock: dict[str, float] | None = {} if profile else None
-    run_stages(d, [s for s in DAY if s.active(d)], clock)
+    run_stages(d, _active(d), clock)
     return clock or {}
+
+
+def _active(d: Day) -> list[Stage]:
+    """The stages that run on the day, found once per plan (when they run depends on the plan
+    alone)."""
+    return once_per(d.plan, "active stages", lambda _: [s for s in DAY if s.active(d)])
 
 
 def stage_table(d: Day | None = None):

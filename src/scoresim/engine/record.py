@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core.constants import FIXED
+from ..core.memo import once_per
 from .measure import CAUTION_UNIT
 
 # field -> (dimensions, the stage that counts it, what it counts)
@@ -101,6 +102,10 @@ def _size(dim: str, names) -> int:
     return len(getattr(names, dim))
 
 
+def _shapes(names) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(_size(d, names) for d in dims) for dims, _, _ in FIELDS.values())
+
+
 class _Record:
     """The counts of one day (of one range of agents, or of all of them): one int64 array per
     field of ``FIELDS``."""
@@ -108,16 +113,20 @@ class _Record:
     @classmethod
     def zeros(cls, names) -> DayRecord:
         """An empty record for a scenario's ``Names``."""
-        return cls(**{f: np.zeros(tuple(_size(d, names) for d in dims), np.int64)
-                      for f, (dims, _, _) in FIELDS.items()})
+        shapes = once_per(names, "record shapes", _shapes)
+        return cls(*[np.zeros(shape, np.int64) for shape in shapes])
 
     def __add__(self, other: DayRecord) -> DayRecord:
         return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})
 
     def add(self, **counts) -> None:
-        """Add counts to named fields (in place)."""
+        """Add counts to named fields (in place: a record's arrays are its own)."""
         for name, value in counts.items():
-            setattr(self, name, getattr(self, name) + value)
+            a = getattr(self, name)
+            if type(a) is np.ndarray:
+                a += value
+            else:  # a number (a sum of records holds its 0-d fields as numbers)
+                setattr(self, name, a + value)
 
 
 DayRecord = make_dataclass("DayRecord", [(f, np.ndarray) for f in FIELDS], bases=(_Record,),

@@ -84,6 +84,9 @@ class StateArrays(NamedTuple):
     blocked: np.ndarray
 
 
+_ARRAY_FIELDS = frozenset(StateArrays._fields)
+
+
 @dataclass
 class State:
     """The agents' changing state (``init_state`` makes a fresh one)."""
@@ -123,10 +126,25 @@ class State:
     salience_caution: np.ndarray  # float64[B]
     blocked: np.ndarray  # uint8[n]: bit v: turned away from service v since last served
 
+    def __setattr__(self, name: str, value) -> None:
+        """Set a field (an array set anew drops the kernels' bundle made of the old ones)."""
+        object.__setattr__(self, name, value)
+        if name in _ARRAY_FIELDS:  # the kernels' bundle holds the array set before
+            self.__dict__.pop("_arrays", None)
+
+    def __getstate__(self) -> dict:
+        """The fields, for pickling (without the bundle: it is made again on demand)."""
+        return {k: v for k, v in self.__dict__.items() if k != "_arrays"}
+
     @property
     def arrays(self) -> StateArrays:
-        """The arrays as one kernel argument (made anew at each call: never stale)."""
-        return StateArrays(*(getattr(self, f) for f in StateArrays._fields))
+        """The arrays as one kernel argument (made once, and anew after any of them is set:
+        never stale; a day asks for it a dozen times)."""
+        a = self.__dict__.get("_arrays")
+        if a is None:
+            a = StateArrays(*(getattr(self, f) for f in StateArrays._fields))
+            object.__setattr__(self, "_arrays", a)
+        return a
 
     def nbytes(self, window: Window | None = None) -> int:
         """Bytes held by the state's arrays (those of a window's range, if given)."""

@@ -7,13 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS, Column
+from ..core.memo import once_per
+from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS
 
 LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS, "exit_routes": EXIT_ROUTES}
-
-
-def _sum_rest(a: np.ndarray, *index: int) -> int:
-    return int(np.sum(a[index]))
 
 
 def _names(kind: str, names) -> list[str]:
@@ -24,27 +21,50 @@ def _names(kind: str, names) -> list[str]:
     return list(getattr(names, kind))
 
 
-def _family(columns: tuple[Column, ...], record, names, n: int, row: dict) -> None:
-    """Fill ``row`` with a family of columns (interleaved when several)."""
-    first = columns[0]
-    if not first.over:
-        for c in columns:
-            a = getattr(record, c.field)
-            row[c.name] = c.read(a, n) if c.read else int(np.sum(a))
-        return
-    labels = [_names(k, names) for k in first.over]
-    for index in np.ndindex(*(len(x) for x in labels)):
-        for c in columns:
-            a = getattr(record, c.field)
-            row[c.name.format(*(labels[d][i] for d, i in enumerate(index)))] = (
-                c.read(a[index], n) if c.read else _sum_rest(a, *index))
+def _layout(names) -> tuple[tuple[str, str, tuple[int, ...] | None, Any], ...]:
+    """daily.parquet's columns for these names, in order: (column, field, index into the
+    field's leading axes or None for the whole field, read or None for a count)."""
+    out = []
+    for spec in DAILY + (ABROAD if names.venues else ()):
+        columns = spec if isinstance(spec, tuple) else (spec,)
+        first = columns[0]
+        if not first.over:
+            out += [(c.name, c.field, None, c.read) for c in columns]
+            continue
+        labels = [_names(k, names) for k in first.over]
+        for index in np.ndindex(*(len(x) for x in labels)):
+            for c in columns:
+                out.append((c.name.format(*(labels[d][i] for d, i in enumerate(index))),
+                            c.field, index, c.read))
+    return tuple(out)
+
+
+def _counts(a: np.ndarray, k: int) -> list:
+    """A field's counts over its first k axes, summed over any further axes, as (nested)
+    Python ints."""
+    if a.ndim > k:
+        a = a.sum(axis=tuple(range(k, a.ndim)))
+    return a.tolist()
 
 
 def daily_row(day: int, record, names, n: int) -> dict[str, float | int]:
     """One row of daily.parquet from the day's record of the whole population."""
     row: dict[str, float | int] = {"day": day}
-    for spec in DAILY + (ABROAD if names.venues else ()):
-        _family(spec if isinstance(spec, tuple) else (spec,), record, names, n, row)
+    counts: dict[tuple[str, int], Any] = {}  # a field's counts, made once a row
+    for name, field, index, read in once_per(names, "daily columns", _layout):
+        a = getattr(record, field)
+        if read is not None:
+            row[name] = read(a if index is None else a[index], n)
+        elif index is None:
+            row[name] = int(a) if np.ndim(a) == 0 else int(np.sum(a))
+        else:
+            key = (field, len(index))
+            c = counts.get(key)
+            if c is None:
+                c = counts[key] = _counts(np.asarray(a), len(index))
+            for i in index:
+                c = c[i]
+            row[name] = c
     return row
 
 

@@ -22,6 +22,7 @@ import numpy as np
 
 from ...core import rng
 from ...core.constants import BLOCK
+from ...core.memo import once_per
 from ...core.prefetch import prefetch
 from ..context import DayKey, Span
 from .candidates import gap, log_miss, n_blocks
@@ -126,7 +127,12 @@ def _compact(room, dest, agent, beh, out_agent, out_beh):
 
 def _room(n: int, bound: np.ndarray) -> np.ndarray:
     """Room per task: the mean number of candidates plus 10 standard deviations; a task needs
-    more with probability far below 1e-20, and then the day is redone with exact room."""
+    more with probability far below 1e-20, and then the day is redone with exact room. Made
+    once per plan's bounds and population (the caller only reads it)."""
+    return once_per(bound, ("act room", n), lambda b: _room_of(n, b))
+
+
+def _room_of(n: int, bound: np.ndarray) -> np.ndarray:
     nb_ = n_blocks(n)
     size = np.full(nb_, BLOCK, np.float64)
     size[-1] = n - (nb_ - 1) * BLOCK

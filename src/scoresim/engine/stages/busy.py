@@ -10,6 +10,7 @@ import numba as nb
 import numpy as np
 
 from ...core.constants import CHUNK
+from ...core.memo import once_per
 from ..measure import bound32, chunk_rows, grades_from
 
 
@@ -98,8 +99,9 @@ def busy_agents(span, scoring, sp, st, step: int) -> tuple[np.ndarray, np.ndarra
     m = view.score.shape[0]
     counts = np.zeros((m + CHUNK - 1) // CHUNK, np.int64)
     rows = chunk_rows(m, scoring.grade_bounds.shape[0], st.sanctioned_group.shape[0])
-    _recover_and_mark(view, scoring.initial, step, busy_floor(sp), sp.appeals,
-                      scoring.grade_bounds, counts, rows)
+    floor = once_per(sp, "busy floor", busy_floor)  # a plan's: made once
+    _recover_and_mark(view, scoring.initial, step, floor, sp.appeals, scoring.grade_bounds, counts,
+                      rows)
     starts = np.zeros_like(counts)
     np.cumsum(counts[:-1], out=starts[1:])
     out = np.empty(int(counts.sum()), np.int32)

@@ -19,6 +19,7 @@ import numba as nb
 import numpy as np
 
 from ...core import rng
+from ...core.memo import once_per
 from ...core.prefetch import prefetch
 from ..context import DayKey
 
@@ -71,9 +72,14 @@ class RecognitionCounts(NamedTuple):
 
 
 def gallery_sizes(people, enrolled: np.ndarray) -> np.ndarray:
-    """int64[G]: the enrolled agents of each group (0 for a group not enrolled)."""
-    G = enrolled.shape[0]
-    sizes = np.diff(people.cell_start).reshape(-1, G).sum(axis=0)
+    """int64[G]: the enrolled agents of each group (0 for a group not enrolled); made once per
+    population and enrolment (kernels only read it)."""
+    return once_per(people.cell_start, ("gallery sizes", enrolled.tobytes()),
+                    lambda cells: _gallery_sizes(cells, enrolled))
+
+
+def _gallery_sizes(cell_start: np.ndarray, enrolled: np.ndarray) -> np.ndarray:
+    sizes = np.diff(cell_start).reshape(-1, enrolled.shape[0]).sum(axis=0)
     return (sizes * enrolled).astype(np.int64)
 
 
@@ -175,13 +181,16 @@ def _observe(agent, beh, key, op, people, sizes, target, status):
 def recognition_counts(agent: np.ndarray, target: np.ndarray, status: np.ndarray,
                        group: np.ndarray, n_groups: int) -> RecognitionCounts:
     """The searches among observations (faces of ``agent``, named ``target``), by group."""
+    scanned = (status & SCANNED) != 0
+    if not scanned.any():  # every count is of searched faces (an alert is of a search)
+        return RecognitionCounts(*np.zeros((8, n_groups), np.int64))
     count = lambda who, sel: np.bincount(group[who[sel]], minlength=n_groups)  # noqa: E731
     alert = (status & ALERT) != 0
     false = alert & ((status & FALSE) != 0)
     acted = alert & ((status & (DISMISSED | UNACTED)) == 0)
     named = false & (target >= 0)
     return RecognitionCounts(
-        count(agent, (status & SCANNED) != 0), count(agent, alert), count(agent, alert & ~false),
+        count(agent, scanned), count(agent, alert), count(agent, alert & ~false),
         count(agent, false), count(agent, acted & ~false), count(agent, acted & false),
         count(target, named), count(target, named & acted))
 

@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from ...core.constants import CHUNK
+from ...core.memo import once_per
 from ..measure import CAUTION_SUM, CAUTION_UNIT, GRADES, caution_units, columns
 from ..state import LIVE_SHIFT, PENALISED_TODAY
 from .avoid import held_degree
@@ -161,7 +162,12 @@ def _respond(rp, ties, span, st, people, units):
 
 
 def _agents_by_group(span, cells: np.ndarray, n_groups: int) -> np.ndarray:
-    """The agents of [lo, hi) in each group (from the cells' starts)."""
+    """The agents of [lo, hi) in each group (from the cells' starts; made once per range)."""
+    return once_per(cells, ("agents by group", tuple(span), n_groups),
+                    lambda c: _count_by_group(span, c, n_groups))
+
+
+def _count_by_group(span, cells: np.ndarray, n_groups: int) -> np.ndarray:
     n, lo, hi = span
     overlap = np.maximum(0, np.minimum(hi, cells[1:]) - np.maximum(lo, cells[:-1]))
     return np.bincount(np.arange(overlap.shape[0]) % n_groups, overlap,

@@ -286,6 +286,10 @@ def reach_pairs(reachers, day, sp, groups, st):
     return pm[:w], pbit[:w], pexpr[:w]
 
 
+# no member reached (no element: never written)
+_NO_REACH = Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.bool_))
+
+
 def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarray,
                  n_groups: int) -> OwnResult:
     """The agents' own part of the stage, for the busy agents (marked by the recover stage,
@@ -294,15 +298,20 @@ def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarr
     L = st.list_state.shape[0]
     c = (busy.shape[0] + CHUNK - 1) // CHUNK
     width = columns(sp.grade_bounds.shape[0], n_groups)
-    out = OwnTally(*(np.zeros(c, np.int64) for _ in range(3)),
-                   *(np.zeros((c, L), np.int64) for _ in range(5)),
-                   np.zeros((c, width), np.int64))
+    # the tallies as columns of one table: one allocation and one sum
+    table = np.zeros((c, 3 + 5 * L + width), np.int64)
+    cut = (0, 1, 2, *(3 + k * L for k in range(6)), table.shape[1])
+    out = OwnTally(*(table[:, a] if a < 3 else table[:, a:b]
+                     for a, b in zip(cut[:-1], cut[1:], strict=True)))
     _sanction_own(key, busy, sp, lp, st, out)
-    total = [a.sum(axis=0) for a in out]
+    sums = table.sum(axis=0)
+    total = [sums[a] if a < 3 else sums[a:b] for a, b in zip(cut[:-1], cut[1:], strict=True)]
     changed = np.empty(int(total[0]), np.int32)
     reachers = np.empty(int(total[1]), np.int32)
-    _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
-    reach = Reach(*reach_pairs(reachers, key.day, sp, groups, st))
+    if busy.shape[0]:  # a call costs more than nothing to do
+        _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
+    reach = (Reach(*reach_pairs(reachers, key.day, sp, groups, st)) if reachers.shape[0]
+             else _NO_REACH)
     return OwnResult(int(total[2]), *total[3:9], changed, reach)
 
 
@@ -431,6 +440,14 @@ def _settle(agents, day, sp, ties, st, group, span, counts, sent, w):
     return w
 
 
+@nb.njit(cache=True)
+def _settle_lists(lists, day, sp, ties, st, group, span, counts, sent):
+    """``_settle`` on each of the three lists in turn (one call from Python, not three)."""
+    w = _settle(lists[0], day, sp, ties, st, group, span, counts, sent, 0)
+    w = _settle(lists[1], day, sp, ties, st, group, span, counts, sent, w)
+    return _settle(lists[2], day, sp, ties, st, group, span, counts, sent, w)
+
+
 def _room_for_ties(ties, span: Span, *agents: np.ndarray) -> int:
     """Slots the visibility pushes of these agents may need outside [lo, hi) (none when the
     range is the whole population)."""
@@ -447,16 +464,16 @@ def settle(day: int, span: Span, sp: SanctionParams, ties, st, reached: np.ndarr
     (``reached``); settle the effective sanctions of the agents whose own or reached
     sanctions changed. Returns today's reached agents, the day's counts (activations and
     people, by sanction and by cause), and the visibility changes for ties outside [lo, hi)."""
-    today = apply_reach(reached, reach, st.reach_mask, st.scratch)
+    today = (apply_reach(reached, reach, st.reach_mask, st.scratch)
+             if reached.shape[0] or reach.member.shape[0] else _NO_REACH.member)
     lists = (changed, reached, today)
     room = _room_for_ties(ties, span, *lists)
     sent = Visibility(np.empty(room, np.int32), np.empty(room, np.int32))
     S = sp.on_list.shape[0]
     counts = SettleCounts(np.zeros(S, np.int64), np.zeros(S + 1, np.int64),
                           np.zeros(4, np.int64), np.zeros(5, np.int64))
-    w = 0
-    for agents in lists:
-        w = _settle(agents, day, sp, ties, st, group, span, counts, sent, w)
+    w = _settle_lists(lists, day, sp, ties, st, group, span, counts, sent) if any(
+        a.shape[0] for a in lists) else 0
     return today, counts, Visibility(sent.tie[:w], sent.delta[:w])
 
 

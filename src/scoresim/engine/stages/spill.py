@@ -264,14 +264,18 @@ def _outside(amount, off, count, hits, lo: int, hi: int) -> Hits:
     return Hits(agent[out].astype(np.int32), amt[out], from_abroad[out], expression[out])
 
 
+# none sent (no element: never written)
+_NO_HITS = Hits(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.bool_),
+                np.zeros(0, np.bool_))
+
+
 def spill(pen: Penalties, day: int, span: Span, spp: SpillParams, groups, ties,
           region: np.ndarray, st) -> tuple[int, Hits]:
     """Spread the day's penalties (those of agents [lo, hi)): the hits on agents in [lo, hi)
     land here; the others are returned, for the ranges that hold their receivers. Returns the
     number of spilled penalties (landed and sent) and the hits sent."""
     n, lo, hi = span
-    none = Hits(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.bool_),
-                np.zeros(0, np.bool_))
+    none = _NO_HITS
     if not spp.association or pen.agent.shape[0] == 0:
         return 0, none
     amount, off, count, hits = _decode(pen, spp, groups, ties, st.cut, region)
