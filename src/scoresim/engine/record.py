@@ -114,7 +114,8 @@ class _Record:
     def zeros(cls, names) -> DayRecord:
         """An empty record for a scenario's ``Names``."""
         shapes = once_per(names, "record shapes", _shapes)
-        return cls(*[np.zeros(shape, np.int64) for shape in shapes])
+        # a single count is a Python int: adding to it costs a tenth of a 0-d array's add
+        return cls(*[np.zeros(shape, np.int64) if shape else 0 for shape in shapes])
 
     def __add__(self, other: DayRecord) -> DayRecord:
         return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})
@@ -125,7 +126,7 @@ class _Record:
             a = getattr(self, name)
             if type(a) is np.ndarray:
                 a += value
-            else:  # a number (a sum of records holds its 0-d fields as numbers)
+            else:  # a number (a single count)
                 setattr(self, name, a + value)
 
 

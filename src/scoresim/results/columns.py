@@ -56,7 +56,7 @@ def daily_row(day: int, record, names, n: int) -> dict[str, float | int]:
         if read is not None:
             row[name] = read(a if index is None else a[index], n)
         elif index is None:
-            row[name] = int(a) if np.ndim(a) == 0 else int(np.sum(a))
+            row[name] = int(a.sum()) if type(a) is np.ndarray else int(a)
         else:
             key = (field, len(index))
             c = counts.get(key)

@@ -87,20 +87,6 @@ class Visibility(NamedTuple):
     delta: np.ndarray  # int32[k]
 
 
-class OwnTally(NamedTuple):
-    """Per chunk of the busy agents: what ``sanction_own`` counted (summed in chunk order)."""
-
-    changed: np.ndarray  # int64[c]: agents whose own sanctions changed
-    reachers: np.ndarray  # int64[c]: agents whose sanctions reach others
-    appeals_won: np.ndarray  # int64[c]
-    listings: np.ndarray  # int64[c, L]: grace periods ending
-    expiries: np.ndarray  # int64[c, L]: terms ending
-    listed_now: np.ndarray  # int64[c, L]
-    removals: np.ndarray  # int64[c, L]: listings the court removed without repair
-    appealed: np.ndarray  # int64[c, L]: listings lifted by an appeal
-    measured: np.ndarray  # int64[c, row]: the points appeals restore, grades they move
-
-
 class OwnResult(NamedTuple):
     """What ``sanction_own`` returns: its counts, who changed, and whom they reach."""
 
@@ -141,7 +127,8 @@ def _appeal(i, sp, st, stream, row):
 
 
 class _ChunkRow(NamedTuple):
-    """The day's key, and one chunk's counts: views of its rows in an ``OwnTally``."""
+    """The day's key, and one chunk's counts: views of its row of ``_sanction_own``'s
+    table."""
 
     key: DayKey
     changed: np.ndarray
@@ -205,37 +192,52 @@ def _own(i, sp, lp, st, streams, row):
 
 
 @nb.njit(parallel=True, cache=True)
-def _sanction_own(key, agents, sp, lp, st, out):
+def _own_chunks(key, agents, sp, lp, st, streams, table):
     """Over the busy agents, in fixed chunks: list transitions, appeals, new own sanctions
-    (into st.scratch); per chunk counts into ``out`` (an ``OwnTally``)."""
-    L = st.list_state.shape[0]
-    streams = np.empty(1 + L, np.uint64)
-    streams[0] = rng.stream(key.seed, key.day, rng.APPEAL, 0)
-    for l in range(L):
-        streams[1 + l] = rng.stream(key.seed, key.day, rng.LIST_REMOVAL, l)
+    (into st.scratch); each chunk's counts into its row of ``table``."""
     k_all = agents.shape[0]
-    for c in nb.prange((k_all + CHUNK - 1) // CHUNK):
-        row = _ChunkRow(key, out.changed[c:c + 1], out.reachers[c:c + 1],
-                        out.appeals_won[c:c + 1], out.listings[c], out.expiries[c],
-                        out.listed_now[c], out.removals[c], out.appealed[c], out.measured[c])
+    L = st.list_state.shape[0]
+    for c in nb.prange(table.shape[0]):
+        t = table[c]
+        row = _ChunkRow(key, t[0:1], t[1:2], t[2:3], t[3:3 + L], t[3 + L:3 + 2 * L],
+                        t[3 + 2 * L:3 + 3 * L], t[3 + 3 * L:3 + 4 * L],
+                        t[3 + 4 * L:3 + 5 * L], t[3 + 5 * L:])
         for k in range(c * CHUNK, min(k_all, (c + 1) * CHUNK)):
             _own(agents[k], sp, lp, st, streams, row)
 
 
 @nb.njit(cache=True)
-def _split(agents, reach_bits, own_mask, scratch, changed, reachers):
-    """Busy agents whose own sanctions changed, and those whose sanctions reach others."""
+def _sanction_own(key, agents, sp, lp, st, width):
+    """``_own_chunks``, its counts summed in chunk order, then, in the agents' order, those
+    whose own sanctions changed and those whose sanctions reach others. Returns (the counts as
+    ``_tally_cuts`` lays them out, changed, reachers). Not parallel itself: there every array
+    expression would be a parallel region of its own, each costing a launch."""
+    L = st.list_state.shape[0]
+    streams = np.empty(1 + L, np.uint64)  # the appeals' stream, then each list's removals'
+    streams[0] = rng.stream(key.seed, key.day, rng.APPEAL, 0)
+    for l in range(L):
+        streams[1 + l] = rng.stream(key.seed, key.day, rng.LIST_REMOVAL, l)
+    n_chunks = (agents.shape[0] + CHUNK - 1) // CHUNK
+    table = np.zeros((n_chunks, 3 + 5 * L + width), np.int64)
+    if n_chunks:  # no parallel launch on a day with nobody busy
+        _own_chunks(key, agents, sp, lp, st, streams, table)
+    totals = np.zeros(table.shape[1], np.int64)
+    for c in range(n_chunks):
+        totals += table[c]
+    changed = np.empty(totals[0], np.int32)
+    reachers = np.empty(totals[1], np.int32)
     w = v = 0
     for k in range(agents.shape[0]):
         i = agents[k]
-        m = scratch[i]
-        if m != own_mask[i]:
+        m = st.scratch[i]
+        if m != st.own_mask[i]:
             changed[w] = i
             w += 1
-            own_mask[i] = m
-        if m & reach_bits:
+            st.own_mask[i] = m
+        if m & sp.reach_bits:
             reachers[v] = i
             v += 1
+    return totals, changed, reachers
 
 
 @nb.njit(cache=True)
@@ -290,29 +292,23 @@ def reach_pairs(reachers, day, sp, groups, st):
 _NO_REACH = Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.bool_))
 
 
+def _tally_cuts(L: int) -> tuple[slice, ...]:
+    """Where ``_sanction_own``'s counts lie after changed, reachers and appeals won:
+    listings, expiries, listed now, removals, appealed (L each), measured."""
+    return (*(slice(3 + k * L, 3 + (k + 1) * L) for k in range(5)), slice(3 + 5 * L, None))
+
+
 def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarray,
                  n_groups: int) -> OwnResult:
     """The agents' own part of the stage, for the busy agents (marked by the recover stage,
     stages/busy.py): list transitions, appeals, own sanctions; and the group members their
     sanctions reach (wherever those members are held)."""
-    L = st.list_state.shape[0]
-    c = (busy.shape[0] + CHUNK - 1) // CHUNK
     width = columns(sp.grade_bounds.shape[0], n_groups)
-    # the tallies as columns of one table: one allocation and one sum
-    table = np.zeros((c, 3 + 5 * L + width), np.int64)
-    cut = (0, 1, 2, *(3 + k * L for k in range(6)), table.shape[1])
-    out = OwnTally(*(table[:, a] if a < 3 else table[:, a:b]
-                     for a, b in zip(cut[:-1], cut[1:], strict=True)))
-    _sanction_own(key, busy, sp, lp, st, out)
-    sums = table.sum(axis=0)
-    total = [sums[a] if a < 3 else sums[a:b] for a, b in zip(cut[:-1], cut[1:], strict=True)]
-    changed = np.empty(int(total[0]), np.int32)
-    reachers = np.empty(int(total[1]), np.int32)
-    if busy.shape[0]:  # a call costs more than nothing to do
-        _split(busy, sp.reach_bits, st.own_mask, st.scratch, changed, reachers)
+    totals, changed, reachers = _sanction_own(key, busy, sp, lp, st, width)
     reach = (Reach(*reach_pairs(reachers, key.day, sp, groups, st)) if reachers.shape[0]
              else _NO_REACH)
-    return OwnResult(int(total[2]), *total[3:9], changed, reach)
+    return OwnResult(int(totals[2]), *(totals[c] for c in _tally_cuts(st.list_state.shape[0])),
+                     changed, reach)
 
 
 @nb.njit(cache=True)
@@ -441,20 +437,32 @@ def _settle(agents, day, sp, ties, st, group, span, counts, sent, w):
 
 
 @nb.njit(cache=True)
-def _settle_lists(lists, day, sp, ties, st, group, span, counts, sent):
-    """``_settle`` on each of the three lists in turn (one call from Python, not three)."""
-    w = _settle(lists[0], day, sp, ties, st, group, span, counts, sent, 0)
-    w = _settle(lists[1], day, sp, ties, st, group, span, counts, sent, w)
-    return _settle(lists[2], day, sp, ties, st, group, span, counts, sent, w)
+def _tie_slots(ties, agents):
+    """The tie slots of these agents, over every layer."""
+    room = 0
+    for k in range(agents.shape[0]):
+        for l in range(ties.indptr.shape[0]):
+            room += ties.indptr[l, agents[k] + 1] - ties.indptr[l, agents[k]]
+    return room
 
 
-def _room_for_ties(ties, span: Span, *agents: np.ndarray) -> int:
-    """Slots the visibility pushes of these agents may need outside [lo, hi) (none when the
-    range is the whole population)."""
+@nb.njit(cache=True)
+def _settle_day(day, span, sp, ties, st, reached, changed, reach, group):
+    """``settle`` in one call: the reach applied, then ``_settle`` on the agents whose own
+    sanctions changed, yesterday's reached and today's, in turn."""
+    today = apply_reach(reached, reach, st.reach_mask, st.scratch)
     n, lo, hi = span
-    if lo == 0 and hi == n:
-        return 0
-    return sum(int(np.sum(ties.indptr[:, a + 1] - ties.indptr[:, a])) for a in agents)
+    # the slots visibility pushes to ties outside [lo, hi) may need (none in one process)
+    room = 0 if lo == 0 and hi == n else (_tie_slots(ties, changed) + _tie_slots(ties, reached)
+                                          + _tie_slots(ties, today))
+    sent = Visibility(np.empty(room, np.int32), np.empty(room, np.int32))
+    S = sp.on_list.shape[0]
+    counts = SettleCounts(np.zeros(S, np.int64), np.zeros(S + 1, np.int64),
+                          np.zeros(4, np.int64), np.zeros(5, np.int64))
+    w = _settle(changed, day, sp, ties, st, group, span, counts, sent, 0)
+    w = _settle(reached, day, sp, ties, st, group, span, counts, sent, w)
+    w = _settle(today, day, sp, ties, st, group, span, counts, sent, w)
+    return today, counts, Visibility(sent.tie[:w], sent.delta[:w])
 
 
 def settle(day: int, span: Span, sp: SanctionParams, ties, st, reached: np.ndarray,
@@ -463,18 +471,9 @@ def settle(day: int, span: Span, sp: SanctionParams, ties, st, reached: np.ndarr
     """Apply today's reach (every pair landing in [lo, hi)), lifting yesterday's
     (``reached``); settle the effective sanctions of the agents whose own or reached
     sanctions changed. Returns today's reached agents, the day's counts (activations and
-    people, by sanction and by cause), and the visibility changes for ties outside [lo, hi)."""
-    today = (apply_reach(reached, reach, st.reach_mask, st.scratch)
-             if reached.shape[0] or reach.member.shape[0] else _NO_REACH.member)
-    lists = (changed, reached, today)
-    room = _room_for_ties(ties, span, *lists)
-    sent = Visibility(np.empty(room, np.int32), np.empty(room, np.int32))
-    S = sp.on_list.shape[0]
-    counts = SettleCounts(np.zeros(S, np.int64), np.zeros(S + 1, np.int64),
-                          np.zeros(4, np.int64), np.zeros(5, np.int64))
-    w = _settle_lists(lists, day, sp, ties, st, group, span, counts, sent) if any(
-        a.shape[0] for a in lists) else 0
-    return today, counts, Visibility(sent.tie[:w], sent.delta[:w])
+    people, by sanction and by cause), and the visibility changes for ties outside [lo, hi).
+    Called on quiet days too: a kernel first loaded mid-run costs more than the call."""
+    return _settle_day(day, span, sp, ties, st, reached, changed, reach, group)
 
 
 @nb.njit(cache=True)
