@@ -143,52 +143,65 @@ class _ChunkRow(NamedTuple):
 
 
 @nb.njit(cache=True)
-def _own(i, sp, lp, st, streams, row):
-    """One busy agent: its appeal, its list transitions (grace ends, terms end, the court
-    removes), its own sanctions (into scratch). ``streams``: the appeals' stream, then each
-    list's removal stream. A function of its own so that the parallel loop writes the state
-    through it (Numba loses a write through a bundle's field made directly in a prange
-    body)."""
-    day = row.key.day
-    _appeal(i, sp, st, streams[0], row)
-    for l in range(st.list_state.shape[0]):
-        s = st.list_state[l, i]
-        if s < 0 and day >= -s - 1:
-            s = listing_end(l, i, row.key, lp)
-            st.ever_listed[i] |= 1 << l
-            row.listings[l] += 1
-        elif s > 0 and day >= s - 1:
-            s = 0
-            clear_cause(l, i, st.list_cause)
-            row.expiries[l] += 1
-        if s > 0 and removed(l, i, streams[1 + l], lp):
-            s = 0
-            clear_cause(l, i, st.list_cause)
-            row.removals[l] += 1
-        st.list_state[l, i] = s
-        if s > 0:
-            row.listed_now[l] += 1
-    old = st.own_mask[i]
-    m = 0
-    for s in range(sp.on_list.shape[0]):
-        bit = 1 << s
-        if sp.on_list[s] >= 0:
-            on = st.list_state[sp.on_list[s], i] > 0
-        else:
-            on = st.score[i] < sp.threshold[s]
-        r = sp.min_row[s]
-        if r >= 0:
-            if on and not (old & bit):
-                st.since[r, i] = day
-            elif not on and (old & bit) and day < st.since[r, i] + sp.min_days[s]:
-                on = True
-        if on:
-            m |= bit
-    st.scratch[i] = m
-    if m != old:
-        row.changed[0] += 1
-    if m & sp.reach_bits:
-        row.reachers[0] += 1
+def _own(agents, lo, hi, sp, lp, st, streams, row):
+    """The busy agents[lo:hi], each in turn: its appeal, its list transitions (grace ends,
+    terms end, the court removes), its own sanctions (into scratch). ``streams``: the
+    appeals' stream, then each list's removal stream. A function of its own so that the
+    parallel loop writes the state through it (Numba loses a write through a bundle's field
+    made directly in a prange body). The bundles' arrays are taken into locals once a chunk,
+    and the appeal is looked at only when appeals exist: its inlined body, left in the loop
+    unguarded, made the loop about 15 times slower even with appeals off."""
+    key, appeals = row.key, sp.appeals
+    day = key.day
+    list_state, list_cause, ever_listed = st.list_state, st.list_cause, st.ever_listed
+    score, own_mask, scratch, since = st.score, st.own_mask, st.scratch, st.since
+    on_list, threshold, min_row, min_days = sp.on_list, sp.threshold, sp.min_row, sp.min_days
+    reach_bits, removal = sp.reach_bits, lp.removal
+    listings, expiries, removals = row.listings, row.expiries, row.removals
+    listed_now, changed, reachers = row.listed_now, row.changed, row.reachers
+    L, S = list_state.shape[0], on_list.shape[0]
+    for k in range(lo, hi):
+        i = agents[k]
+        if appeals:
+            _appeal(i, sp, st, streams[0], row)
+        for l in range(L):
+            s = list_state[l, i]
+            if s < 0 and day >= -s - 1:
+                s = listing_end(l, i, key, lp)
+                ever_listed[i] |= 1 << l
+                listings[l] += 1
+            elif s > 0 and day >= s - 1:
+                s = 0
+                clear_cause(l, i, list_cause)
+                expiries[l] += 1
+            if s > 0 and removal[l] > 0.0 and removed(l, i, streams[1 + l], lp):
+                s = 0
+                clear_cause(l, i, list_cause)
+                removals[l] += 1
+            list_state[l, i] = s
+            if s > 0:
+                listed_now[l] += 1
+        old = own_mask[i]
+        m = 0
+        for s in range(S):
+            bit = 1 << s
+            if on_list[s] >= 0:
+                on = list_state[on_list[s], i] > 0
+            else:
+                on = score[i] < threshold[s]
+            r = min_row[s]
+            if r >= 0:
+                if on and not (old & bit):
+                    since[r, i] = day
+                elif not on and (old & bit) and day < since[r, i] + min_days[s]:
+                    on = True
+            if on:
+                m |= bit
+        scratch[i] = m
+        if m != old:
+            changed[0] += 1
+        if m & reach_bits:
+            reachers[0] += 1
 
 
 @nb.njit(parallel=True, cache=True)
@@ -202,8 +215,7 @@ def _own_chunks(key, agents, sp, lp, st, streams, table):
         row = _ChunkRow(key, t[0:1], t[1:2], t[2:3], t[3:3 + L], t[3 + L:3 + 2 * L],
                         t[3 + 2 * L:3 + 3 * L], t[3 + 3 * L:3 + 4 * L],
                         t[3 + 4 * L:3 + 5 * L], t[3 + 5 * L:])
-        for k in range(c * CHUNK, min(k_all, (c + 1) * CHUNK)):
-            _own(agents[k], sp, lp, st, streams, row)
+        _own(agents, c * CHUNK, min(k_all, (c + 1) * CHUNK), sp, lp, st, streams, row)
 
 
 @nb.njit(cache=True)
