@@ -156,7 +156,7 @@ def _own(agents, lo, hi, sp, lp, st, streams, row):
     list_state, list_cause, ever_listed = st.list_state, st.list_cause, st.ever_listed
     score, own_mask, scratch, since = st.score, st.own_mask, st.scratch, st.since
     on_list, threshold, min_row, min_days = sp.on_list, sp.threshold, sp.min_row, sp.min_days
-    reach_bits, removal = sp.reach_bits, lp.removal
+    reach_bits = sp.reach_bits
     listings, expiries, removals = row.listings, row.expiries, row.removals
     listed_now, changed, reachers = row.listed_now, row.changed, row.reachers
     L, S = list_state.shape[0], on_list.shape[0]
@@ -174,7 +174,7 @@ def _own(agents, lo, hi, sp, lp, st, streams, row):
                 s = 0
                 clear_cause(l, i, list_cause)
                 expiries[l] += 1
-            if s > 0 and removal[l] > 0.0 and removed(l, i, streams[1 + l], lp):
+            if s > 0 and removed(l, i, streams[1 + l], lp):
                 s = 0
                 clear_cause(l, i, list_cause)
                 removals[l] += 1
@@ -300,10 +300,6 @@ def reach_pairs(reachers, day, sp, groups, st):
     return pm[:w], pbit[:w], pexpr[:w]
 
 
-# no member reached (no element: never written)
-_NO_REACH = Reach(np.zeros(0, np.int32), np.zeros(0, np.uint8), np.zeros(0, np.bool_))
-
-
 def _tally_cuts(L: int) -> tuple[slice, ...]:
     """Where ``_sanction_own``'s counts lie after changed, reachers and appeals won:
     listings, expiries, listed now, removals, appealed (L each), measured."""
@@ -317,8 +313,7 @@ def sanction_own(key: DayKey, sp: SanctionParams, lp, groups, st, busy: np.ndarr
     sanctions reach (wherever those members are held)."""
     width = columns(sp.grade_bounds.shape[0], n_groups)
     totals, changed, reachers = _sanction_own(key, busy, sp, lp, st, width)
-    reach = (Reach(*reach_pairs(reachers, key.day, sp, groups, st)) if reachers.shape[0]
-             else _NO_REACH)
+    reach = Reach(*reach_pairs(reachers, key.day, sp, groups, st))  # every day (loaded once)
     return OwnResult(int(totals[2]), *(totals[c] for c in _tally_cuts(st.list_state.shape[0])),
                      changed, reach)
 
