@@ -106,27 +106,51 @@ def _shapes(names) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(_size(d, names) for d in dims) for dims, _, _ in FIELDS.values())
 
 
+def _zeros(names) -> dict[str, Any]:
+    """Each field's zero for these names, shared by every record (read-only: a record never
+    changes an array in place)."""
+    out: dict[str, Any] = {}
+    for field, shape in zip(FIELDS, _shapes(names), strict=True):
+        if not shape:  # a single count is a Python int (adding to it: a tenth of a 0-d add)
+            out[field] = 0
+            continue
+        zero = out[field] = np.zeros(shape, np.int64)
+        zero.flags.writeable = False
+    return out
+
+
+_NONE: dict[str, Any] = {}
+
+
 class _Record:
-    """The counts of one day (of one range of agents, or of all of them): one int64 array per
-    field of ``FIELDS``."""
+    """The counts of one day (of one range of agents, or of all of them): per field of
+    ``FIELDS``, an int64 array (or a Python int for a single count).
+
+    A record never changes an array in place: a field starts as a shared zero, takes the first
+    int64 array of its shape added to it as it is, and becomes a new array on each further
+    addition. So a day costs one assignment per count, not an allocation and an addition; an
+    array handed to ``add`` must not be changed afterwards (the stages hand over fresh ones)."""
 
     @classmethod
     def zeros(cls, names) -> DayRecord:
         """An empty record for a scenario's ``Names``."""
-        shapes = once_per(names, "record shapes", _shapes)
-        # a single count is a Python int: adding to it costs a tenth of a 0-d array's add
-        return cls(*[np.zeros(shape, np.int64) if shape else 0 for shape in shapes])
+        zero = once_per(names, "record zeros", _zeros)
+        record = cls(**zero)
+        record._zero = zero
+        return record
 
     def __add__(self, other: DayRecord) -> DayRecord:
         return type(self)(**{f: getattr(self, f) + getattr(other, f) for f in FIELDS})
 
     def add(self, **counts) -> None:
-        """Add counts to named fields (in place: a record's arrays are its own)."""
+        """Add counts to named fields."""
+        zero = self.__dict__.get("_zero", _NONE)
         for name, value in counts.items():
             a = getattr(self, name)
-            if type(a) is np.ndarray:
-                a += value
-            else:  # a number (a single count)
+            if (a is zero.get(name) and type(a) is np.ndarray and type(value) is np.ndarray
+                    and value.dtype == np.int64 and value.shape == a.shape):
+                setattr(self, name, value)  # the first addition to a zero: taken as it is
+            else:
                 setattr(self, name, a + value)
 
 

@@ -3,12 +3,22 @@ from the columns the record declares (engine/record.py: ``DAILY``, ``ABROAD``)."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from ..core.memo import once_per
-from ..engine.record import ABROAD, ACTIVATION_CAUSES, DAILY, EXIT_ROUTES, HARMS
+from ..engine.record import (
+    ABROAD,
+    ACTIVATION_CAUSES,
+    DAILY,
+    EXIT_ROUTES,
+    FIELDS,
+    HARMS,
+    DayRecord,
+)
 
 LABELS = {"activation_causes": ACTIVATION_CAUSES, "harms": HARMS, "exit_routes": EXIT_ROUTES}
 
@@ -39,32 +49,65 @@ def _layout(names) -> tuple[tuple[str, str, tuple[int, ...] | None, Any], ...]:
     return tuple(out)
 
 
-def _counts(a: np.ndarray, k: int) -> list:
-    """A field's counts over its first k axes, summed over any further axes, as (nested)
-    Python ints."""
-    if a.ndim > k:
-        a = a.sum(axis=tuple(range(k, a.ndim)))
-    return a.tolist()
+@dataclass(frozen=True)
+class _RowPlan:
+    """How a day's record becomes a row, worked out once per names: the counted columns are
+    sums of positions in one flat vector of the record's fields (one gather and one
+    ``reduceat`` a day), the others are read from their field."""
+
+    columns: tuple[str, ...]  # every column but ``day``, in order
+    arrays: tuple[str, ...]  # fields flattened into the vector, in its order
+    singles: tuple[str, ...]  # single counts, after the arrays
+    take: np.ndarray  # positions in the vector, column after column
+    starts: np.ndarray  # where each counted column's positions begin in ``take``
+    reads: tuple[tuple[str, Any, Any], ...]  # (field, index or None, read) of the read columns
+    order: Any  # puts (counted values, then read values) in column order
+
+
+def _row_plan(names) -> _RowPlan:
+    layout = once_per(names, "daily columns", _layout)
+    zero = DayRecord.zeros(names)
+    counted = {field for _, field, _, read in layout if read is None}
+    arrays = tuple(f for f in FIELDS if f in counted and type(getattr(zero, f)) is np.ndarray)
+    singles = tuple(f for f in FIELDS if f in counted and f not in arrays)
+    where, at = {}, 0
+    for f in arrays:
+        a = getattr(zero, f)
+        where[f] = at + np.arange(a.size).reshape(a.shape)
+        at += a.size
+    for f in singles:
+        where[f] = np.array(at)
+        at += 1
+    nothing = at  # a zero after the fields: the count of a column over no positions
+    take, starts, reads, counted_at, read_at = [], [], [], [], []
+    for k, (_, field, index, read) in enumerate(layout):
+        if read is not None:
+            reads.append((field, index, read))
+            read_at.append(k)
+            continue
+        positions = (where[field] if index is None else where[field][index]).ravel()
+        starts.append(sum(len(t) for t in take))
+        take.append(positions if positions.size else np.array([nothing]))
+        counted_at.append(k)
+    slot = {k: i for i, k in enumerate(counted_at + read_at)}
+    order = [slot[k] for k in range(len(layout))]
+    return _RowPlan(tuple(c for c, _, _, _ in layout), arrays, singles,
+                    np.concatenate(take) if take else np.zeros(0, np.int64),
+                    np.array(starts, np.int64), tuple(reads),
+                    itemgetter(*order) if len(order) > 1 else (lambda v: tuple(v[:1])))
 
 
 def daily_row(day: int, record, names, n: int) -> dict[str, float | int]:
     """One row of daily.parquet from the day's record of the whole population."""
+    plan = once_per(names, "daily row", _row_plan)
+    flat = np.concatenate([*(getattr(record, f).ravel() for f in plan.arrays),
+                           np.array([getattr(record, f) for f in plan.singles] + [0], np.int64)])
+    counted = (np.add.reduceat(flat[plan.take], plan.starts).tolist() if plan.starts.size
+               else [])
+    read = [r(getattr(record, f) if i is None else getattr(record, f)[i], n)
+            for f, i, r in plan.reads]
     row: dict[str, float | int] = {"day": day}
-    counts: dict[tuple[str, int], Any] = {}  # a field's counts, made once a row
-    for name, field, index, read in once_per(names, "daily columns", _layout):
-        a = getattr(record, field)
-        if read is not None:
-            row[name] = read(a if index is None else a[index], n)
-        elif index is None:
-            row[name] = int(a.sum()) if type(a) is np.ndarray else int(a)
-        else:
-            key = (field, len(index))
-            c = counts.get(key)
-            if c is None:
-                c = counts[key] = _counts(np.asarray(a), len(index))
-            for i in index:
-                c = c[i]
-            row[name] = c
+    row.update(zip(plan.columns, plan.order(counted + read), strict=True))
     return row
 
 
