@@ -113,7 +113,7 @@ def main() -> None:
             started = time.strftime("%Y-%m-%d %H:%M:%S")
             row = one(t, a)
             medians[t].append(statistics.median(row["run_seconds"]))
-            line = {"tree": str(t), "commit": commits[t], "scenario": a.scenario,
+            line = {"tree": t.name, "commit": commits[t], "scenario": a.scenario,
                     "agents": a.agents, "days": a.days, "round": r + 1, **row,
                     "load": os.getloadavg()[0], "start": started}
             print(json.dumps(line), flush=True)
