@@ -80,14 +80,16 @@ def _row_plan(names) -> _RowPlan:
         at += 1
     nothing = at  # a zero after the fields: the count of a column over no positions
     take, starts, reads, counted_at, read_at = [], [], [], [], []
+    taken = 0
     for k, (_, field, index, read) in enumerate(layout):
         if read is not None:
             reads.append((field, index, read))
             read_at.append(k)
             continue
         positions = (where[field] if index is None else where[field][index]).ravel()
-        starts.append(sum(len(t) for t in take))
         take.append(positions if positions.size else np.array([nothing]))
+        starts.append(taken)
+        taken += take[-1].size
         counted_at.append(k)
     slot = {k: i for i, k in enumerate(counted_at + read_at)}
     order = [slot[k] for k in range(len(layout))]
